@@ -1,0 +1,22 @@
+// @deberta-js/core — browser-safe entry. Node-only helpers live in "@deberta-js/core/node".
+export * from "./errors.js";
+export * from "./dtype.js";
+export * from "./files.js";
+export * from "./layout.js";
+export * from "./tensor.js";
+export * from "./backend.js";
+export * from "./config.js";
+export { linear, addLayerNorm, disentangledAttention, linearReference, addLayerNormReference, disentangledAttentionReference } from "./ops/index.js";
+export { relativeIndexTable, relativePosition, logBucketPosition } from "./model/relative-position.js";
+export * from "./weights/index.js";
+export { DebertaV2Model, loadConfig, resolveBackend } from "./model/deberta.js";
+export type { LoadOptions, StateDictOptions, ForwardOptions, DebertaV2ModelOutput, EncodedBatch } from "./model/deberta.js";
+export { readInputs } from "./model/inputs.js";
+export type { ModelInputs, HostInputs, IdsInput } from "./model/inputs.js";
+export { Params } from "./model/params.js";
+export { DebertaV2Embeddings } from "./model/embeddings.js";
+export { DebertaV2Encoder } from "./model/encoder.js";
+export { DisentangledSelfAttention, DebertaV2Attention } from "./model/attention.js";
+export { DebertaV2Layer } from "./model/layer.js";
+export { ConvLayer } from "./model/conv.js";
+export type { EncoderContext } from "./model/context.js";

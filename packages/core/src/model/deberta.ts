@@ -1,0 +1,269 @@
+/**
+ * `DebertaV2Model`: embeddings → encoder → `last_hidden_state`, as HF's `modeling_deberta_v2.py` reads top-down.
+ *
+ *   const model = await DebertaV2Model.fromPretrained(directoryFiles("./my-model"), { backend: "cpu" });
+ *   const { last_hidden_state } = await model.forward({ input_ids: [[1, 5, 2]] });
+ *   console.log(last_hidden_state.shape, await last_hidden_state.data());
+ */
+import { type Backend, createBackend } from "../backend.js";
+import { DebertaV2Config } from "../config.js";
+import type { FloatDType } from "../dtype.js";
+import { DebertaError, InputError } from "../errors.js";
+import type { ModelFiles } from "../files.js";
+import { layoutMaxLen, layoutTokens, packedLayout, paddedLayout, type SequenceLayout } from "../layout.js";
+import type { Tensor } from "../tensor.js";
+import { loadStateDict } from "../weights/load.js";
+import type { StateDict } from "../weights/state-dict.js";
+import { WeightStore } from "../weights/store.js";
+import type { EncoderContext } from "./context.js";
+import { DebertaV2Embeddings } from "./embeddings.js";
+import { DebertaV2Encoder } from "./encoder.js";
+import { type HostInputs, type ModelInputs, readInputs } from "./inputs.js";
+import { Params } from "./params.js";
+import { relativeIndexTable } from "./relative-position.js";
+
+export interface LoadOptions {
+  /** A backend instance, or a registered backend's name (default: the best available). */
+  backend?: Backend | string;
+  /** Compute dtype; weights are converted at load. Default "f32". */
+  dtype?: FloatDType;
+  /** HF `variant` (e.g. "fp16" → `model.fp16.safetensors`). */
+  variant?: string;
+  onProgress?: (p: { file: string; loaded: number; total: number }) => void;
+  /** Receives the one warning about unexpected checkpoint tensors (default: console.warn). */
+  warn?: (message: string) => void;
+}
+
+export interface StateDictOptions {
+  backend: Backend;
+  dtype?: FloatDType;
+  warn?: (message: string) => void;
+  /** Where the weights came from, for error messages. */
+  location?: string;
+}
+
+export interface ForwardOptions {
+  output_hidden_states?: boolean;
+  output_attentions?: boolean;
+  /**
+   * Run the batch packed (unpadded): only real tokens are computed. Needs right padding. Real-token outputs equal
+   * the padded run's; padded positions of the returned `[B, L, H]` tensors are zeros (HF gives them
+   * meaningless-but-defined values instead).
+   */
+  packed?: boolean;
+}
+
+export interface DebertaV2ModelOutput {
+  /** `[batch, seq, hidden]` */
+  last_hidden_state: Tensor;
+  /** Embedding output + each layer's output, each `[batch, seq, hidden]`. */
+  hidden_states?: Tensor[];
+  /** Each layer's attention probabilities `[batch, heads, seq, seq]`. */
+  attentions?: Tensor[];
+}
+
+/** The encoder's raw result on flat token rows, for heads that work on `[tokens, hidden]`. */
+export interface EncodedBatch {
+  hidden: Tensor;
+  layout: SequenceLayout;
+  hiddenStates?: Tensor[];
+  attentions?: Tensor[];
+  /** Frees the per-batch tensors (masks, index tables) the encode created, not `hidden`. */
+  release(): void;
+}
+
+export class DebertaV2Model {
+  private constructor(
+    readonly config: DebertaV2Config,
+    readonly backend: Backend,
+    readonly dtype: FloatDType,
+    readonly embeddings: DebertaV2Embeddings,
+    readonly encoder: DebertaV2Encoder,
+    private readonly params: Params | null,
+  ) {}
+
+  /** Loads `config.json` and the weights a folder holds, choosing the weight files the way HF does. */
+  static async fromPretrained(files: ModelFiles, options: LoadOptions = {}): Promise<DebertaV2Model> {
+    const config = await loadConfig(files);
+    const { backend, dtype } = await resolveBackend(options);
+    const { stateDict } = await loadStateDict(files, { variant: options.variant, dtype, onProgress: options.onProgress });
+    return DebertaV2Model.fromStateDict(config, stateDict, { ...options, backend, dtype, location: files.location });
+  }
+
+  /** Builds the model from tensors already in memory. */
+  static fromStateDict(config: DebertaV2Config, stateDict: StateDict, options: StateDictOptions): DebertaV2Model {
+    const store = new WeightStore(stateDict, { basePrefix: "deberta", location: options.location });
+    const params = new Params(options.backend, store, options.dtype ?? "f32");
+    try {
+      const model = DebertaV2Model.load(params, config);
+      store.finish({ warn: options.warn ?? ((m) => console.warn(m)) });
+      return new DebertaV2Model(config, options.backend, params.dtype, model.embeddings, model.encoder, params);
+    } catch (e) {
+      params.dispose();
+      throw e;
+    }
+  }
+
+  /** Builds the backbone from `params` (heads call this, then take their own parameters). */
+  static load(params: Params, config: DebertaV2Config): DebertaV2Model {
+    const embeddings = DebertaV2Embeddings.load(params, config);
+    const encoder = DebertaV2Encoder.load(params, config);
+    return new DebertaV2Model(config, params.backend, params.dtype, embeddings, encoder, null);
+  }
+
+  /** Runs the model. Inputs are `[batch, seq]` arrays or ORT tensors; outputs are backend tensors (see `Tensor`). */
+  async forward(inputs: ModelInputs, options: ForwardOptions = {}): Promise<DebertaV2ModelOutput> {
+    const host = readInputs(inputs, this.config);
+    const enc = this.encode(host, options);
+    try {
+      if (enc.layout.kind === "padded") {
+        const shape = [host.batch, host.seqLen, this.config.hidden_size];
+        return {
+          last_hidden_state: enc.hidden.reshape(shape),
+          hidden_states: enc.hiddenStates?.map((t) => t.reshape(shape)),
+          attentions: enc.attentions,
+        };
+      }
+      const unpack = (t: Tensor) => this.unpack(t, host);
+      const out: DebertaV2ModelOutput = {
+        last_hidden_state: unpack(enc.hidden),
+        hidden_states: enc.hiddenStates?.map(unpack),
+        attentions: enc.attentions,
+      };
+      for (const t of new Set([enc.hidden, ...(enc.hiddenStates ?? [])])) t.dispose();
+      return out;
+    } finally {
+      enc.release();
+    }
+  }
+
+  /** The encoder on flat token rows: `[tokens, hidden]` plus the layout it used. */
+  encode(host: HostInputs, options: ForwardOptions = {}): EncodedBatch {
+    const be = this.backend;
+    const { layout, rows } = buildLayout(host, options.packed ?? false);
+    const T = layoutTokens(layout);
+    const owned: Tensor[] = [];
+    const up = (data: Int32Array | Float32Array, shape: number[], dtype: "i32" | "f32") => {
+      const t = be.upload(data, shape, dtype);
+      owned.push(t);
+      return t;
+    };
+    const ids = up(pick(host.ids, rows), [T], "i32");
+    const positions = up(host.positions ? pick(host.positions, rows) : positionIds(host, layout), [T], "i32");
+    const tokenTypes = host.tokenTypes ? up(pick(host.tokenTypes, rows), [T], "i32") : undefined;
+
+    const ctx: EncoderContext = { layout };
+    const hasPadding = layout.kind === "padded" && layout.mask.some((m) => m === 0);
+    if (layout.kind === "padded") {
+      const maskF = Float32Array.from(layout.mask);
+      ctx.mask = up(maskF, [layout.batch, layout.seqLen], "f32");
+      if (hasPadding) {
+        const col = up(maskF, [T, 1], "f32");
+        ctx.maskColumn = this.dtype === "f32" ? col : be.cast(col, this.dtype);
+        if (ctx.maskColumn !== col) owned.push(ctx.maskColumn);
+      }
+    }
+    const relLn = this.encoder.relativeEmbeddings(be);
+    if (relLn) owned.push(relLn);
+    ctx.relEmbeddings = relLn ?? this.encoder.rawRelEmbeddings;
+    if (this.config.relative_attention) {
+      const maxLen = layoutMaxLen(layout);
+      ctx.hostRelIndex = relativeIndexTable(maxLen, this.config);
+      ctx.relIndex = up(ctx.hostRelIndex, [ctx.hostRelIndex.length], "i32");
+    }
+
+    const embedded = this.embeddings.forward(be, ids, positions, tokenTypes, ctx.maskColumn);
+    const out = this.encoder.forward(be, embedded, ctx, {
+      outputHiddenStates: options.output_hidden_states ?? false,
+      outputAttentions: options.output_attentions ?? false,
+    });
+    return {
+      hidden: out.lastHidden,
+      layout,
+      hiddenStates: out.hiddenStates,
+      attentions: out.attentions,
+      release: () => owned.forEach((t) => t.dispose()),
+    };
+  }
+
+  /** Packed `[tokens, hidden]` → `[batch, seq, hidden]` with zeros at padded positions. */
+  private unpack(t: Tensor, host: HostInputs): Tensor {
+    const be = this.backend;
+    const { batch: B, seqLen: L, mask } = host;
+    const index = new Int32Array(B * L);
+    let row = 0;
+    for (let b = 0; b < B; b++) {
+      const start = row;
+      for (let i = 0; i < L; i++) {
+        if (mask[b * L + i]) index[b * L + i] = row++;
+        else index[b * L + i] = start;
+      }
+    }
+    const idx = be.upload(index, [B * L], "i32");
+    const gathered = be.gather(t, idx);
+    const maskCol = be.upload(Float32Array.from(mask), [B * L, 1], "f32");
+    const maskCast = this.dtype === "f32" ? maskCol : be.cast(maskCol, this.dtype);
+    const out = be.mul(gathered, maskCast);
+    for (const x of new Set([idx, gathered, maskCol, maskCast])) x.dispose();
+    return out.reshape([B, L, t.shape[t.shape.length - 1]]);
+  }
+
+  /** Frees every weight on the backend. */
+  dispose(): void {
+    this.params?.dispose();
+  }
+}
+
+export async function loadConfig(files: ModelFiles): Promise<DebertaV2Config> {
+  const bytes = await files.read("config.json");
+  return DebertaV2Config.fromJSON(bytes, `${files.location}/config.json`);
+}
+
+export async function resolveBackend(options: { backend?: Backend | string; dtype?: FloatDType }): Promise<{ backend: Backend; dtype: FloatDType }> {
+  const backend = typeof options.backend === "object" ? options.backend : await createBackend(options.backend);
+  const dtype = options.dtype ?? "f32";
+  if (!backend.supportsDtype(dtype)) {
+    throw new DebertaError("UNSUPPORTED", `backend "${backend.name}" does not compute in ${dtype}; use dtype "f32"`);
+  }
+  return { backend, dtype };
+}
+
+/** Padded layout, or packed rows (the real tokens of each right-padded row). */
+function buildLayout(host: HostInputs, packed: boolean): { layout: SequenceLayout; rows?: Int32Array } {
+  if (!packed) return { layout: paddedLayout(host.batch, host.seqLen, host.mask) };
+  const { batch: B, seqLen: L, mask } = host;
+  const lengths: number[] = [];
+  const rows: number[] = [];
+  for (let b = 0; b < B; b++) {
+    let len = 0;
+    while (len < L && mask[b * L + len]) len++;
+    for (let i = len; i < L; i++) {
+      if (mask[b * L + i]) throw new InputError(`attention_mask row ${b}: packed batches need right padding (a 1 follows a 0 at position ${i})`);
+    }
+    if (len === 0) throw new InputError(`attention_mask row ${b}: packed batches need at least one real token per sequence`);
+    lengths.push(len);
+    for (let i = 0; i < len; i++) rows.push(b * L + i);
+  }
+  return { layout: packedLayout(lengths), rows: Int32Array.from(rows) };
+}
+
+function pick(src: Int32Array, rows?: Int32Array): Int32Array {
+  if (!rows) return src;
+  const out = new Int32Array(rows.length);
+  for (let i = 0; i < rows.length; i++) out[i] = src[rows[i]];
+  return out;
+}
+
+/** HF's default `position_ids = arange(seq)` for every sequence. */
+function positionIds(host: HostInputs, layout: SequenceLayout): Int32Array {
+  const T = layoutTokens(layout);
+  const out = new Int32Array(T);
+  if (layout.kind === "padded") {
+    for (let i = 0; i < T; i++) out[i] = i % host.seqLen;
+  } else {
+    for (let b = 0; b + 1 < layout.offsets.length; b++) {
+      for (let i = layout.offsets[b]; i < layout.offsets[b + 1]; i++) out[i] = i - layout.offsets[b];
+    }
+  }
+  return out;
+}

@@ -1,0 +1,61 @@
+/**
+ * `DebertaV2Embeddings`: word (+ absolute position when `position_biased_input`) (+ token type when
+ * `type_vocab_size > 0`) → `embed_proj` when `embedding_size != hidden_size` → LayerNorm → × attention mask.
+ */
+import type { Backend } from "../backend.js";
+import type { DebertaV2Config } from "../config.js";
+import { linear } from "../ops/index.js";
+import type { Tensor } from "../tensor.js";
+import type { Params } from "./params.js";
+
+export class DebertaV2Embeddings {
+  private constructor(
+    private readonly config: DebertaV2Config,
+    readonly wordEmbeddings: Tensor,
+    private readonly positionEmbeddings: Tensor | undefined,
+    private readonly tokenTypeEmbeddings: Tensor | undefined,
+    private readonly embedProj: Tensor | undefined,
+    private readonly lnWeight: Tensor,
+    private readonly lnBias: Tensor,
+  ) {}
+
+  static load(p: Params, c: DebertaV2Config, prefix = "embeddings."): DebertaV2Embeddings {
+    const E = c.embedding_size;
+    const H = c.hidden_size;
+    return new DebertaV2Embeddings(
+      c,
+      p.take(`${prefix}word_embeddings.weight`, [c.vocab_size, E]),
+      c.position_biased_input ? p.take(`${prefix}position_embeddings.weight`, [c.max_position_embeddings, E]) : undefined,
+      c.type_vocab_size > 0 ? p.take(`${prefix}token_type_embeddings.weight`, [c.type_vocab_size, E]) : undefined,
+      E !== H ? p.take(`${prefix}embed_proj.weight`, [H, E]) : undefined,
+      p.take(`${prefix}LayerNorm.weight`, [H]),
+      p.take(`${prefix}LayerNorm.bias`, [H]),
+    );
+  }
+
+  /**
+   * @param ids i32 `[T]`, positions i32 `[T]`, tokenTypes i32 `[T]` (zeros when absent)
+   * @param maskColumn `[T, 1]` 0/1 in the compute dtype, or undefined when every token is real
+   */
+  forward(be: Backend, ids: Tensor, positions: Tensor, tokenTypes: Tensor | undefined, maskColumn: Tensor | undefined): Tensor {
+    let x = be.gather(this.wordEmbeddings, ids);
+    if (this.positionEmbeddings) x = addInto(be, x, be.gather(this.positionEmbeddings, positions));
+    if (this.tokenTypeEmbeddings && tokenTypes) x = addInto(be, x, be.gather(this.tokenTypeEmbeddings, tokenTypes));
+    if (this.embedProj) x = swap(x, linear(be, x, this.embedProj, undefined));
+    x = swap(x, be.layerNorm(x, this.lnWeight, this.lnBias, this.config.layer_norm_eps));
+    if (maskColumn) x = swap(x, be.mul(x, maskColumn));
+    return x;
+  }
+}
+
+function addInto(be: Backend, x: Tensor, y: Tensor): Tensor {
+  const s = be.add(x, y);
+  x.dispose();
+  y.dispose();
+  return s;
+}
+
+function swap(old: Tensor, next: Tensor): Tensor {
+  old.dispose();
+  return next;
+}

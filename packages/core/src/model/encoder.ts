@@ -1,0 +1,71 @@
+/**
+ * `DebertaV2Encoder`: the relative-embedding table (LayerNorm'd when `norm_rel_ebd` has `layer_norm`), the layers,
+ * and the v2 conv layer after layer 0.
+ */
+import type { Backend } from "../backend.js";
+import type { DebertaV2Config } from "../config.js";
+import type { Tensor } from "../tensor.js";
+import { ConvLayer } from "./conv.js";
+import type { EncoderContext } from "./context.js";
+import { DebertaV2Layer } from "./layer.js";
+import type { Params } from "./params.js";
+
+export interface EncoderOutput {
+  lastHidden: Tensor;
+  /** Embedding output + every layer's output (when asked). */
+  hiddenStates?: Tensor[];
+  attentions?: Tensor[];
+}
+
+export class DebertaV2Encoder {
+  private constructor(
+    private readonly config: DebertaV2Config,
+    private readonly layers: DebertaV2Layer[],
+    private readonly relEmbeddings: Tensor | undefined,
+    private readonly relLn: { weight: Tensor; bias: Tensor } | undefined,
+    private readonly conv: ConvLayer | undefined,
+  ) {}
+
+  static load(p: Params, c: DebertaV2Config, prefix = "encoder."): DebertaV2Encoder {
+    const H = c.hidden_size;
+    const layers = Array.from({ length: c.num_hidden_layers }, (_, i) => DebertaV2Layer.load(p, c, `${prefix}layer.${i}.`));
+    const rel = c.relative_attention ? p.take(`${prefix}rel_embeddings.weight`, [2 * c.attSpan, H]) : undefined;
+    const relLn =
+      c.relative_attention && c.norm_rel_ebd.includes("layer_norm")
+        ? { weight: p.take(`${prefix}LayerNorm.weight`, [H]), bias: p.take(`${prefix}LayerNorm.bias`, [H]) }
+        : undefined;
+    const conv = c.conv_kernel_size > 0 ? ConvLayer.load(p, c, `${prefix}conv.`) : undefined;
+    return new DebertaV2Encoder(c, layers, rel, relLn, conv);
+  }
+
+  /** The relative embeddings every layer uses this pass (a new tensor the caller disposes, or undefined). */
+  relativeEmbeddings(be: Backend): Tensor | undefined {
+    if (!this.relEmbeddings) return undefined;
+    if (!this.relLn) return undefined;
+    return be.layerNorm(this.relEmbeddings, this.relLn.weight, this.relLn.bias, this.config.layer_norm_eps);
+  }
+
+  get rawRelEmbeddings(): Tensor | undefined {
+    return this.relEmbeddings;
+  }
+
+  forward(be: Backend, embeddings: Tensor, ctx: EncoderContext, opts: { outputHiddenStates: boolean; outputAttentions: boolean }): EncoderOutput {
+    const hiddenStates = opts.outputHiddenStates ? [embeddings] : undefined;
+    const attentions = opts.outputAttentions ? ([] as Tensor[]) : undefined;
+    let x = embeddings;
+    this.layers.forEach((layer, i) => {
+      let { output, probs } = layer.forward(be, x, ctx, opts.outputAttentions);
+      if (probs) attentions!.push(probs);
+      if (i === 0 && this.conv) {
+        const convolved = this.conv.forward(be, embeddings, output, ctx);
+        output.dispose();
+        output = convolved;
+      }
+      if (x !== embeddings && !hiddenStates) x.dispose();
+      x = output;
+      hiddenStates?.push(output);
+    });
+    if (!hiddenStates && x !== embeddings) embeddings.dispose();
+    return { lastHidden: x, hiddenStates, attentions };
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * `DebertaV2Layer`: attention, then the feed-forward block `LayerNorm(dense₂(act(dense₁(x))) + x)`.
+ */
+import type { Backend } from "../backend.js";
+import type { DebertaV2Config } from "../config.js";
+import { addLayerNorm, linear } from "../ops/index.js";
+import type { Tensor } from "../tensor.js";
+import { DebertaV2Attention } from "./attention.js";
+import type { EncoderContext } from "./context.js";
+import type { Params } from "./params.js";
+
+export class DebertaV2Layer {
+  private constructor(
+    private readonly config: DebertaV2Config,
+    private readonly attention: DebertaV2Attention,
+    private readonly intermediate: { weight: Tensor; bias: Tensor },
+    private readonly output: { weight: Tensor; bias: Tensor },
+    private readonly ln: { weight: Tensor; bias: Tensor },
+  ) {}
+
+  static load(p: Params, c: DebertaV2Config, prefix: string): DebertaV2Layer {
+    const H = c.hidden_size;
+    const I = c.intermediate_size;
+    return new DebertaV2Layer(
+      c,
+      DebertaV2Attention.load(p, c, `${prefix}attention.`),
+      { weight: p.take(`${prefix}intermediate.dense.weight`, [I, H]), bias: p.take(`${prefix}intermediate.dense.bias`, [I]) },
+      { weight: p.take(`${prefix}output.dense.weight`, [H, I]), bias: p.take(`${prefix}output.dense.bias`, [H]) },
+      { weight: p.take(`${prefix}output.LayerNorm.weight`, [H]), bias: p.take(`${prefix}output.LayerNorm.bias`, [H]) },
+    );
+  }
+
+  forward(be: Backend, hidden: Tensor, ctx: EncoderContext, outputAttentions: boolean): { output: Tensor; probs?: Tensor } {
+    const { output: attended, probs } = this.attention.forward(be, hidden, ctx, outputAttentions);
+    const inner = linear(be, attended, this.intermediate.weight, this.intermediate.bias, this.config.hidden_act);
+    const outer = linear(be, inner, this.output.weight, this.output.bias);
+    inner.dispose();
+    const output = addLayerNorm(be, outer, attended, this.ln.weight, this.ln.bias, this.config.layer_norm_eps);
+    outer.dispose();
+    attended.dispose();
+    return { output, probs };
+  }
+}

@@ -1,0 +1,81 @@
+// Node-only: a model folder on disk as `ModelFiles`. Imported through `@deberta-js/core/node`, never from the
+// browser entry.
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import type { ModelFiles } from "../files.js";
+import { WeightsError } from "../errors.js";
+
+export function directoryFiles(dir: string): ModelFiles {
+  const root = path.resolve(dir);
+  const resolve = (name: string) => {
+    const p = path.resolve(root, name);
+    if (p !== root && !p.startsWith(root + path.sep)) {
+      throw new WeightsError(`${root}: file name "${name}" escapes the model folder`);
+    }
+    return p;
+  };
+  const notFound = (name: string, cause: unknown) =>
+    new WeightsError(`${path.join(root, name)}: file not found`, "FILE_NOT_FOUND", { cause });
+  return {
+    location: root,
+    async list() {
+      const out: string[] = [];
+      const walk = async (rel: string) => {
+        const entries = await fs.readdir(path.join(root, rel), { withFileTypes: true });
+        for (const e of entries) {
+          const r = rel ? `${rel}/${e.name}` : e.name;
+          if (e.isDirectory()) await walk(r);
+          else out.push(r);
+        }
+      };
+      try {
+        await walk("");
+      } catch (e) {
+        throw new WeightsError(`${root}: cannot read the model folder`, "FILE_NOT_FOUND", { cause: e });
+      }
+      return out.sort();
+    },
+    async has(name) {
+      try {
+        return (await fs.stat(resolve(name))).isFile();
+      } catch {
+        return false;
+      }
+    },
+    async read(name) {
+      try {
+        const buf = await fs.readFile(resolve(name));
+        return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") throw notFound(name, e);
+        throw e;
+      }
+    },
+    async readRange(name, start, end) {
+      let fh: fs.FileHandle | undefined;
+      try {
+        fh = await fs.open(resolve(name), "r");
+        const out = new Uint8Array(end - start);
+        let off = 0;
+        while (off < out.length) {
+          const { bytesRead } = await fh.read(out, off, out.length - off, start + off);
+          if (bytesRead === 0) throw new WeightsError(`${path.join(root, name)}: file ends at byte ${start + off}, expected ${end}`);
+          off += bytesRead;
+        }
+        return out;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") throw notFound(name, e);
+        throw e;
+      } finally {
+        await fh?.close();
+      }
+    },
+    async size(name) {
+      try {
+        return (await fs.stat(resolve(name))).size;
+      } catch (e) {
+        throw notFound(name, e);
+      }
+    },
+  };
+}

@@ -1,0 +1,2 @@
+// @deberta-js/core/node — Node-only helpers (file system access).
+export { directoryFiles } from "./files.js";
