@@ -20,3 +20,4 @@ export { DisentangledSelfAttention, DebertaV2Attention } from "./model/attention
 export { DebertaV2Layer } from "./model/layer.js";
 export { ConvLayer } from "./model/conv.js";
 export type { EncoderContext } from "./model/context.js";
+export { RandomWeightStore } from "./model/random.js";

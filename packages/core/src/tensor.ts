@@ -46,6 +46,18 @@ export class Tensor {
     return new Tensor(this.backend, this.storage, [...shape], this.dtype, this.owner ?? this);
   }
 
+  /**
+   * Like `reshape`, but the result takes over the storage: disposing it frees the storage, and this tensor must
+   * not be used again. For handing an internal result to a caller under another shape.
+   */
+  moveTo(shape: readonly number[]): Tensor {
+    if (this.owner) return this.reshape(shape);
+    const moved = this.reshape(shape);
+    const owning = new Tensor(this.backend, this.storage, moved.shape, this.dtype, null);
+    this.disposed = true; // ownership moved: our own dispose() becomes a no-op
+    return owning;
+  }
+
   /** Raw contents: Float32Array (f32), Uint16Array of IEEE half bits (f16), Int32Array (i32). */
   raw(): Promise<TensorData> {
     this.assertAlive();

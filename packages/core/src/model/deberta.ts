@@ -20,6 +20,7 @@ import { DebertaV2Embeddings } from "./embeddings.js";
 import { DebertaV2Encoder } from "./encoder.js";
 import { type HostInputs, type ModelInputs, readInputs } from "./inputs.js";
 import { Params } from "./params.js";
+import { RandomWeightStore } from "./random.js";
 import { relativeIndexTable } from "./relative-position.js";
 
 export interface LoadOptions {
@@ -104,6 +105,14 @@ export class DebertaV2Model {
     }
   }
 
+  /** A model of `config`'s shape with random weights (benchmarks; real sizes without a download). */
+  static random(config: DebertaV2Config, options: { backend: Backend; dtype?: FloatDType; seed?: number }): DebertaV2Model {
+    const dtype = options.dtype ?? "f32";
+    const params = new Params(options.backend, new RandomWeightStore(config.initializer_range, options.seed ?? 1, dtype), dtype);
+    const model = DebertaV2Model.load(params, config);
+    return new DebertaV2Model(config, options.backend, dtype, model.embeddings, model.encoder, params);
+  }
+
   /** Builds the backbone from `params` (heads call this, then take their own parameters). */
   static load(params: Params, config: DebertaV2Config): DebertaV2Model {
     const embeddings = DebertaV2Embeddings.load(params, config);
@@ -118,16 +127,19 @@ export class DebertaV2Model {
     try {
       if (enc.layout.kind === "padded") {
         const shape = [host.batch, host.seqLen, this.config.hidden_size];
+        // The last entry of hidden_states is the last hidden state itself (one tensor, as in HF).
+        const hidden_states = enc.hiddenStates?.map((t) => t.moveTo(shape));
         return {
-          last_hidden_state: enc.hidden.reshape(shape),
-          hidden_states: enc.hiddenStates?.map((t) => t.reshape(shape)),
+          last_hidden_state: hidden_states ? hidden_states[hidden_states.length - 1] : enc.hidden.moveTo(shape),
+          hidden_states,
           attentions: enc.attentions,
         };
       }
       const unpack = (t: Tensor) => this.unpack(t, host);
+      const hidden_states = enc.hiddenStates?.map(unpack);
       const out: DebertaV2ModelOutput = {
-        last_hidden_state: unpack(enc.hidden),
-        hidden_states: enc.hiddenStates?.map(unpack),
+        last_hidden_state: hidden_states ? hidden_states[hidden_states.length - 1] : unpack(enc.hidden),
+        hidden_states,
         attentions: enc.attentions,
       };
       for (const t of new Set([enc.hidden, ...(enc.hiddenStates ?? [])])) t.dispose();
@@ -205,7 +217,7 @@ export class DebertaV2Model {
     const maskCast = this.dtype === "f32" ? maskCol : be.cast(maskCol, this.dtype);
     const out = be.mul(gathered, maskCast);
     for (const x of new Set([idx, gathered, maskCol, maskCast])) x.dispose();
-    return out.reshape([B, L, t.shape[t.shape.length - 1]]);
+    return out.moveTo([B, L, t.shape[t.shape.length - 1]]);
   }
 
   /** Frees every weight on the backend. */

@@ -1,2 +1,3 @@
 // @deberta-js/core/node — Node-only helpers (file system access).
 export { directoryFiles } from "./files.js";
+export { loadStateDictFromDirectory, writeSafetensorsFile } from "./weights.js";

@@ -3,7 +3,7 @@
  * PyTorch readers. Nothing here touches `node:*`.
  */
 import { WeightsError } from "../errors.js";
-import { bf16ArrayToF32, f16ArrayToF32, f32ArrayToF16 } from "../dtype.js";
+import { bf16ArrayToF32, bf16BitsToF32, f16ArrayToF32, f16BitsToF32, f32ArrayToF16 } from "../dtype.js";
 
 /** A tensor held in JS memory. `f16` data are raw IEEE half bits. Row-major, contiguous. */
 export interface HostTensor {
@@ -129,8 +129,8 @@ function decodeViaDataView(bytes: Uint8Array, src: SourceDType, shape: number[],
     switch (src) {
       case "F32": f[i] = dv.getFloat32(i * 4, true); break;
       case "F64": f[i] = dv.getFloat64(i * 8, true); break;
-      case "F16": f[i] = f16ArrayToF32(new Uint16Array([dv.getUint16(i * 2, true)]))[0]; break;
-      case "BF16": f[i] = bf16ArrayToF32(new Uint16Array([dv.getUint16(i * 2, true)]))[0]; break;
+      case "F16": f[i] = f16BitsToF32(dv.getUint16(i * 2, true)); break;
+      case "BF16": f[i] = bf16BitsToF32(dv.getUint16(i * 2, true)); break;
       case "I32":
       case "I64": {
         const v = src === "I32" ? dv.getInt32(i * 4, true) : Number(dv.getBigInt64(i * 8, true));

@@ -90,9 +90,7 @@ const ALLOWED_GLOBALS: Record<string, GlobalKind> = {
 };
 
 /** Known-dangerous names get a pointed hint; everything not in ALLOWED_GLOBALS is refused either way. */
-const REFUSAL_HINTS: Record<string, string> = {
-  "torch.storage._load_from_bytes": " (it runs torch.load on nested bytes)",
-};
+const REFUSAL_HINTS = new Map<string, string>([["torch.storage._load_from_bytes", " (it runs torch.load on nested bytes)"]]);
 
 // Opcodes (pickletools names).
 const OP = {
@@ -198,6 +196,7 @@ export function unpickleStateDict(pkl: Uint8Array, fileName: string, label = fil
   };
   const line = () => {
     const end = pkl.indexOf(0x0a, pos);
+    if (end < 0 && pkl.byteLength - pos <= MAX_LINE) fail("pickle data ends inside a GLOBAL name");
     if (end < 0 || end - pos > MAX_LINE) fail("GLOBAL name is not a short newline-terminated line");
     const s = str(end - pos);
     pos++;
@@ -227,7 +226,7 @@ export function unpickleStateDict(pkl: Uint8Array, fileName: string, label = fil
     const kind = Object.prototype.hasOwnProperty.call(ALLOWED_GLOBALS, fqn) ? ALLOWED_GLOBALS[fqn] : undefined;
     if (!kind) {
       throw new WeightsError(
-        `${fileName}: refused pickle global "${fqn}"${REFUSAL_HINTS[fqn] ?? ""} at byte ${opPos} of ${label}; ` +
+        `${fileName}: refused pickle global "${fqn}"${REFUSAL_HINTS.get(fqn) ?? ""} at byte ${opPos} of ${label}; ` +
           `a state dict may only reference torch tensor/storage globals and collections.OrderedDict`,
       );
     }
@@ -355,9 +354,11 @@ export function unpickleStateDict(pkl: Uint8Array, fileName: string, label = fil
       case OP.EMPTY_TUPLE:
         stack.push(new PyTuple([]));
         break;
-      case OP.TUPLE:
-        stack.push(new PyTuple(popMark()));
+      case OP.TUPLE: {
+        const items = popMark(); // before touching `stack`: popMark replaces it
+        stack.push(new PyTuple(items));
         break;
+      }
       case OP.TUPLE1:
       case OP.TUPLE2:
       case OP.TUPLE3: {

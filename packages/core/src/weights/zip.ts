@@ -118,6 +118,8 @@ export async function openZip(src: ByteSource): Promise<ZipArchive> {
     if (flags & 1) throw new WeightsError(`${name}: zip entry "${entryName}" is encrypted`);
     if (method !== 0 && method !== 8) throw new WeightsError(`${name}: zip entry "${entryName}" uses compression method ${method} (only stored and deflate are supported)`);
     if (method === 0 && compressedSize !== size) throw bad(`stored entry "${entryName}" has compressed size ${compressedSize} != size ${size}`);
+    // deflate cannot expand more than ~1032:1; a larger claim is a corrupt header or a zip bomb
+    if (method === 8 && size > compressedSize * 1032 + 1024) throw bad(`deflated entry "${entryName}" claims ${size} bytes from ${compressedSize}`);
     if (localHeaderOffset + 30 + compressedSize > src.size) throw bad(`entry "${entryName}" lies outside the file`);
     if (entries.has(entryName)) throw bad(`duplicate entry "${entryName}"`);
     entries.set(entryName, { name: entryName, method, compressedSize, size, crc32, localHeaderOffset });
@@ -171,8 +173,12 @@ export function crc32(bytes: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-/** A stored (uncompressed) zip archive, for tests: entries in the order given, data aligned to 64 bytes like torch. */
-export function writeZip(files: Array<[string, Uint8Array]>): Uint8Array {
+/**
+ * A stored (uncompressed) zip archive, for tests: entries in the order given, data aligned to 64 bytes like torch.
+ * `zip64` writes the ZIP64 records (and 0xffffffff placeholders) even though the sizes do not need them.
+ */
+export function writeZip(files: Array<[string, Uint8Array]>, opts: { zip64?: boolean } = {}): Uint8Array {
+  const z64 = opts.zip64 === true;
   const enc = new TextEncoder();
   const locals: Uint8Array[] = [];
   const centrals: Uint8Array[] = [];
@@ -195,7 +201,7 @@ export function writeZip(files: Array<[string, Uint8Array]>): Uint8Array {
     local.set(nameBytes, 30);
     l.setUint16(30 + nameBytes.byteLength, 0x4246, true); // "FB" padding field, as torch writes it
     l.setUint16(32 + nameBytes.byteLength, pad, true);
-    const central = new Uint8Array(46 + nameBytes.byteLength);
+    const central = new Uint8Array(46 + nameBytes.byteLength + (z64 ? 12 : 0));
     const c = new DataView(central.buffer);
     c.setUint32(0, SIG_CENTRAL, true);
     c.setUint16(4, 20, true);
@@ -204,23 +210,50 @@ export function writeZip(files: Array<[string, Uint8Array]>): Uint8Array {
     c.setUint32(20, data.byteLength, true);
     c.setUint32(24, data.byteLength, true);
     c.setUint16(28, nameBytes.byteLength, true);
-    c.setUint32(42, offset, true);
+    c.setUint32(42, z64 ? 0xffffffff : offset, true);
     central.set(nameBytes, 46);
+    if (z64) {
+      c.setUint16(30, 12, true);
+      c.setUint16(46 + nameBytes.byteLength, 0x0001, true);
+      c.setUint16(48 + nameBytes.byteLength, 8, true);
+      c.setUint32(50 + nameBytes.byteLength, offset, true);
+    }
     locals.push(local, data);
     centrals.push(central);
     offset += local.byteLength + data.byteLength;
   }
   const cdSize = centrals.reduce((s, c) => s + c.byteLength, 0);
+  const tail: Uint8Array[] = [];
+  if (z64) {
+    const rec = new Uint8Array(56);
+    const r = new DataView(rec.buffer);
+    r.setUint32(0, SIG_ZIP64_EOCD, true);
+    r.setUint32(4, 44, true); // size of the rest of the record
+    r.setUint16(12, 45, true);
+    r.setUint16(14, 45, true);
+    r.setUint32(24, files.length, true);
+    r.setUint32(32, files.length, true);
+    r.setUint32(40, cdSize, true);
+    r.setUint32(48, offset, true);
+    const loc = new Uint8Array(20);
+    const l = new DataView(loc.buffer);
+    l.setUint32(0, SIG_ZIP64_LOCATOR, true);
+    l.setUint32(8, offset + cdSize, true);
+    l.setUint32(16, 1, true);
+    tail.push(rec, loc);
+  }
   const eocd = new Uint8Array(22);
   const e = new DataView(eocd.buffer);
   e.setUint32(0, SIG_EOCD, true);
-  e.setUint16(8, files.length, true);
-  e.setUint16(10, files.length, true);
-  e.setUint32(12, cdSize, true);
-  e.setUint32(16, offset, true);
-  const out = new Uint8Array(offset + cdSize + 22);
+  e.setUint16(8, z64 ? 0xffff : files.length, true);
+  e.setUint16(10, z64 ? 0xffff : files.length, true);
+  e.setUint32(12, z64 ? 0xffffffff : cdSize, true);
+  e.setUint32(16, z64 ? 0xffffffff : offset, true);
+  tail.push(eocd);
+  const parts = [...locals, ...centrals, ...tail];
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.byteLength, 0));
   let p = 0;
-  for (const part of [...locals, ...centrals, eocd]) {
+  for (const part of parts) {
     out.set(part, p);
     p += part.byteLength;
   }

@@ -1,0 +1,31 @@
+/**
+ * Backends are optional packages: import the one asked for (which registers it), then create it through the
+ * core registry so "cannot start here" comes back with the backend's own reason.
+ */
+import { type Backend, createBackend, DebertaError, type FloatDType } from "@deberta-js/core";
+
+const PACKAGES: Record<string, string> = {
+  cpu: "@deberta-js/backend-cpu",
+  webgpu: "@deberta-js/backend-webgpu/node",
+  cuda: "@deberta-js/backend-cuda",
+};
+
+export const BACKEND_NAMES = Object.keys(PACKAGES);
+
+export async function loadBackend(name = "cpu"): Promise<Backend> {
+  const pkg = PACKAGES[name];
+  if (!pkg) throw new DebertaError("UNSUPPORTED", `--backend "${name}" is not one of ${BACKEND_NAMES.join(", ")}`);
+  try {
+    await import(pkg);
+  } catch (e) {
+    throw new DebertaError("BACKEND_UNAVAILABLE", `backend "${name}": cannot load ${pkg} (${(e as Error).message})`, { cause: e });
+  }
+  return createBackend(name);
+}
+
+/** `fp32`/`fp16` (CLI spelling) or `f32`/`f16` → core dtype. */
+export function parseDtype(s: string | undefined): FloatDType {
+  if (s === undefined || s === "fp32" || s === "f32" || s === "float32") return "f32";
+  if (s === "fp16" || s === "f16" || s === "float16") return "f16";
+  throw new DebertaError("INPUT_INVALID", `--dtype "${s}" is not one of fp32, fp16`);
+}

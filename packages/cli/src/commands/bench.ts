@@ -1,0 +1,185 @@
+/**
+ * `deberta-js bench --model DIR | --config FILE [--backend B] [--batch N] [--seq N] [--dtype D] [--onnx FILE]`
+ *
+ * Times `DebertaV2Model.forward` (plus reading `last_hidden_state` back, so asynchronous backends are timed to
+ * completion) on deterministic token ids, after warm-up; prints one JSON object. With `--onnx`, times
+ * onnxruntime-node (what transformers.js runs in Node) on the ONNX twin in the same run, with the same inputs,
+ * and reports the ratio. Progress on stderr.
+ */
+import { readFile } from "node:fs/promises";
+import type { Command } from "commander";
+import { DebertaV2Config, DebertaV2Model, InputError, type Backend, type FloatDType } from "@deberta-js/core";
+import { directoryFiles } from "@deberta-js/core/node";
+import { loadBackend, parseDtype } from "../backends.js";
+import { action, log, printJson } from "../output.js";
+import { progress } from "../progress.js";
+
+export interface BenchOptions {
+  model?: string;
+  config?: string;
+  backend?: string;
+  batch?: string;
+  seq?: string;
+  dtype?: string;
+  warmup?: string;
+  runs?: string;
+  onnx?: string;
+  threads?: string;
+  packed?: boolean;
+}
+
+/** The bench README's inputs: token i (row-major) is `3 + (i * 7919) % 8000`, below the vocabulary size. */
+export function benchIds(batch: number, seq: number, vocab: number): number[][] {
+  const span = Math.max(1, Math.min(8000, vocab - 3));
+  return Array.from({ length: batch }, (_, b) => Array.from({ length: seq }, (_, s) => 3 + (((b * seq + s) * 7919) % span)));
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function int(name: string, v: string | undefined, def: number): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InputError(`--${name} must be a positive integer, got "${v}"`);
+  return n;
+}
+
+async function time(label: string, warmup: number, runs: number, fn: () => Promise<void>): Promise<number[]> {
+  const bar = progress();
+  for (let i = 0; i < warmup; i++) {
+    bar.update(`${label}: warm-up`, i, warmup);
+    await fn();
+  }
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    bar.update(`${label}: timing`, i, runs);
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  bar.stop();
+  return times;
+}
+
+async function loadModel(opts: BenchOptions, backend: Backend, dtype: FloatDType): Promise<{ model: DebertaV2Model; source: string }> {
+  if (opts.model) {
+    const bar = progress();
+    const model = await DebertaV2Model.fromPretrained(directoryFiles(opts.model), {
+      backend,
+      dtype,
+      onProgress: (p) => bar.update(`loading ${p.file}`, p.loaded, p.total),
+    });
+    bar.stop();
+    return { model, source: opts.model };
+  }
+  if (!opts.config) throw new InputError("bench needs --model DIR or --config FILE");
+  const config = DebertaV2Config.fromJSON(await readFile(opts.config), opts.config);
+  log(`making random weights of ${opts.config}'s shape…`);
+  return { model: DebertaV2Model.random(config, { backend, dtype }), source: opts.config };
+}
+
+async function benchOnnx(file: string, ids: number[][], threads: number, warmup: number, runs: number) {
+  let ort: typeof import("onnxruntime-node");
+  try {
+    ort = await import("onnxruntime-node");
+  } catch (e) {
+    throw new InputError(`--onnx needs the optional peer dependency onnxruntime-node (npm i onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=skip): ${(e as Error).message}`);
+  }
+  const session = await ort.InferenceSession.create(file, {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: "all",
+    logSeverityLevel: 3,
+  });
+  const B = ids.length;
+  const L = ids[0].length;
+  const idData = BigInt64Array.from(ids.flat().map((x) => BigInt(x)));
+  const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {
+    input_ids: new ort.Tensor("int64", idData, [B, L]),
+    attention_mask: new ort.Tensor("int64", new BigInt64Array(B * L).fill(1n), [B, L]),
+  };
+  for (const name of session.inputNames) {
+    if (!(name in feeds)) throw new InputError(`--onnx ${file}: unexpected model input "${name}"`);
+  }
+  let first: number[] = [];
+  const times = await time("onnxruntime-node", warmup, runs, async () => {
+    const out = await session.run(feeds);
+    first = Array.from((out.last_hidden_state.data as Float32Array).subarray(0, 4));
+  });
+  await session.release();
+  return { times, first };
+}
+
+export async function benchCommand(opts: BenchOptions) {
+  const batch = int("batch", opts.batch, 1);
+  const seq = int("seq", opts.seq, 128);
+  const warmup = int("warmup", opts.warmup, 3);
+  const runs = int("runs", opts.runs, 10);
+  const threads = int("threads", opts.threads, 2);
+  const dtype = parseDtype(opts.dtype);
+  const backend = await loadBackend(opts.backend ?? "cpu");
+  const { model, source } = await loadModel(opts, backend, dtype);
+  const ids = benchIds(batch, seq, model.config.vocab_size);
+  let first: number[] = [];
+  const times = await time(`deberta-js ${backend.name}`, warmup, runs, async () => {
+    const out = await model.forward({ input_ids: ids }, { packed: opts.packed });
+    const data = await out.last_hidden_state.data();
+    first = Array.from(data.subarray(0, 4));
+    out.last_hidden_state.dispose();
+  });
+  const ms = median(times);
+  const result: Record<string, unknown> = {
+    backend: backend.name,
+    dtype,
+    model: source,
+    batch,
+    seq,
+    warmup,
+    runs,
+    ms_median: round(ms),
+    ms_min: round(Math.min(...times)),
+    tokens_per_s: Math.round((batch * seq) / (ms / 1000)),
+    first_outputs: first.map((x) => round(x, 6)),
+  };
+  model.dispose();
+  if (opts.onnx) {
+    const peer = await benchOnnx(opts.onnx, ids, threads, warmup, runs);
+    const pms = median(peer.times);
+    result.peer = {
+      name: "onnxruntime-node",
+      settings: { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: "all" },
+      ms_median: round(pms),
+      ms_min: round(Math.min(...peer.times)),
+      tokens_per_s: Math.round((batch * seq) / (pms / 1000)),
+      first_outputs: peer.first.map((x) => round(x, 6)),
+    };
+    result.speedup_vs_peer = round(pms / ms, 3);
+  }
+  return result;
+}
+
+function round(x: number, digits = 3): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+export function registerBench(program: Command): void {
+  program
+    .command("bench")
+    .description("time forward passes (median ms, tokens/s); --onnx also times onnxruntime-node in the same run")
+    .option("--model <dir>", "model folder")
+    .option("--config <file>", "config.json: random weights of that shape (no download)")
+    .option("--backend <name>", "cpu | webgpu | cuda", "cpu")
+    .option("--batch <n>", "batch size", "1")
+    .option("--seq <n>", "sequence length", "128")
+    .option("--dtype <dtype>", "fp32 | fp16", "fp32")
+    .option("--warmup <n>", "warm-up runs", "3")
+    .option("--runs <n>", "timed runs", "10")
+    .option("--packed", "run the batch packed (unpadded)")
+    .option("--onnx <file>", "also time this ONNX twin with onnxruntime-node")
+    .option("--threads <n>", "onnxruntime intraOpNumThreads", "2")
+    .action(action(async (opts: BenchOptions) => printJson(await benchCommand(opts))));
+}

@@ -1,0 +1,33 @@
+/** Machine output on stdout (JSON only); everything else on stderr. */
+import { DebertaError, type Tensor } from "@deberta-js/core";
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value) + "\n");
+}
+
+export function log(message: string): void {
+  process.stderr.write(message + "\n");
+}
+
+/** `{ shape, data }` with the values as plain numbers. */
+export async function tensorJson(t: Tensor): Promise<{ shape: number[]; data: number[] }> {
+  const data = await t.data();
+  return { shape: [...t.shape], data: Array.from(data) };
+}
+
+/** Wraps a command: typed errors become one clear line on stderr and exit code 1 (2 for usage errors). */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (e) {
+      if (e instanceof DebertaError) {
+        log(`deberta-js: error [${e.code}]: ${e.message}`);
+        process.exitCode = e.code === "INPUT_INVALID" || e.code === "UNSUPPORTED" ? 2 : 1;
+      } else {
+        log(`deberta-js: unexpected error: ${(e as Error)?.stack ?? String(e)}`);
+        process.exitCode = 1;
+      }
+    }
+  };
+}

@@ -1,0 +1,43 @@
+/** Progress bars on stderr (only when stderr is a terminal, so logs and CI output stay clean). */
+import cliProgress from "cli-progress";
+
+export interface Progress {
+  update(label: string, value: number, total: number): void;
+  stop(): void;
+}
+
+export function progress(enabled = process.stderr.isTTY === true): Progress {
+  if (!enabled) {
+    let last = "";
+    return {
+      update(label, value, total) {
+        // One line per phase when not interactive.
+        if (label !== last) {
+          last = label;
+          process.stderr.write(`${label}…\n`);
+        }
+        void value;
+        void total;
+      },
+      stop() {},
+    };
+  }
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: "{label} [{bar}] {percentage}% | {value}/{total}", hideCursor: true, clearOnComplete: true },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(label, value, total) {
+      if (!started) {
+        bar.start(total, value, { label });
+        started = true;
+      }
+      bar.setTotal(total);
+      bar.update(value, { label });
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * `HostBackend`: a `Backend` whose every op is the float64 reference of `reference-ops.ts`, rounded to the storage
+ * dtype. Slow and exact — the yardstick for backend authors (wrap it and replace one op at a time), and what the
+ * conformance kit's own tests run against.
+ *
+ * Storage: Float32Array (f32), Uint16Array half bits (f16), Int32Array (i32).
+ */
+import type { Activation, AttentionArgs, AttentionResult, Backend, MatmulOptions } from "../backend.js";
+import type { DType, FloatDType, TensorData } from "../dtype.js";
+import { InputError } from "../errors.js";
+import type { SequenceLayout } from "../layout.js";
+import { Tensor } from "../tensor.js";
+import {
+  fromTensorData,
+  refActivation,
+  refAdd,
+  refAddLayerNorm,
+  refConv1d,
+  refDisentangledAttention,
+  refGather,
+  refLayerNorm,
+  refLinear,
+  refMatmul,
+  refMul,
+  refSoftmax,
+  refTakeAlongAxis,
+  refTranspose,
+  sizeOf,
+  toTensorData,
+  type HostArray,
+  type HostResult,
+} from "./reference-ops.js";
+
+export interface HostBackendOptions {
+  /** Registry name (default "host"). */
+  name?: string;
+  /** Implement the optional fused ops (default true). With false, core's reference fallbacks run instead. */
+  fused?: boolean;
+  /** Claim f16 support (default true). */
+  f16?: boolean;
+}
+
+export class HostBackend implements Backend {
+  readonly name: string;
+  private readonly f16: boolean;
+  /** Live tensors (storage objects) — lets tests check for leaks. */
+  readonly live = new Set<unknown>();
+
+  linear?: (x: Tensor, weight: Tensor, bias: Tensor | undefined, act?: Activation) => Tensor;
+  addLayerNorm?: (x: Tensor, residual: Tensor, gamma: Tensor, beta: Tensor, eps: number) => Tensor;
+  disentangledAttention?: (args: AttentionArgs) => AttentionResult;
+
+  constructor(options: HostBackendOptions = {}) {
+    this.name = options.name ?? "host";
+    this.f16 = options.f16 ?? true;
+    if (options.fused ?? true) {
+      this.linear = (x, weight, bias, act) =>
+        this.out(refLinear(this.host(x), this.host(weight), bias && this.host(bias), act), x.dtype as FloatDType);
+      this.addLayerNorm = (x, residual, gamma, beta, eps) =>
+        this.out(refAddLayerNorm(this.host(x), this.host(residual), this.host(gamma), this.host(beta), eps), x.dtype as FloatDType);
+      this.disentangledAttention = (args) => this.attention(args);
+    }
+  }
+
+  supportsDtype(dtype: FloatDType): boolean {
+    return dtype === "f32" || (dtype === "f16" && this.f16);
+  }
+
+  upload(data: TensorData, shape: readonly number[], dtype: DType): Tensor {
+    if (data.length !== sizeOf(shape)) throw new InputError(`upload: ${data.length} values for shape [${shape}]`);
+    const storage = dtype === "f32" ? Float32Array.from(data) : dtype === "f16" ? Uint16Array.from(data) : Int32Array.from(data);
+    this.live.add(storage);
+    return new Tensor(this, storage, [...shape], dtype);
+  }
+
+  async read(t: Tensor): Promise<TensorData> {
+    return (t.storage as TensorData).slice();
+  }
+
+  dispose(t: Tensor): void {
+    this.live.delete(t.storage);
+  }
+
+  cast(x: Tensor, dtype: FloatDType): Tensor {
+    return this.fromValues(fromTensorData(x.storage as TensorData), x.shape, dtype);
+  }
+
+  matmul(a: Tensor, b: Tensor, opts?: MatmulOptions): Tensor {
+    return this.out(refMatmul(this.host(a), this.host(b), opts), a.dtype as FloatDType);
+  }
+
+  add(a: Tensor, b: Tensor): Tensor {
+    return this.out(refAdd(this.host(a), this.host(b)), a.dtype);
+  }
+
+  mul(a: Tensor, b: Tensor): Tensor {
+    return this.out(refMul(this.host(a), this.host(b)), a.dtype);
+  }
+
+  gather(table: Tensor, ids: Tensor): Tensor {
+    return this.out(refGather(this.host(table), this.host(ids)), table.dtype);
+  }
+
+  takeAlongAxis(x: Tensor, idx: Tensor, axis: number): Tensor {
+    return this.out(refTakeAlongAxis(this.host(x), this.host(idx), axis), x.dtype);
+  }
+
+  layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
+    return this.out(refLayerNorm(this.host(x), this.host(gamma), this.host(beta), eps), x.dtype);
+  }
+
+  activation(x: Tensor, act: Activation): Tensor {
+    return this.out(refActivation(this.host(x), act), x.dtype);
+  }
+
+  softmax(x: Tensor, mask?: Tensor): Tensor {
+    return this.out(refSoftmax(this.host(x), mask && this.host(mask), x.dtype as FloatDType), x.dtype);
+  }
+
+  conv1d(x: Tensor, weight: Tensor, bias: Tensor, layout: SequenceLayout): Tensor {
+    return this.out(refConv1d(this.host(x), this.host(weight), this.host(bias), layout), x.dtype);
+  }
+
+  transpose(x: Tensor, perm: readonly number[]): Tensor {
+    return this.out(refTranspose(this.host(x), perm), x.dtype);
+  }
+
+  private attention(args: AttentionArgs): AttentionResult {
+    const dtype = args.q.dtype as FloatDType;
+    const r = refDisentangledAttention({
+      q: this.host(args.q),
+      k: this.host(args.k),
+      v: this.host(args.v),
+      posKey: args.posKey && this.host(args.posKey),
+      posQuery: args.posQuery && this.host(args.posQuery),
+      relIndex: args.relIndex && (args.relIndex.storage as Int32Array),
+      mask: args.mask && this.host(args.mask).data,
+      layout: args.layout,
+      spec: args.spec,
+      dtype,
+    });
+    const context = this.out(r.context, dtype);
+    return args.outputAttentions ? { context, probs: this.out(r.probs, dtype) } : { context };
+  }
+
+  private host(t: Tensor): HostArray {
+    return { shape: t.shape, data: fromTensorData(t.storage as TensorData) };
+  }
+
+  private out(r: HostResult, dtype: DType): Tensor {
+    return this.fromValues(r.data, r.shape, dtype);
+  }
+
+  private fromValues(values: ArrayLike<number>, shape: readonly number[], dtype: DType): Tensor {
+    const storage = toTensorData(values, dtype);
+    this.live.add(storage);
+    return new Tensor(this, storage, [...shape], dtype);
+  }
+}

@@ -1,0 +1,17 @@
+// @deberta-js/core/testing — the backend conformance kit and its float64 reference ops.
+export {
+  runConformance,
+  buildRelIndex,
+  CONFORMANCE_OPS,
+  PRIMITIVE_OPS,
+  FUSED_OPS,
+  DEFAULT_TOLERANCE,
+  type ConformanceOptions,
+  type ConformanceReport,
+  type ConformanceResult,
+  type Tolerance,
+  type AttentionCaseSpec,
+} from "./conformance.js";
+export * from "./reference-ops.js";
+export { Rng, randomUniform, randomNormal, randomInts, randomMask } from "./random.js";
+export { HostBackend, type HostBackendOptions } from "./host-backend.js";

@@ -1,0 +1,114 @@
+/**
+ * A minimal, defensive protobuf wire-format reader: just enough to read SentencePiece's `ModelProto` without a
+ * protobuf dependency. Every read is bounds-checked; a truncated or malformed message throws a `ProtobufError`
+ * (turned into a `TokenizerError` naming the file by the caller).
+ */
+export class ProtobufError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ProtobufError";
+  }
+}
+
+export enum WireType {
+  Varint = 0,
+  Fixed64 = 1,
+  LengthDelimited = 2,
+  StartGroup = 3,
+  EndGroup = 4,
+  Fixed32 = 5,
+}
+
+export class ProtobufReader {
+  pos: number;
+  readonly end: number;
+  private readonly view: DataView;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    start = 0,
+    end = bytes.length,
+  ) {
+    this.pos = start;
+    this.end = end;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  get done(): boolean {
+    return this.pos >= this.end;
+  }
+
+  /** Reads an unsigned varint of up to 64 bits as a JS number (exact up to 2^53). */
+  varint(): number {
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new ProtobufError(`truncated varint at byte ${this.pos}`);
+      const b = this.bytes[this.pos++]!;
+      result += (b & 0x7f) * mul;
+      if ((b & 0x80) === 0) return result;
+      mul *= 128;
+    }
+    throw new ProtobufError(`varint longer than 10 bytes at byte ${this.pos}`);
+  }
+
+  /** An int32 field: negative values are sign-extended to 64 bits on the wire. */
+  int32(): number {
+    const v = this.varint();
+    return v >= 2 ** 63 ? v - 2 ** 64 : v > 0x7fffffff ? v - 2 ** 32 : v;
+  }
+
+  bool(): boolean {
+    return this.varint() !== 0;
+  }
+
+  float(): number {
+    if (this.pos + 4 > this.end) throw new ProtobufError(`truncated float at byte ${this.pos}`);
+    const v = this.view.getFloat32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  bytesField(): Uint8Array {
+    const len = this.varint();
+    if (len > this.end - this.pos) {
+      throw new ProtobufError(`length-delimited field of ${len} bytes at byte ${this.pos} runs past the end (${this.end})`);
+    }
+    const out = this.bytes.subarray(this.pos, this.pos + len);
+    this.pos += len;
+    return out;
+  }
+
+  /** Returns [fieldNumber, wireType]. */
+  tag(): [number, number] {
+    const t = this.varint();
+    const field = Math.floor(t / 8);
+    const wire = t & 7;
+    if (field === 0) throw new ProtobufError(`invalid field number 0 at byte ${this.pos}`);
+    return [field, wire];
+  }
+
+  skip(wire: number): void {
+    switch (wire) {
+      case WireType.Varint:
+        this.varint();
+        return;
+      case WireType.Fixed64:
+        this.advance(8);
+        return;
+      case WireType.LengthDelimited:
+        this.bytesField();
+        return;
+      case WireType.Fixed32:
+        this.advance(4);
+        return;
+      default:
+        throw new ProtobufError(`unsupported wire type ${wire} at byte ${this.pos}`);
+    }
+  }
+
+  private advance(n: number): void {
+    if (this.pos + n > this.end) throw new ProtobufError(`truncated field at byte ${this.pos}`);
+    this.pos += n;
+  }
+}

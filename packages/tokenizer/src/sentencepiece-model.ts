@@ -1,0 +1,213 @@
+/**
+ * Parses SentencePiece's serialized `ModelProto` (`spm.model`). Only the fields a Unigram tokenizer needs are
+ * kept; unknown fields are skipped. Truncated or corrupt input throws a `TokenizerError` naming the file.
+ */
+import { TokenizerError } from "./errors.js";
+import { ProtobufError, ProtobufReader, WireType } from "./protobuf.js";
+
+export enum PieceType {
+  NORMAL = 1,
+  UNKNOWN = 2,
+  CONTROL = 3,
+  USER_DEFINED = 4,
+  UNUSED = 5,
+  BYTE = 6,
+}
+
+export interface SentencePiece {
+  piece: string;
+  /** float32 score, exactly as stored. */
+  score: number;
+  type: PieceType;
+}
+
+export interface TrainerSpec {
+  modelType: number; // 1 UNIGRAM, 2 BPE, 3 WORD, 4 CHAR
+  vocabSize: number;
+  unkId: number;
+  bosId: number;
+  eosId: number;
+  padId: number;
+  unkPiece: string;
+  bosPiece: string;
+  eosPiece: string;
+  padPiece: string;
+  unkSurface: string;
+  byteFallback: boolean;
+  treatWhitespaceAsSuffix: boolean;
+  splitDigits: boolean;
+  modelPrefix: string;
+}
+
+export interface NormalizerSpec {
+  name: string;
+  precompiledCharsmap: Uint8Array;
+  addDummyPrefix: boolean;
+  removeExtraWhitespaces: boolean;
+  escapeWhitespaces: boolean;
+}
+
+export interface SentencePieceModel {
+  pieces: SentencePiece[];
+  trainerSpec: TrainerSpec;
+  normalizerSpec: NormalizerSpec;
+  denormalizerSpec: NormalizerSpec | null;
+}
+
+export const MODEL_TYPE_NAMES: Record<number, string> = { 1: "UNIGRAM", 2: "BPE", 3: "WORD", 4: "CHAR" };
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function defaultTrainerSpec(): TrainerSpec {
+  return {
+    modelType: 1,
+    vocabSize: 8000,
+    unkId: 0,
+    bosId: 1,
+    eosId: 2,
+    padId: -1,
+    unkPiece: "<unk>",
+    bosPiece: "<s>",
+    eosPiece: "</s>",
+    padPiece: "<pad>",
+    unkSurface: " \u2047 ",
+    byteFallback: false,
+    treatWhitespaceAsSuffix: false,
+    splitDigits: false,
+    modelPrefix: "",
+  };
+}
+
+function defaultNormalizerSpec(): NormalizerSpec {
+  return {
+    name: "",
+    precompiledCharsmap: new Uint8Array(0),
+    addDummyPrefix: true,
+    removeExtraWhitespaces: true,
+    escapeWhitespaces: true,
+  };
+}
+
+function str(r: ProtobufReader, what: string): string {
+  const b = r.bytesField();
+  try {
+    return utf8.decode(b);
+  } catch {
+    throw new ProtobufError(`${what} is not valid UTF-8`);
+  }
+}
+
+function parsePiece(r: ProtobufReader): SentencePiece {
+  const p: SentencePiece = { piece: "", score: 0, type: PieceType.NORMAL };
+  let hasPiece = false;
+  while (!r.done) {
+    const [field, wire] = r.tag();
+    if (field === 1 && wire === WireType.LengthDelimited) {
+      p.piece = str(r, "piece");
+      hasPiece = true;
+    } else if (field === 2 && wire === WireType.Fixed32) p.score = r.float();
+    else if (field === 3 && wire === WireType.Varint) p.type = r.varint() as PieceType;
+    else r.skip(wire);
+  }
+  if (!hasPiece) throw new ProtobufError("a SentencePiece entry has no piece string");
+  return p;
+}
+
+function parseTrainerSpec(r: ProtobufReader): TrainerSpec {
+  const t = defaultTrainerSpec();
+  while (!r.done) {
+    const [field, wire] = r.tag();
+    if (wire === WireType.Varint) {
+      switch (field) {
+        case 3: t.modelType = r.varint(); break;
+        case 4: t.vocabSize = r.int32(); break;
+        case 24: t.treatWhitespaceAsSuffix = r.bool(); break;
+        case 25: t.splitDigits = r.bool(); break;
+        case 35: t.byteFallback = r.bool(); break;
+        case 40: t.unkId = r.int32(); break;
+        case 41: t.bosId = r.int32(); break;
+        case 42: t.eosId = r.int32(); break;
+        case 43: t.padId = r.int32(); break;
+        default: r.skip(wire);
+      }
+    } else if (wire === WireType.LengthDelimited) {
+      switch (field) {
+        case 2: t.modelPrefix = str(r, "trainer_spec.model_prefix"); break;
+        case 44: t.unkSurface = str(r, "trainer_spec.unk_surface"); break;
+        case 45: t.unkPiece = str(r, "trainer_spec.unk_piece"); break;
+        case 46: t.bosPiece = str(r, "trainer_spec.bos_piece"); break;
+        case 47: t.eosPiece = str(r, "trainer_spec.eos_piece"); break;
+        case 48: t.padPiece = str(r, "trainer_spec.pad_piece"); break;
+        default: r.skip(wire);
+      }
+    } else r.skip(wire);
+  }
+  return t;
+}
+
+function parseNormalizerSpec(r: ProtobufReader): NormalizerSpec {
+  const n = defaultNormalizerSpec();
+  while (!r.done) {
+    const [field, wire] = r.tag();
+    if (field === 1 && wire === WireType.LengthDelimited) n.name = str(r, "normalizer_spec.name");
+    else if (field === 2 && wire === WireType.LengthDelimited) n.precompiledCharsmap = r.bytesField();
+    else if (field === 3 && wire === WireType.Varint) n.addDummyPrefix = r.bool();
+    else if (field === 4 && wire === WireType.Varint) n.removeExtraWhitespaces = r.bool();
+    else if (field === 5 && wire === WireType.Varint) n.escapeWhitespaces = r.bool();
+    else r.skip(wire);
+  }
+  return n;
+}
+
+/**
+ * Parses `spm.model` bytes. `file` names the file in error messages.
+ * Validates what the SentencePiece library validates when it loads a Unigram model.
+ */
+export function parseSentencePieceModel(bytes: Uint8Array, file = "spm.model"): SentencePieceModel {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new TokenizerError(`${file}: expected the model bytes as a Uint8Array`, "INVALID_ARGUMENT");
+  }
+  if (bytes.length === 0) throw new TokenizerError(`${file}: the file is empty`, "FILE_CORRUPT");
+  const pieces: SentencePiece[] = [];
+  let trainerSpec = defaultTrainerSpec();
+  let normalizerSpec = defaultNormalizerSpec();
+  let denormalizerSpec: NormalizerSpec | null = null;
+  let sawNormalizer = false;
+  try {
+    const r = new ProtobufReader(bytes);
+    while (!r.done) {
+      const [field, wire] = r.tag();
+      if (wire === WireType.LengthDelimited && field >= 1 && field <= 5) {
+        const sub = r.bytesField();
+        const sr = new ProtobufReader(sub);
+        if (field === 1) pieces.push(parsePiece(sr));
+        else if (field === 2) trainerSpec = parseTrainerSpec(sr);
+        else if (field === 3) {
+          normalizerSpec = parseNormalizerSpec(sr);
+          sawNormalizer = true;
+        } else if (field === 5) denormalizerSpec = parseNormalizerSpec(sr);
+        // field 4: self_test_data, ignored
+      } else {
+        r.skip(wire);
+      }
+    }
+  } catch (e) {
+    if (e instanceof ProtobufError) {
+      throw new TokenizerError(`${file}: not a valid SentencePiece model (${e.message})`, "FILE_CORRUPT", { cause: e });
+    }
+    throw e;
+  }
+  if (pieces.length === 0) {
+    throw new TokenizerError(`${file}: not a valid SentencePiece model (no pieces found)`, "FILE_CORRUPT");
+  }
+  if (!sawNormalizer && pieces.length < 2) {
+    throw new TokenizerError(`${file}: not a valid SentencePiece model (no normalizer spec)`, "FILE_CORRUPT");
+  }
+  for (let i = 0; i < pieces.length; i++) {
+    const p = pieces[i]!;
+    if (p.piece.length === 0) throw new TokenizerError(`${file}: piece ${i} is empty`, "FILE_CORRUPT");
+    if (p.type < 1 || p.type > 6) throw new TokenizerError(`${file}: piece ${i} has unknown type ${p.type}`, "FILE_CORRUPT");
+    if (!Number.isFinite(p.score)) throw new TokenizerError(`${file}: piece ${i} has a non-finite score`, "FILE_CORRUPT");
+  }
+  return { pieces, trainerSpec, normalizerSpec, denormalizerSpec };
+}
