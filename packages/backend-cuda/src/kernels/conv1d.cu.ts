@@ -1,9 +1,9 @@
 /**
- * The v2 ConvLayer's 1-D convolution, as im2col + one GEMM: \`out[t, ci*k + tap] = x[t + tap - (k-1)/2, ci]\` when
+ * The v2 ConvLayer's 1-D convolution, as im2col + one GEMM: `out[t, ci*k + tap] = x[t + tap - (k-1)/2, ci]` when
  * that row lies in the same sequence as row t, else 0 (zero padding at each sequence's ends). The GEMM with the
- * torch weight \`[Cout, Cin, k]\` read as \`[Cout, Cin*k]\` then gives the convolution.
+ * torch weight `[Cout, Cin, k]` read as `[Cout, Cin*k]` then gives the convolution.
  *
- * Sequences: \`seqLen > 0\` for padded layouts (row t is in sequence t / seqLen), else \`offsets[0..numSeq]\` of a
+ * Sequences: `seqLen > 0` for padded layouts (row t is in sequence t / seqLen), else `offsets[0..numSeq]` of a
  * packed layout (binary search).
  */
 export const CONV1D_SOURCE = String.raw`

@@ -1,7 +1,7 @@
 /**
- * numpy \`take_along_axis\`: \`g.dims\` the output dims, \`g.s0\` x's strides per output dim (0 where x broadcasts; the
- * axis entry unused), \`g.s1\` idx's strides (0 where idx broadcasts), \`g.axis\`, \`g.s2[0]\` x's stride along the
- * axis and \`g.s2[1]\` x's size along it (indices are clamped into it).
+ * numpy `take_along_axis`: `g.dims` the output dims, `g.s0` x's strides per output dim (0 where x broadcasts; the
+ * axis entry unused), `g.s1` idx's strides (0 where idx broadcasts), `g.axis`, `g.s2[0]` x's stride along the
+ * axis and `g.s2[1]` x's size along it (indices are clamped into it).
  */
 export const TAKE_SOURCE = String.raw`
 template <typename W>

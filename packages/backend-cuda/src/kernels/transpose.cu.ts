@@ -1,4 +1,4 @@
-/** Permuted contiguous copy: \`g.dims\` the output dims, \`g.s0\` the input stride of each output dim. */
+/** Permuted contiguous copy: `g.dims` the output dims, `g.s0` the input stride of each output dim. */
 export const TRANSPOSE_SOURCE = String.raw`
 template <typename W>
 DJS_DEV void djs_permute_impl(const W* __restrict__ x, W* __restrict__ out, int n, DjsGeom g) {

@@ -35,7 +35,15 @@ export class DisentangledSelfAttention {
     private readonly value: Projection,
     private readonly posKeyProj: Projection | undefined,
     private readonly posQueryProj: Projection | undefined,
+    /** Where tensors this layer caches are registered, so the model frees them with its weights. */
+    private readonly owned: Tensor[],
   ) {}
+
+  /**
+   * posKey/posQuery depend on weights only (the relative-embedding table through this layer's projections), not on
+   * the input: computed on the first forward and kept, instead of recomputed per batch as HF does.
+   */
+  private posCache: { relEmbeddings: Tensor; posKey?: Tensor; posQuery?: Tensor } | undefined;
 
   static load(p: Params, c: DebertaV2Config, prefix: string): DisentangledSelfAttention {
     const H = c.hidden_size;
@@ -61,6 +69,7 @@ export class DisentangledSelfAttention {
       loadProjection(p, `${prefix}value_proj`, A, H),
       separatePos && c2p ? loadProjection(p, `${prefix}pos_key_proj`, A, H) : undefined,
       separatePos && p2c ? loadProjection(p, `${prefix}pos_query_proj`, A, H) : undefined,
+      p.uploaded,
     );
   }
 
@@ -68,19 +77,7 @@ export class DisentangledSelfAttention {
     const q = linear(be, hidden, this.query.weight, this.query.bias);
     const k = linear(be, hidden, this.key.weight, this.key.bias);
     const v = linear(be, hidden, this.value.weight, this.value.bias);
-    let posKey: Tensor | undefined;
-    let posQuery: Tensor | undefined;
-    if (this.relative && ctx.relEmbeddings) {
-      const rel = ctx.relEmbeddings;
-      if (this.spec.c2p) {
-        const proj = this.posKeyProj ?? this.key;
-        posKey = linear(be, rel, proj.weight, proj.bias);
-      }
-      if (this.spec.p2c) {
-        const proj = this.posQueryProj ?? this.query;
-        posQuery = linear(be, rel, proj.weight, proj.bias);
-      }
-    }
+    const { posKey, posQuery } = this.positionProjections(be, ctx.relEmbeddings);
     const res = disentangledAttention(
       be,
       {
@@ -97,8 +94,26 @@ export class DisentangledSelfAttention {
       },
       ctx.hostRelIndex,
     );
-    for (const t of [q, k, v, posKey, posQuery]) t?.dispose();
+    for (const t of [q, k, v]) t.dispose();
     return res;
+  }
+
+  private positionProjections(be: Backend, rel: Tensor | undefined): { posKey?: Tensor; posQuery?: Tensor } {
+    if (!this.relative || !rel) return {};
+    if (this.posCache?.relEmbeddings === rel) return this.posCache;
+    const cache: { relEmbeddings: Tensor; posKey?: Tensor; posQuery?: Tensor } = { relEmbeddings: rel };
+    if (this.spec.c2p) {
+      const proj = this.posKeyProj ?? this.key;
+      cache.posKey = linear(be, rel, proj.weight, proj.bias);
+      this.owned.push(cache.posKey);
+    }
+    if (this.spec.p2c) {
+      const proj = this.posQueryProj ?? this.query;
+      cache.posQuery = linear(be, rel, proj.weight, proj.bias);
+      this.owned.push(cache.posQuery);
+    }
+    this.posCache = cache;
+    return cache;
   }
 }
 

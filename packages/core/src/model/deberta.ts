@@ -175,9 +175,7 @@ export class DebertaV2Model {
         if (ctx.maskColumn !== col) owned.push(ctx.maskColumn);
       }
     }
-    const relLn = this.encoder.relativeEmbeddings(be);
-    if (relLn) owned.push(relLn);
-    ctx.relEmbeddings = relLn ?? this.encoder.rawRelEmbeddings;
+    ctx.relEmbeddings = this.encoder.relativeEmbeddings(be);
     if (this.config.relative_attention) {
       const maxLen = layoutMaxLen(layout);
       ctx.hostRelIndex = relativeIndexTable(maxLen, this.config);

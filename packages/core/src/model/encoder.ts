@@ -24,7 +24,10 @@ export class DebertaV2Encoder {
     private readonly relEmbeddings: Tensor | undefined,
     private readonly relLn: { weight: Tensor; bias: Tensor } | undefined,
     private readonly conv: ConvLayer | undefined,
+    private readonly owned: Tensor[],
   ) {}
+
+  private relCache: Tensor | undefined;
 
   static load(p: Params, c: DebertaV2Config, prefix = "encoder."): DebertaV2Encoder {
     const H = c.hidden_size;
@@ -35,18 +38,20 @@ export class DebertaV2Encoder {
         ? { weight: p.take(`${prefix}LayerNorm.weight`, [H]), bias: p.take(`${prefix}LayerNorm.bias`, [H]) }
         : undefined;
     const conv = c.conv_kernel_size > 0 ? ConvLayer.load(p, c, `${prefix}conv.`) : undefined;
-    return new DebertaV2Encoder(c, layers, rel, relLn, conv);
+    return new DebertaV2Encoder(c, layers, rel, relLn, conv, p.uploaded);
   }
 
-  /** The relative embeddings every layer uses this pass (a new tensor the caller disposes, or undefined). */
+  /**
+   * The relative embeddings every layer uses (after the encoder LayerNorm when `norm_rel_ebd` says so). They
+   * depend on weights only, so they are computed once and kept with the weights.
+   */
   relativeEmbeddings(be: Backend): Tensor | undefined {
-    if (!this.relEmbeddings) return undefined;
-    if (!this.relLn) return undefined;
-    return be.layerNorm(this.relEmbeddings, this.relLn.weight, this.relLn.bias, this.config.layer_norm_eps);
-  }
-
-  get rawRelEmbeddings(): Tensor | undefined {
-    return this.relEmbeddings;
+    if (!this.relEmbeddings || !this.relLn) return this.relEmbeddings;
+    if (!this.relCache) {
+      this.relCache = be.layerNorm(this.relEmbeddings, this.relLn.weight, this.relLn.bias, this.config.layer_norm_eps);
+      this.owned.push(this.relCache);
+    }
+    return this.relCache;
   }
 
   forward(be: Backend, embeddings: Tensor, ctx: EncoderContext, opts: { outputHiddenStates: boolean; outputAttentions: boolean }): EncoderOutput {

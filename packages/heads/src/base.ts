@@ -1,0 +1,268 @@
+/**
+ * What every head model shares: loading (config → `Params` → `DebertaV2Model.load` → the head's own parameters →
+ * `store.finish`), running the backbone on flat token rows, and shaping results back to `[batch, seq, …]`.
+ *
+ *   const model = await DebertaV2ForSequenceClassification.fromPretrained("microsoft/deberta-v2-xlarge-mnli");
+ *   const { logits } = await model.forward({ input_ids: [[1, 2032, 2]] });
+ *
+ * Head parameters follow HF's names (`pooler.dense.*`, `classifier.*`, `qa_outputs.*`, `cls.predictions.*`,
+ * `lm_predictions.lm_head.*`). Like HF, a head parameter the checkpoint lacks is newly initialized (N(0,
+ * initializer_range) weights, zero biases) with one warning — e.g. a base checkpoint loaded into a classifier.
+ * `strict: true` makes that an error instead. Missing backbone weights are always an error.
+ */
+import {
+  type Backend,
+  DebertaV2Config,
+  DebertaV2Model,
+  type EncodedBatch,
+  type FloatDType,
+  type ForwardOptions,
+  type HostInputs,
+  type ModelFiles,
+  Params,
+  type SequenceLayout,
+  type StateDict,
+  type Tensor,
+  WeightStore,
+  layoutBatch,
+  loadConfig,
+  loadStateDict,
+  resolveBackend,
+  sequenceSpan,
+} from "@deberta-js/core";
+import { type InitKind, SeededNormal, initTensor } from "./init.js";
+import { type PretrainedOptions, normalizeDtype, resolveFiles } from "./load.js";
+
+export interface HeadLoadOptions extends PretrainedOptions {
+  /** Throw WEIGHTS_MISSING when the checkpoint lacks head parameters instead of initializing them (default false). */
+  strict?: boolean;
+}
+
+export interface HeadStateDictOptions {
+  backend: Backend;
+  dtype?: FloatDType;
+  warn?: (message: string) => void;
+  strict?: boolean;
+  /** Where the weights came from, for messages. */
+  location?: string;
+}
+
+/** Outputs every head passes through from the backbone when asked (`output_hidden_states`, `output_attentions`). */
+export interface BackboneOutputs {
+  /** Embedding output + each layer's output, each `[batch, seq, hidden]`. */
+  hidden_states?: Tensor[];
+  /** Each layer's attention probabilities `[batch, heads, seq, seq]`. */
+  attentions?: Tensor[];
+}
+
+/** Reads head parameters, initializing (and recording) the ones the checkpoint lacks. */
+export class HeadWeights {
+  /** Names of head parameters that were newly initialized. */
+  readonly missing: string[] = [];
+  private readonly rng = new SeededNormal(42);
+
+  constructor(
+    readonly params: Params,
+    readonly config: DebertaV2Config,
+    private readonly strict: boolean,
+  ) {}
+
+  has(name: string): boolean {
+    return this.params.store.has(name);
+  }
+
+  tensor(name: string, shape: readonly number[], init: InitKind): Tensor {
+    if (this.strict) return this.params.take(name, shape);
+    const t = this.params.optional(name, shape);
+    if (t) return t;
+    this.missing.push(name);
+    return this.params.upload(initTensor(shape, init, this.config.initializer_range, this.rng), shape);
+  }
+
+  /** A torch `nn.Linear(inDim, outDim)`: `weight [out, in]`, `bias [out]`. */
+  linear(prefix: string, outDim: number, inDim: number): { weight: Tensor; bias: Tensor } {
+    return { weight: this.tensor(`${prefix}.weight`, [outDim, inDim], "normal"), bias: this.tensor(`${prefix}.bias`, [outDim], "zeros") };
+  }
+
+  layerNorm(prefix: string, dim: number): { weight: Tensor; bias: Tensor } {
+    return { weight: this.tensor(`${prefix}.weight`, [dim], "ones"), bias: this.tensor(`${prefix}.bias`, [dim], "zeros") };
+  }
+}
+
+export interface BuildContext {
+  config: DebertaV2Config;
+  params: Params;
+  deberta: DebertaV2Model;
+  weights: HeadWeights;
+  warn: (message: string) => void;
+  location?: string;
+}
+
+/** The statics a head class provides so the shared loaders can build it. */
+export interface HeadClass<T> {
+  /** HF class name, e.g. "DebertaV2ForSequenceClassification". */
+  readonly className: string;
+  /** Checkpoint keys HF ignores when unused (`_keys_to_ignore_on_load_unexpected`). */
+  readonly ignoreUnused?: RegExp[];
+  build(ctx: BuildContext): T;
+}
+
+const DEFAULT_IGNORE = [/(^|\.)position_ids$/];
+
+export abstract class DebertaV2PreTrainedModel {
+  /** Names of head parameters the checkpoint lacked (newly initialized, as HF does). Empty for a trained head. */
+  newlyInitialized: string[] = [];
+
+  protected constructor(
+    readonly deberta: DebertaV2Model,
+    protected readonly params: Params,
+  ) {}
+
+  get config(): DebertaV2Config {
+    return this.deberta.config;
+  }
+
+  get backend(): Backend {
+    return this.deberta.backend;
+  }
+
+  get dtype(): FloatDType {
+    return this.deberta.dtype;
+  }
+
+  /**
+   * Loads a model folder, a hub id (downloaded into the HF cache) or `ModelFiles`: `config.json` plus the weights,
+   * chosen as HF does (safetensors first, sharded or not, `variant`).
+   */
+  static async fromPretrained<T extends DebertaV2PreTrainedModel>(
+    this: HeadClass<T>,
+    idOrFiles: string | ModelFiles,
+    options: HeadLoadOptions = {},
+  ): Promise<T> {
+    const files = await resolveFiles(idOrFiles, options);
+    return loadHead(this, files, options);
+  }
+
+  /** Builds the model from tensors already in memory (HF names, with or without the `deberta.` prefix). */
+  static fromStateDict<T extends DebertaV2PreTrainedModel>(
+    this: HeadClass<T>,
+    config: DebertaV2Config,
+    stateDict: StateDict,
+    options: HeadStateDictOptions,
+  ): T {
+    return buildHead(this, config, stateDict, options);
+  }
+
+  /** Frees every weight on the backend. */
+  dispose(): void {
+    this.params.dispose();
+  }
+
+  /**
+   * Runs the backbone on flat token rows and hands `[tokens, hidden]` to `head`; returns its result with the
+   * hidden states / attentions shaped `[batch, seq, …]` when asked. The flat hidden states are freed after.
+   */
+  protected runBackbone<R>(
+    host: HostInputs,
+    options: ForwardOptions,
+    head: (hidden: Tensor, layout: SequenceLayout) => R,
+  ): R & BackboneOutputs {
+    const enc: EncodedBatch = this.deberta.encode(host, options);
+    try {
+      const result = head(enc.hidden, enc.layout) as R & BackboneOutputs;
+      if (enc.hiddenStates) result.hidden_states = enc.hiddenStates.map((t) => this.toBatched(t, host, enc.layout));
+      if (enc.attentions) result.attentions = enc.attentions;
+      return result;
+    } finally {
+      for (const t of new Set([enc.hidden, ...(enc.hiddenStates ?? [])])) t.dispose();
+      enc.release();
+    }
+  }
+
+  /**
+   * Flat rows `[tokens, D]` → `[batch, seq, D]`: a view for padded layouts (ownership moves to the result), a
+   * scatter for packed ones (zeros at padded positions; `t` stays the caller's to free).
+   */
+  protected toBatched(t: Tensor, host: HostInputs, layout: SequenceLayout): Tensor {
+    const D = t.shape[t.shape.length - 1];
+    const shape = [host.batch, host.seqLen, D];
+    if (layout.kind === "padded") return t.moveTo(shape);
+    const be = this.backend;
+    const { batch: B, seqLen: L, mask } = host;
+    const index = new Int32Array(B * L);
+    const maskF = new Float32Array(B * L);
+    for (let b = 0; b < B; b++) {
+      const { start, length } = sequenceSpan(layout, b);
+      for (let i = 0; i < L; i++) {
+        const real = i < length && mask[b * L + i] === 1;
+        index[b * L + i] = real ? start + i : start;
+        maskF[b * L + i] = real ? 1 : 0;
+      }
+    }
+    const idx = be.upload(index, [B * L], "i32");
+    const gathered = be.gather(t, idx);
+    const maskCol = be.upload(maskF, [B * L, 1], "f32");
+    const maskCast = this.dtype === "f32" ? maskCol : be.cast(maskCol, this.dtype);
+    const out = be.mul(gathered, maskCast);
+    for (const x of new Set([idx, gathered, maskCol, maskCast])) x.dispose();
+    return out.moveTo(shape);
+  }
+
+  /** Rows `[batch, D]` of each sequence's first token (HF's `hidden_states[:, 0]`). */
+  protected firstTokens(hidden: Tensor, layout: SequenceLayout): Tensor {
+    const B = layoutBatch(layout);
+    const rows = new Int32Array(B);
+    for (let b = 0; b < B; b++) rows[b] = sequenceSpan(layout, b).start;
+    const idx = this.backend.upload(rows, [B], "i32");
+    const out = this.backend.gather(hidden, idx);
+    idx.dispose();
+    return out;
+  }
+}
+
+/** Loads config + weights from `files` and builds `cls`. */
+export async function loadHead<T>(cls: HeadClass<T>, files: ModelFiles, options: HeadLoadOptions = {}): Promise<T> {
+  const config = await loadConfig(files);
+  const { backend, dtype } = await resolveBackend({ backend: options.backend, dtype: normalizeDtype(options.dtype) });
+  const onProgress = options.onProgress;
+  const { stateDict } = await loadStateDict(files, {
+    variant: options.variant,
+    dtype,
+    onProgress: onProgress ? (p) => onProgress({ phase: "load", ...p }) : undefined,
+  });
+  return buildHead(cls, config, stateDict, { backend, dtype, warn: options.warn, strict: options.strict, location: files.location });
+}
+
+export function buildHead<T>(cls: HeadClass<T>, config: DebertaV2Config, stateDict: StateDict, options: HeadStateDictOptions): T {
+  const warn = options.warn ?? ((m: string) => console.warn(m));
+  const store = new WeightStore(stateDict, {
+    basePrefix: "deberta",
+    location: options.location,
+    ignoreUnused: [...DEFAULT_IGNORE, ...(cls.ignoreUnused ?? [])],
+  });
+  const params = new Params(options.backend, store, options.dtype ?? "f32");
+  try {
+    const deberta = DebertaV2Model.load(params, config);
+    const weights = new HeadWeights(params, config, options.strict ?? false);
+    const model = cls.build({ config, params, deberta, weights, warn, location: options.location });
+    store.finish({ warn });
+    if (weights.missing.length) {
+      const where = options.location ? ` at ${options.location}` : "";
+      warn(
+        `Some weights of ${cls.className} were not initialized from the model checkpoint${where} and are newly initialized: ` +
+          `[${weights.missing.map((n) => `'${n}'`).join(", ")}]. You should probably TRAIN this model on a down-stream task ` +
+          `to be able to use it for predictions and inference.`,
+      );
+    }
+    (model as unknown as DebertaV2PreTrainedModel).newlyInitialized = [...weights.missing];
+    return model;
+  } catch (e) {
+    params.dispose();
+    throw e;
+  }
+}
+
+/** `DebertaV2Config` from a JSON object (re-exported convenience for `fromStateDict` users). */
+export function configFromJSON(json: Record<string, unknown>, source?: string): DebertaV2Config {
+  return new DebertaV2Config(json, source);
+}
