@@ -67,7 +67,7 @@ export class ParamLayout {
 
 interface ArenaBuffer {
   buffer: GPUBuffer;
-  host: Uint8Array;
+  host: Uint8Array<ArrayBuffer>;
   used: number;
 }
 

@@ -88,10 +88,11 @@ export interface AttentionArgs {
   /**
    * i32 `[2 * maxLen - 1]`: `relIndex[(i - j) + maxLen - 1] = clamp(bucket(i - j) + span, 0, 2*span - 1)`,
    * the row of posKey/posQuery for query i and key j (HF's float32 log-bucket arithmetic done on the host, so every
-   * backend agrees with PyTorch bit for bit on the index). Present whenever c2p or p2c is.
+   * backend agrees with PyTorch bit for bit on the index). Present whenever c2p or p2c is. Read it from its
+   * centre (`length = 2 * n - 1` for some n ≥ maxLen): a longer table is valid too.
    */
   relIndex?: Tensor;
-  /** f32 `[batch, seqLen]` 0/1 mask for padded layouts; absent for packed layouts (all real tokens). */
+  /** `[batch, seqLen]` 0/1 mask (f32 or the compute dtype) for padded layouts; absent for packed layouts. */
   mask?: Tensor;
   layout: SequenceLayout;
   spec: AttentionSpec;
@@ -102,7 +103,7 @@ export interface AttentionArgs {
 export interface AttentionResult {
   /** `[tokens, numHeads * headDim]` */
   context: Tensor;
-  /** `[batch, numHeads, maxLen, maxLen]` when asked for. */
+  /** `[batch, numHeads, maxLen, maxLen]` when asked for (packed layouts: 0 outside each sequence). */
   probs?: Tensor;
 }
 

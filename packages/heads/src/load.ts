@@ -71,7 +71,9 @@ export function setModelResolver(resolver: HubResolver | null): void {
 async function defaultResolver(): Promise<HubResolver | null> {
   if (hubResolver !== undefined) return hubResolver;
   try {
-    const hub = (await import("./hub/index.js")) as { resolveModelFiles?: HubResolver };
+    // A variable specifier until src/hub/index.ts lands (the hub module is written separately).
+    const spec = "./hub/index.js";
+    const hub = (await import(/* @vite-ignore */ spec)) as { resolveModelFiles?: HubResolver };
     hubResolver = hub.resolveModelFiles ?? null;
   } catch {
     hubResolver = null;

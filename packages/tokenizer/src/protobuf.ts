@@ -19,10 +19,23 @@ export enum WireType {
   Fixed32 = 5,
 }
 
+// Little-endian float32 decoding through a shared scratch buffer (all supported platforms are little-endian;
+// checked at load time below).
+const F32 = new Float32Array(1);
+const F32_BYTES = new Uint8Array(F32.buffer);
+F32[0] = 1;
+if (F32_BYTES[3] !== 0x3f) throw new Error("protobuf reader: big-endian platforms are not supported");
+
+export function tagField(tag: number): number {
+  return Math.floor(tag / 8);
+}
+export function tagWire(tag: number): number {
+  return tag % 8;
+}
+
 export class ProtobufReader {
   pos: number;
   readonly end: number;
-  private readonly view: DataView;
 
   constructor(
     readonly bytes: Uint8Array,
@@ -31,7 +44,6 @@ export class ProtobufReader {
   ) {
     this.pos = start;
     this.end = end;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   get done(): boolean {
@@ -64,9 +76,14 @@ export class ProtobufReader {
 
   float(): number {
     if (this.pos + 4 > this.end) throw new ProtobufError(`truncated float at byte ${this.pos}`);
-    const v = this.view.getFloat32(this.pos, true);
+    const b = this.bytes;
+    const p = this.pos;
+    F32_BYTES[0] = b[p]!;
+    F32_BYTES[1] = b[p + 1]!;
+    F32_BYTES[2] = b[p + 2]!;
+    F32_BYTES[3] = b[p + 3]!;
     this.pos += 4;
-    return v;
+    return F32[0]!;
   }
 
   bytesField(): Uint8Array {
@@ -79,13 +96,11 @@ export class ProtobufReader {
     return out;
   }
 
-  /** Returns [fieldNumber, wireType]. */
-  tag(): [number, number] {
+  /** Reads a tag; returns `field * 8 + wireType` (use `tagField` / `tagWire`). */
+  tag(): number {
     const t = this.varint();
-    const field = Math.floor(t / 8);
-    const wire = t & 7;
-    if (field === 0) throw new ProtobufError(`invalid field number 0 at byte ${this.pos}`);
-    return [field, wire];
+    if (t < 8) throw new ProtobufError(`invalid field number 0 at byte ${this.pos}`);
+    return t;
   }
 
   skip(wire: number): void {

@@ -3,7 +3,7 @@
  * kept; unknown fields are skipped. Truncated or corrupt input throws a `TokenizerError` naming the file.
  */
 import { TokenizerError } from "./errors.js";
-import { ProtobufError, ProtobufReader, WireType } from "./protobuf.js";
+import { ProtobufError, ProtobufReader, WireType, tagField, tagWire } from "./protobuf.js";
 
 export enum PieceType {
   NORMAL = 1,
@@ -90,6 +90,8 @@ function defaultNormalizerSpec(): NormalizerSpec {
 
 function str(r: ProtobufReader, what: string): string {
   const b = r.bytesField();
+  const s = b.length <= 64 ? decodeShortUtf8(b) : null;
+  if (s !== null) return s;
   try {
     return utf8.decode(b);
   } catch {
@@ -97,11 +99,51 @@ function str(r: ProtobufReader, what: string): string {
   }
 }
 
+const codeBuf: number[] = [];
+/** Strict UTF-8 decoding of a short byte string without TextDecoder's per-call overhead; null when invalid. */
+function decodeShortUtf8(b: Uint8Array): string | null {
+  codeBuf.length = 0;
+  const n = b.length;
+  let i = 0;
+  while (i < n) {
+    const b0 = b[i]!;
+    if (b0 < 0x80) {
+      codeBuf.push(b0);
+      i++;
+      continue;
+    }
+    let cp: number;
+    if ((b0 & 0xe0) === 0xc0) {
+      if (i + 1 >= n || (b[i + 1]! & 0xc0) !== 0x80) return null;
+      cp = ((b0 & 0x1f) << 6) | (b[i + 1]! & 0x3f);
+      if (cp < 0x80) return null;
+      i += 2;
+    } else if ((b0 & 0xf0) === 0xe0) {
+      if (i + 2 >= n || (b[i + 1]! & 0xc0) !== 0x80 || (b[i + 2]! & 0xc0) !== 0x80) return null;
+      cp = ((b0 & 0x0f) << 12) | ((b[i + 1]! & 0x3f) << 6) | (b[i + 2]! & 0x3f);
+      if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)) return null;
+      i += 3;
+    } else if ((b0 & 0xf8) === 0xf0) {
+      if (i + 3 >= n || (b[i + 1]! & 0xc0) !== 0x80 || (b[i + 2]! & 0xc0) !== 0x80 || (b[i + 3]! & 0xc0) !== 0x80) return null;
+      cp = ((b0 & 0x07) << 18) | ((b[i + 1]! & 0x3f) << 12) | ((b[i + 2]! & 0x3f) << 6) | (b[i + 3]! & 0x3f);
+      if (cp < 0x10000 || cp > 0x10ffff) return null;
+      i += 4;
+      cp -= 0x10000;
+      codeBuf.push(0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+      continue;
+    } else return null;
+    codeBuf.push(cp);
+  }
+  return String.fromCharCode.apply(null, codeBuf);
+}
+
 function parsePiece(r: ProtobufReader): SentencePiece {
   const p: SentencePiece = { piece: "", score: 0, type: PieceType.NORMAL };
   let hasPiece = false;
   while (!r.done) {
-    const [field, wire] = r.tag();
+    const tag = r.tag();
+    const field = tagField(tag);
+    const wire = tagWire(tag);
     if (field === 1 && wire === WireType.LengthDelimited) {
       p.piece = str(r, "piece");
       hasPiece = true;
@@ -116,7 +158,9 @@ function parsePiece(r: ProtobufReader): SentencePiece {
 function parseTrainerSpec(r: ProtobufReader): TrainerSpec {
   const t = defaultTrainerSpec();
   while (!r.done) {
-    const [field, wire] = r.tag();
+    const tag = r.tag();
+    const field = tagField(tag);
+    const wire = tagWire(tag);
     if (wire === WireType.Varint) {
       switch (field) {
         case 3: t.modelType = r.varint(); break;
@@ -148,7 +192,9 @@ function parseTrainerSpec(r: ProtobufReader): TrainerSpec {
 function parseNormalizerSpec(r: ProtobufReader): NormalizerSpec {
   const n = defaultNormalizerSpec();
   while (!r.done) {
-    const [field, wire] = r.tag();
+    const tag = r.tag();
+    const field = tagField(tag);
+    const wire = tagWire(tag);
     if (field === 1 && wire === WireType.LengthDelimited) n.name = str(r, "normalizer_spec.name");
     else if (field === 2 && wire === WireType.LengthDelimited) n.precompiledCharsmap = r.bytesField();
     else if (field === 3 && wire === WireType.Varint) n.addDummyPrefix = r.bool();
@@ -176,7 +222,9 @@ export function parseSentencePieceModel(bytes: Uint8Array, file = "spm.model"): 
   try {
     const r = new ProtobufReader(bytes);
     while (!r.done) {
-      const [field, wire] = r.tag();
+      const tag = r.tag();
+    const field = tagField(tag);
+    const wire = tagWire(tag);
       if (wire === WireType.LengthDelimited && field >= 1 && field <= 5) {
         const sub = r.bytesField();
         const sr = new ProtobufReader(sub);

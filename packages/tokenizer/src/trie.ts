@@ -4,10 +4,14 @@
  * Code units are first mapped to a dense alphabet (1..K; 0 = the unit occurs in no piece, so a walk stops at once).
  * A transition from state `s` on code `c` goes to `t = base[s] + c` when `check[t] === s`. `value[t]` holds the
  * piece id whose string ends at `t`, or -1. Lookups are a few typed-array reads with no allocation.
+ *
+ * Construction avoids sorting and per-key allocation (it runs once per load, mostly before the JIT warms up):
+ * keys go into a temporary linked trie whose child lookup is an open-addressing hash on (parent, code), then the
+ * nodes are placed breadth-first into the double array with a union-find "next free slot" search.
  */
 export class VocabTrie {
   /** Code unit -> dense code (0 = not in the alphabet). */
-  readonly alphabet: Uint16Array | Uint32Array;
+  readonly alphabet: Uint16Array;
   readonly base: Int32Array;
   readonly check: Int32Array;
   readonly value: Int32Array;
@@ -15,42 +19,89 @@ export class VocabTrie {
   readonly maxKeyLength: number;
 
   /**
-   * @param keys piece strings (non-empty)
-   * @param values the value for each key; -1 entries are skipped. When a string occurs twice, the later value wins.
+   * @param keys piece strings
+   * @param values the value for each key; negative entries (and empty keys) are skipped. When a string occurs
+   *   twice, the later value wins.
    */
   constructor(keys: readonly string[], values: ArrayLike<number>) {
-    // 1. Deduplicate (later wins) and collect the alphabet.
-    const map = new Map<string, number>();
+    // 1. Alphabet: dense codes in code-unit order.
+    const used = new Uint8Array(0x10000);
+    let totalChars = 0;
+    let maxLen = 0;
+    for (let i = 0; i < keys.length; i++) {
+      if (values[i]! < 0) continue;
+      const k = keys[i]!;
+      totalChars += k.length;
+      if (k.length > maxLen) maxLen = k.length;
+      for (let j = 0; j < k.length; j++) used[k.charCodeAt(j)] = 1;
+    }
+    this.maxKeyLength = maxLen;
+    const alphabet = new Uint16Array(0x10000);
+    let K = 0;
+    for (let u = 0; u < 0x10000; u++) if (used[u]) alphabet[u] = ++K;
+    this.alphabet = alphabet;
+
+    // 2. Temporary linked trie.
+    const maxNodes = totalChars + 1;
+    const firstChild = new Int32Array(maxNodes).fill(-1);
+    const nextSibling = new Int32Array(maxNodes).fill(-1);
+    const label = new Int32Array(maxNodes);
+    const nodeValue = new Int32Array(maxNodes).fill(-1);
+    let nodeCount = 1;
+    // Children of the root in a direct table; deeper children through an interleaved hash of
+    // [parent, code, child] triples (one cache line per probe).
+    const rootChild = new Int32Array(K + 1).fill(-1);
+    let hbits = 1;
+    while (1 << hbits < maxNodes * 2) hbits++;
+    const hmask = (1 << hbits) - 1;
+    const hshift = 32 - hbits;
+    const table = new Int32Array((hmask + 1) * 3).fill(-1);
     for (let i = 0; i < keys.length; i++) {
       const v = values[i]!;
       if (v < 0) continue;
       const k = keys[i]!;
       if (k.length === 0) continue;
-      map.set(k, v);
+      let c = alphabet[k.charCodeAt(0)]!;
+      let node = rootChild[c]!;
+      if (node < 0) {
+        node = nodeCount++;
+        label[node] = c;
+        nextSibling[node] = firstChild[0]!;
+        firstChild[0] = node;
+        rootChild[c] = node;
+      }
+      for (let j = 1; j < k.length; j++) {
+        c = alphabet[k.charCodeAt(j)]!;
+        // Multiplicative hashing: the high bits of the product are the well-mixed ones.
+        let h = Math.imul(Math.imul(node, 0x27d4eb2d) + c, 0x9e3779b1) >>> hshift;
+        let child = -1;
+        for (;;) {
+          const o = h * 3;
+          const p = table[o]!;
+          if (p === -1) break;
+          if (p === node && table[o + 1] === c) {
+            child = table[o + 2]!;
+            break;
+          }
+          h = (h + 1) & hmask;
+        }
+        if (child < 0) {
+          child = nodeCount++;
+          label[child] = c;
+          nextSibling[child] = firstChild[node]!;
+          firstChild[node] = child;
+          const o = h * 3;
+          table[o] = node;
+          table[o + 1] = c;
+          table[o + 2] = child;
+        }
+        node = child;
+      }
+      nodeValue[node] = v;
     }
-    const sorted = [...map.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const used = new Uint8Array(0x10000);
-    let maxLen = 0;
-    for (const k of sorted) {
-      if (k.length > maxLen) maxLen = k.length;
-      for (let i = 0; i < k.length; i++) used[k.charCodeAt(i)] = 1;
-    }
-    this.maxKeyLength = maxLen;
-    let K = 0;
-    const alphabetSize = used.reduce((a, b) => a + b, 0);
-    const alphabet = alphabetSize < 0xffff ? new Uint16Array(0x10000) : new Uint32Array(0x10000);
-    for (let u = 0; u < 0x10000; u++) if (used[u]) alphabet[u] = ++K;
-    this.alphabet = alphabet;
 
-    // 2. Build the double array from the sorted keys (monotone codes keep the sort order).
-    const keyCodes: Uint32Array[] = sorted.map((k) => {
-      const a = new Uint32Array(k.length);
-      for (let i = 0; i < k.length; i++) a[i] = alphabet[k.charCodeAt(i)]!;
-      return a;
-    });
-    const keyValues = sorted.map((k) => map.get(k)!);
-
-    let cap = Math.max(1024, keyCodes.length * 2 + K + 2);
+    // 3. Breadth-first placement into the double array.
+    let cap = Math.max(1024, nodeCount + K + 2);
     let base = new Int32Array(cap);
     let check = new Int32Array(cap).fill(-1);
     let value = new Int32Array(cap).fill(-1);
@@ -79,7 +130,8 @@ export class VocabTrie {
       nv.set(value);
       const np = new Int32Array(ncap + 1);
       np.set(parent);
-      for (let i = cap; i <= ncap; i++) np[i] = i;
+      for (let i = cap + 1; i <= ncap; i++) np[i] = i;
+      np[cap] = cap;
       base = nb;
       check = nc;
       value = nv;
@@ -87,50 +139,39 @@ export class VocabTrie {
       cap = ncap;
     };
     let maxUsed = 0;
-    const occupy = (slot: number, owner: number) => {
-      check[slot] = owner;
-      parent[slot] = slot + 1;
-      if (slot > maxUsed) maxUsed = slot;
-    };
-    occupy(0, -2); // the root
-
-    // Iterative DFS over (state, lo, hi, depth): keys[lo..hi) share the prefix of length depth ending at state.
-    const stack: number[] = [0, 0, keyCodes.length, 0];
+    check[0] = -2;
+    parent[0] = 1;
+    const slotOf = new Int32Array(nodeCount);
+    const queue = new Int32Array(nodeCount);
+    let qh = 0;
+    let qt = 0;
+    queue[qt++] = 0;
+    slotOf[0] = 0;
     const labels: number[] = [];
-    const starts: number[] = [];
-    while (stack.length > 0) {
-      const depth = stack.pop()!;
-      const hi = stack.pop()!;
-      let lo = stack.pop()!;
-      const state = stack.pop()!;
-      // A key that ends exactly here (sorted first).
-      if (keyCodes[lo]!.length === depth) {
-        value[state] = keyValues[lo]!;
-        lo++;
-      }
-      if (lo >= hi) continue;
+    while (qh < qt) {
+      const node = queue[qh++]!;
+      const state = slotOf[node]!;
+      value[state] = nodeValue[node]!;
+      let ch = firstChild[node]!;
+      if (ch < 0) continue;
       labels.length = 0;
-      starts.length = 0;
-      for (let i = lo; i < hi; i++) {
-        const c = keyCodes[i]![depth]!;
-        if (labels.length === 0 || labels[labels.length - 1] !== c) {
-          labels.push(c);
-          starts.push(i);
-        }
+      let minL = 0x7fffffff;
+      let maxL = 0;
+      for (; ch >= 0; ch = nextSibling[ch]!) {
+        const l = label[ch]!;
+        labels.push(l);
+        if (l < minL) minL = l;
+        if (l > maxL) maxL = l;
       }
-      starts.push(hi);
-      // Find the smallest base >= 0 where every child slot is free.
-      const first = labels[0]!;
-      const lastLabel = labels[labels.length - 1]!;
-      if (first >= cap) grow(first + 1);
-      let pos = findFree(first);
-      if (pos >= cap) grow(pos + 1);
+      if (minL >= cap) grow(minL + 1);
+      let pos = findFree(minL);
       let b: number;
       for (;;) {
-        b = pos - first;
-        if (b + lastLabel >= cap) grow(b + lastLabel + 1);
+        if (pos >= cap) grow(pos + 1);
+        b = pos - minL;
+        if (b + maxL >= cap) grow(b + maxL + 1);
         let ok = true;
-        for (let j = 1; j < labels.length; j++) {
+        for (let j = 0; j < labels.length; j++) {
           if (check[b + labels[j]!] !== -1) {
             ok = false;
             break;
@@ -138,25 +179,28 @@ export class VocabTrie {
         }
         if (ok) break;
         pos = findFree(pos + 1);
-        if (pos >= cap) grow(pos + 1);
       }
       base[state] = b;
-      for (let j = 0; j < labels.length; j++) occupy(b + labels[j]!, state);
-      // Push children in reverse so the smallest label is processed first.
-      for (let j = labels.length - 1; j >= 0; j--) {
-        stack.push(b + labels[j]!, starts[j]!, starts[j + 1]!, depth + 1);
+      for (ch = firstChild[node]!; ch >= 0; ch = nextSibling[ch]!) {
+        const slot = b + label[ch]!;
+        check[slot] = state;
+        parent[slot] = slot + 1;
+        if (slot > maxUsed) maxUsed = slot;
+        slotOf[ch] = slot;
+        queue[qt++] = ch;
       }
     }
     // Trim, keeping K + 1 slots of slack so base[s] + c never reads past the end.
     const size = maxUsed + K + 2;
-    this.base = size <= cap ? base.slice(0, size) : growTo(base, size, 0);
-    this.check = size <= cap ? check.slice(0, size) : growTo(check, size, -1);
-    this.value = size <= cap ? value.slice(0, size) : growTo(value, size, -1);
-    // Root's check is -2 (not a child of anything); states >= 0 are never equal to -1/-2.
+    if (size > cap) grow(size);
+    this.base = base.slice(0, size);
+    this.check = check.slice(0, size);
+    this.value = value.slice(0, size);
   }
 
-  /** Exact lookup (for tests and the slow paths): the value of `s`, or -1. */
+  /** Exact lookup: the value of `s`, or -1. */
   get(s: string): number {
+    if (s.length === 0) return -1;
     let state = 0;
     for (let i = 0; i < s.length; i++) {
       const c = this.alphabet[s.charCodeAt(i)]!;
@@ -165,12 +209,6 @@ export class VocabTrie {
       if (this.check[t] !== state) return -1;
       state = t;
     }
-    return s.length === 0 ? -1 : this.value[state]!;
+    return this.value[state]!;
   }
-}
-
-function growTo(a: Int32Array, size: number, fill: number): Int32Array {
-  const out = new Int32Array(size).fill(fill);
-  out.set(a.subarray(0, Math.min(a.length, size)));
-  return out;
 }

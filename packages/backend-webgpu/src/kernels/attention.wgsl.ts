@@ -77,7 +77,7 @@ function attentionSource(v: AttentionVariant): string {
     c2p ? input(4, "posK", dtype) : "",
     p2c ? input(5, "posQ", dtype) : "",
     rel ? input(6, "relIdx", "i32") : "",
-    input(7, "meta", "i32"),
+    input(7, "seqmeta", "i32"),
     ctx ? output(8, "ctx", dtype) : output(9, "probs", dtype),
   ].join("");
 
@@ -148,7 +148,7 @@ ${shared}
 
 fn real(b: u32, i: u32) -> bool {
   if (u.padded == 0u) { return true; }
-  return meta[u.B + 1u + b * u.seqLen + i] != 0;
+  return seqmeta[u.B + 1u + b * u.seqLen + i] != 0;
 }
 
 // K (and V) rows j0 … j0+BK of head h, and the posKey / posQuery rows of the distances this tile spans.
@@ -217,8 +217,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let h = wid.y;
   let i0 = wid.x * BQ;
   if (tid == 0u) {
-    wStart = u32(meta[b]);
-    wLen = u32(meta[b + 1u] - meta[b]);
+    wStart = u32(seqmeta[b]);
+    wLen = u32(seqmeta[b + 1u] - seqmeta[b]);
   }
   let start = workgroupUniformLoad(&wStart);
   let len = workgroupUniformLoad(&wLen);

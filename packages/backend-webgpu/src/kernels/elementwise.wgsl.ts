@@ -48,7 +48,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   };
 }
 
-export const unaryParams = new ParamLayout({ n: "u32" });
+export const unaryParams = new ParamLayout({ n: "u32", inOff: "u32", outOff: "u32" });
 
 /** `y = act(x)`, or a cast/copy when `act` is undefined ("linear"). */
 export function unaryKernel(act: Activation | undefined, din: DType, dout: DType): KernelVariant {
@@ -61,8 +61,8 @@ ${ACTIVATION_FUNCTIONS}
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = ${flatIndex(EW_WG)};
   if (i >= u.n) { return; }
-  let x = ld_x(i);
-  st_y(i, ${activationExpr(act, "x")});
+  let x = ld_x(u.inOff + i);
+  st_y(u.outOff + i, ${activationExpr(act, "x")});
 }
 `,
   };

@@ -18,9 +18,9 @@ export function layerNormKernel(dtype: DType, gammaDtype: DType, residual: boole
   return {
     key: `layernorm/${dtype}/${gammaDtype}/${residual ? "res" : "plain"}/wg${wg}`,
     source: () => {
-      const val = residual ? "(ld_x(base + c) + ld_r(base + c))" : "ld_x(base + c)";
+      const val = residual ? "(ld_x(base + c) + ld_res(base + c))" : "ld_x(base + c)";
       return `${enables(dtype, gammaDtype)}${layerNormParams.wgsl}
-${input(1, "x", dtype)}${residual ? input(2, "r", dtype) : ""}${input(3, "gamma", gammaDtype)}${input(4, "beta", gammaDtype)}${output(5, "y", dtype)}
+${input(1, "x", dtype)}${residual ? input(2, "res", dtype) : ""}${input(3, "gamma", gammaDtype)}${input(4, "beta", gammaDtype)}${output(5, "y", dtype)}
 ${workgroupReduce(wg)}
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

@@ -69,7 +69,8 @@ export async function forwardCommand(opts: ForwardOptions): Promise<Record<strin
       bar.stop();
       return await outputsJson((await model.forward(inputs, forwardOpts)) as unknown as Record<string, unknown>);
     }
-    const heads = (await import("@deberta-js/heads")) as unknown as Record<string, unknown>;
+    const headsPackage = "@deberta-js/heads"; // loaded only when a head class is asked for
+    const heads = (await import(headsPackage)) as Record<string, unknown>;
     const cls = heads[className] as
       | { fromPretrained(files: unknown, o: unknown): Promise<{ forward(i: ModelInputs, o?: unknown): Promise<Record<string, unknown>> }> }
       | undefined;

@@ -78,7 +78,7 @@ export function disentangledAttentionReference(be: Backend, args: AttentionArgs,
   }
   const probs = be.softmax(scores, mask2d);
   const ctxh = keep(be.matmul(probs, vh)); // [B,H,L,d]
-  const context = be.transpose(ctxh, [0, 2, 1, 3]).reshape([B * L, H * d]);
+  const context = be.transpose(ctxh, [0, 2, 1, 3]).moveTo([B * L, H * d]);
   for (const t of owned) t.dispose();
   if (args.outputAttentions) return { context, probs };
   probs.dispose();
@@ -124,9 +124,16 @@ function viaPadded(be: Backend, args: AttentionArgs, hostRelIndex?: Int32Array):
     rel,
   );
   const context = be.gather(res.context, packIdx);
+  // Packed probabilities are 0 outside each sequence (rows of the padding would otherwise be uniform).
+  let probs = res.probs;
+  if (probs) {
+    const zeroed = be.mul(probs, maskCast.reshape([B, 1, L, 1]));
+    probs.dispose();
+    probs = zeroed;
+  }
   for (const t of [padIdx, packIdx, maskT, q, k, v, res.context]) t.dispose();
   if (maskCast !== maskT) maskCast.dispose();
-  return { context, probs: res.probs };
+  return { context, probs };
 }
 
 function replace(old: Tensor, next: Tensor): Tensor {

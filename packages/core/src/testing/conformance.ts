@@ -780,10 +780,12 @@ function compare(actual: Float64Array, e: Expected, tol: Tolerance): Comparison 
 }
 
 function toleranceText(e: Expected[], tol: Tolerance): string {
-  if (e.every((x) => x.exact)) return "exact";
-  const names = [...new Set(e.filter((x) => !x.exact).map((x) => x.magName ?? "|ref|"))].join(", ");
-  const scale = e[0].scale && e[0].scale !== 1 ? `·${e[0].scale}` : "";
-  return `|Δ| ≤ (${tol.atol} + ${tol.rtol}·${names})${scale}`;
+  const one = (x: Expected) => {
+    if (x.exact) return "exact";
+    const scale = x.scale && x.scale !== 1 ? ` (×${x.scale})` : "";
+    return `|Δ| ≤ ${tol.atol} + ${tol.rtol}·${x.magName ?? "|ref|"}${scale}`;
+  };
+  return e.length === 1 ? one(e[0]) : e.map((x) => `${x.name}: ${one(x)}`).join("; ");
 }
 
 async function runCase(be: Backend, c: CaseDef, tol: Tolerance): Promise<ConformanceResult> {

@@ -15,3 +15,20 @@ export {
 export * from "./reference-ops.js";
 export { Rng, randomUniform, randomNormal, randomInts, randomMask } from "./random.js";
 export { HostBackend, type HostBackendOptions } from "./host-backend.js";
+// The HF fixture parity kit (lead-owned).
+export {
+  baseModelRunner,
+  loadFixtureCases,
+  caseFiles,
+  compareOutputs,
+  relativeError,
+  runFixtureCase,
+  defineParitySuite,
+  FP32_TOLERANCE,
+  type FixtureCase,
+  type FixtureOutput,
+  type ActualOutput,
+  type CaseRunner,
+  type Comparison,
+  type Tolerance as ParityTolerance,
+} from "./parity.js";

@@ -53,7 +53,8 @@ export type HubErrorReason =
   | "file-not-found"
   | "unauthorized" // 401/403: private or gated, or a bad token
   | "offline" // HF_HUB_OFFLINE / localFilesOnly and the cache lacks it
-  | "download-failed" // network error, HTTP 5xx, connection lost mid-body
+  | "network" // the endpoint could not be reached at all (DNS, refused, TLS)
+  | "download-failed" // HTTP 5xx, connection lost mid-body, a malformed answer
   | "integrity"; // size or checksum differs from what the hub announced
 
 /**
@@ -232,7 +233,12 @@ export interface HubContext {
   revision: string;
   endpoint: string;
   token?: string;
-  fetch: typeof fetch;
+  fetch: (input: string, init?: RequestInit) => Promise<Response>;
+}
+
+/** `f` (default: the global fetch) called as a plain function, so a browser's `fetch` never sees a foreign `this`. */
+export function plainFetch(f?: typeof fetch): HubContext["fetch"] {
+  return (input, init) => (f ?? globalThis.fetch)(input, init);
 }
 
 export function authHeaders(ctx: HubContext, url: string): Record<string, string> {
@@ -268,7 +274,7 @@ export async function fetchRepoInfo(ctx: HubContext, revision = ctx.revision): P
 export function networkError(ctx: HubContext, file: string | undefined, cause: unknown, revision = ctx.revision): HubError {
   const why = cause instanceof Error ? (cause.cause instanceof Error ? `${cause.message}: ${cause.cause.message}` : cause.message) : String(cause);
   return new HubError(
-    "download-failed",
+    "network",
     `cannot reach ${ctx.endpoint} to fetch ${describe(ctx.repo, revision, file)}: ${why}` +
       " (offline? set HF_HUB_OFFLINE=1 or pass localFilesOnly to use the local cache only)",
     { repo: ctx.repo, revision, file },

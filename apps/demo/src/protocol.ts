@@ -1,0 +1,144 @@
+/**
+ * The messages between the page (`main.ts`) and the model worker (`worker.ts`). Every request carries an `id`; the
+ * worker answers it with exactly one final message (`probed`, `loaded`, `result`, `attention` or `error`) with the
+ * same id, possibly preceded by `progress` messages. `device-lost` and `warning` may arrive at any time.
+ */
+
+export const TASKS = [
+  "fill-mask",
+  "text-classification",
+  "zero-shot-classification",
+  "token-classification",
+  "question-answering",
+  "multiple-choice",
+] as const;
+export type Task = (typeof TASKS)[number];
+
+export const TASK_TITLES: Record<Task, string> = {
+  "fill-mask": "Fill-mask",
+  "text-classification": "Text classification",
+  "zero-shot-classification": "Zero-shot classification (NLI)",
+  "token-classification": "Token classification (entities)",
+  "question-answering": "Question answering",
+  "multiple-choice": "Multiple choice",
+};
+
+export type BackendName = "webgpu" | "cpu";
+
+/** Where the model comes from. */
+export type ModelSource =
+  /** The tiny random-weights models built into the app (`public/models/`); the task picks the folder. */
+  | { kind: "bundled" }
+  /** A Hugging Face hub repo, downloaded by the browser and kept in Cache Storage. */
+  | { kind: "hub"; id: string; revision?: string }
+  /**
+   * A model folder the user picked: file name (relative to the folder) → bytes. Without `files`: the folder the
+   * worker already holds (sent with an earlier load).
+   */
+  | { kind: "folder"; label: string; files?: Record<string, Uint8Array> };
+
+export type RunInput =
+  | { task: "fill-mask"; text: string; topK: number }
+  | { task: "text-classification"; text: string; textPair?: string }
+  | { task: "zero-shot-classification"; text: string; labels: string[]; template: string; multiLabel: boolean }
+  | { task: "token-classification"; text: string; aggregation: "none" | "simple" | "first" | "average" | "max" }
+  | { task: "question-answering"; question: string; context: string; topK: number }
+  | { task: "multiple-choice"; prompt: string; choices: string[] };
+
+/** One token of the sequence the attention map shows. */
+export interface TokenInfo {
+  id: number;
+  token: string;
+  special: boolean;
+}
+
+/** One score to draw as a bar. `score` is the pipeline's number, unrounded. */
+export interface Bar {
+  label: string;
+  score: number;
+  /** Extra text shown beside the label (the filled-in sentence, the answer's position…). */
+  detail?: string;
+}
+
+/** A character span of `text` to highlight (an entity, an answer). */
+export interface Span {
+  start: number;
+  end: number;
+  label: string;
+  score: number;
+}
+
+export interface TaskResult {
+  task: Task;
+  bars: Bar[];
+  /** Text with spans to highlight: entities (token classification) or answers (question answering). */
+  highlight?: { text: string; spans: Span[] };
+  /** The pipeline's output as it returned it (JSON-safe). */
+  raw: unknown;
+}
+
+export interface ModelInfo {
+  /** What was loaded, for people: the folder name, the hub id, or the bundled folder. */
+  label: string;
+  bundled: boolean;
+  task: Task;
+  /** The head class the pipeline built, e.g. "DebertaV2ForMaskedLM". */
+  className: string;
+  backend: BackendName;
+  /** GPU adapter description (WebGPU only). */
+  adapter?: string;
+  layers: number;
+  heads: number;
+  hidden: number;
+  vocab: number;
+  /** Head parameters the checkpoint lacked, newly initialized (as HF does, with a warning). */
+  newlyInitialized: string[];
+  /** Loading warnings (unused weights, initialized heads), shown as they are. */
+  warnings: string[];
+}
+
+/** An error in plain words (`title`), with the library's own message (`detail`). */
+export interface PlainError {
+  title: string;
+  detail: string;
+  /** The `DebertaError` code, when there is one. */
+  code?: string;
+}
+
+export interface AttentionShape {
+  layers: number;
+  heads: number;
+  length: number;
+}
+
+export type Request =
+  | { type: "probe"; id: number }
+  | { type: "load"; id: number; source: ModelSource; task: Task; backend: BackendName }
+  | { type: "run"; id: number; input: RunInput }
+  | { type: "attention"; id: number; layer: number; head: number };
+
+export type Response =
+  | { type: "probed"; id: number; webgpu: { available: boolean; reason?: string } }
+  | {
+      type: "progress";
+      id: number;
+      /** "download": from the network; "cached": from the browser cache; "load": reading weights. */
+      phase: "download" | "cached" | "load";
+      file: string;
+      loaded: number;
+      total: number;
+    }
+  | { type: "loaded"; id: number; info: ModelInfo; loadMs: number }
+  | {
+      type: "result";
+      id: number;
+      result: TaskResult;
+      tokens: TokenInfo[];
+      /** Wall time of the pipeline call (tokenizing, the forward pass, reading results back, post-processing). */
+      inferenceMs: number;
+      attention: AttentionShape | null;
+    }
+  | { type: "attention"; id: number; layer: number; head: number; length: number; data: Float32Array }
+  | { type: "error"; id: number; error: PlainError }
+  | { type: "warning"; message: string }
+  | { type: "device-lost"; error: PlainError };

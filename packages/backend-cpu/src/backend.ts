@@ -1,0 +1,566 @@
+/**
+ * `CpuBackend`: every op of the deberta-js `Backend` contract in TypeScript on typed arrays — Node and browsers,
+ * no native code, no `node:*` imports.
+ *
+ * Storage: Float32Array (f32), Uint16Array half bits (f16), Int32Array (i32). f16 ops widen their inputs to f32,
+ * compute exactly as the f32 ops do (float64 accumulators), and round the result to f16 once.
+ */
+import {
+  InputError,
+  Tensor,
+  layoutMaxLen,
+  layoutTokens,
+  sequenceSpan,
+  layoutBatch,
+  type Activation,
+  type AttentionArgs,
+  type AttentionResult,
+  type Backend,
+  type DType,
+  type FloatDType,
+  type MatmulOptions,
+  type SequenceLayout,
+  type TensorData,
+} from "@deberta-js/core";
+import { applyActivation } from "./activation.js";
+import { disentangledAttention } from "./attention.js";
+import { f16ToF32, f32ToF16 } from "./f16.js";
+import { gemm } from "./gemm.js";
+import { BufferPool, type Storage } from "./pool.js";
+import { broadcastShapes, broadcastStrides, forEachRow, sizeOf, stridesOf } from "./shape.js";
+
+export interface CpuBackendOptions {
+  /** Bytes of freed tensor storage kept for reuse (default 256 MiB; 0 disables the pool). */
+  poolBytes?: number;
+}
+
+const LOWEST: Record<FloatDType, number> = { f32: -3.4028234663852886e38, f16: -65504 };
+
+export class CpuBackend implements Backend {
+  readonly name = "cpu";
+  private readonly pool: BufferPool;
+
+  constructor(options: CpuBackendOptions = {}) {
+    this.pool = new BufferPool(options.poolBytes ?? 256 * 1024 * 1024);
+  }
+
+  supportsDtype(dtype: FloatDType): boolean {
+    return dtype === "f32" || dtype === "f16";
+  }
+
+  // ── storage ───────────────────────────────────────────────────────────────────────────────────────────────
+
+  upload(data: TensorData, shape: readonly number[], dtype: DType): Tensor {
+    const n = sizeOf(shape);
+    if (data.length !== n) throw new InputError(`upload: ${data.length} values given for shape [${shape}] (${n} elements)`);
+    let out: Storage;
+    if (dtype === "f16") {
+      const h = this.pool.f16(n);
+      if (data instanceof Uint16Array) h.set(data);
+      else f32ToF16(data instanceof Float32Array ? data : Float32Array.from(data), h);
+      out = h;
+    } else {
+      if (data instanceof Uint16Array) throw new InputError(`upload: Uint16Array (f16 bits) given for a ${dtype} tensor [${shape}]`);
+      out = dtype === "f32" ? this.pool.f32(n) : this.pool.i32(n);
+      out.set(data);
+    }
+    return new Tensor(this, out, [...shape], dtype);
+  }
+
+  async read(t: Tensor): Promise<TensorData> {
+    return (t.storage as Storage).slice();
+  }
+
+  dispose(t: Tensor): void {
+    this.pool.give(t.storage as Storage);
+  }
+
+  destroy(): void {
+    this.pool.clear();
+  }
+
+  async sync(): Promise<void> {}
+
+  // ── helpers ───────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** The values of `t` as float32: its storage for f32, a converted temporary (pushed to `temps`) otherwise. */
+  private f32(t: Tensor, temps: Storage[]): Float32Array {
+    const s = t.storage as Storage;
+    if (s instanceof Float32Array) return s;
+    const out = this.pool.f32(s.length);
+    temps.push(out);
+    if (s instanceof Uint16Array) f16ToF32(s, out);
+    else out.set(s);
+    return out;
+  }
+
+  private release(temps: Storage[]): void {
+    for (const t of temps) this.pool.give(t);
+  }
+
+  /** Wraps a float32 result owned by this op as a tensor of `dtype` (rounding to f16 when asked). */
+  private emit(values: Float32Array, shape: readonly number[], dtype: DType): Tensor {
+    if (dtype === "f32") return new Tensor(this, values, [...shape], "f32");
+    if (dtype === "f16") {
+      const h = this.pool.f16(values.length);
+      f32ToF16(values, h);
+      this.pool.give(values);
+      return new Tensor(this, h, [...shape], "f16");
+    }
+    const i = this.pool.i32(values.length);
+    for (let k = 0; k < values.length; k++) i[k] = values[k];
+    this.pool.give(values);
+    return new Tensor(this, i, [...shape], "i32");
+  }
+
+  private alloc(dtype: DType, n: number): Storage {
+    return dtype === "f32" ? this.pool.f32(n) : dtype === "f16" ? this.pool.f16(n) : this.pool.i32(n);
+  }
+
+  // ── primitives ────────────────────────────────────────────────────────────────────────────────────────────
+
+  cast(x: Tensor, dtype: FloatDType): Tensor {
+    const s = x.storage as Storage;
+    const n = x.size;
+    if (x.dtype === dtype) {
+      const out = this.alloc(dtype, n);
+      out.set(s as never);
+      return new Tensor(this, out, [...x.shape], dtype);
+    }
+    if (dtype === "f16") {
+      const out = this.pool.f16(n);
+      if (s instanceof Float32Array) f32ToF16(s, out);
+      else {
+        const tmp = Float32Array.from(s as Int32Array);
+        f32ToF16(tmp, out);
+      }
+      return new Tensor(this, out, [...x.shape], "f16");
+    }
+    const out = this.pool.f32(n);
+    if (s instanceof Uint16Array) f16ToF32(s, out);
+    else out.set(s);
+    return new Tensor(this, out, [...x.shape], "f32");
+  }
+
+  matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+    if (a.rank < 2 || b.rank < 2) throw new InputError(`matmul: operands must have rank ≥ 2, got a [${a.shape}] and b [${b.shape}]`);
+    const transA = !!opts.transA;
+    const transB = !!opts.transB;
+    const alpha = opts.alpha ?? 1;
+    const ar = a.shape[a.rank - 2];
+    const ac = a.shape[a.rank - 1];
+    const br = b.shape[b.rank - 2];
+    const bc = b.shape[b.rank - 1];
+    const M = transA ? ac : ar;
+    const K = transA ? ar : ac;
+    const N = transB ? br : bc;
+    if ((transB ? bc : br) !== K) {
+      throw new InputError(`matmul: inner dims differ, a [${a.shape}]${transA ? "ᵀ" : ""} · b [${b.shape}]${transB ? "ᵀ" : ""}`);
+    }
+    const batchA = a.shape.slice(0, -2);
+    const batchB = b.shape.slice(0, -2);
+    const batch = broadcastShapes(batchA, batchB, "matmul batch dims");
+    const nBatch = sizeOf(batch);
+    const temps: Storage[] = [];
+    const A = this.f32(a, temps);
+    const B = this.f32(b, temps);
+    const out = this.pool.f32(nBatch * M * N);
+    const aRs = transA ? 1 : ac;
+    const aCs = transA ? ac : 1;
+    const bRs = transB ? 1 : bc;
+    const bCs = transB ? bc : 1;
+    if (sizeOf(batchB) === 1 && !transA) {
+      // b shared by every batch: one GEMM over all of a's rows
+      gemm(nBatch * M, N, K, alpha, A, 0, ac, 1, B, 0, bRs, bCs, out, 0, N, false);
+    } else {
+      const sa = broadcastStrides(batchA, batch, "matmul a");
+      const sb = broadcastStrides(batchB, batch, "matmul b");
+      const idx = new Array<number>(batch.length).fill(0);
+      let oa = 0;
+      let ob = 0;
+      for (let t = 0; t < nBatch; t++) {
+        gemm(M, N, K, alpha, A, oa * ar * ac, aRs, aCs, B, ob * br * bc, bRs, bCs, out, t * M * N, N, false);
+        for (let d = batch.length - 1; d >= 0; d--) {
+          idx[d]++;
+          oa += sa[d];
+          ob += sb[d];
+          if (idx[d] < batch[d]) break;
+          oa -= sa[d] * batch[d];
+          ob -= sb[d] * batch[d];
+          idx[d] = 0;
+        }
+      }
+    }
+    this.release(temps);
+    return this.emit(out, [...batch, M, N], a.dtype);
+  }
+
+  add(a: Tensor, b: Tensor): Tensor {
+    return this.binary(a, b, false);
+  }
+
+  mul(a: Tensor, b: Tensor): Tensor {
+    return this.binary(a, b, true);
+  }
+
+  private binary(a: Tensor, b: Tensor, isMul: boolean): Tensor {
+    const what = isMul ? "mul" : "add";
+    const shape = broadcastShapes(a.shape, b.shape, what);
+    const n = sizeOf(shape);
+    const temps: Storage[] = [];
+    const A = this.f32(a, temps);
+    const B = this.f32(b, temps);
+    const out = this.pool.f32(n);
+    const na = a.size;
+    const nb = b.size;
+    if (na === n && nb === n) {
+      if (isMul) for (let i = 0; i < n; i++) out[i] = A[i] * B[i];
+      else for (let i = 0; i < n; i++) out[i] = A[i] + B[i];
+    } else if (na === n && isSuffix(b.shape, shape)) {
+      // b repeats along the leading dims (a bias row, a scalar)
+      for (let o = 0; o < n; o += nb) {
+        if (isMul) for (let j = 0; j < nb; j++) out[o + j] = A[o + j] * B[j];
+        else for (let j = 0; j < nb; j++) out[o + j] = A[o + j] + B[j];
+      }
+    } else if (nb === n && isSuffix(a.shape, shape)) {
+      for (let o = 0; o < n; o += na) {
+        if (isMul) for (let j = 0; j < na; j++) out[o + j] = A[j] * B[o + j];
+        else for (let j = 0; j < na; j++) out[o + j] = A[j] + B[o + j];
+      }
+    } else if (n > 0) {
+      const sa = broadcastStrides(a.shape, shape, what);
+      const sb = broadcastStrides(b.shape, shape, what);
+      const r = shape.length;
+      const D = shape[r - 1];
+      const la = sa[r - 1];
+      const lb = sb[r - 1];
+      forEachRow(shape, [sa, sb], (row, [oa, ob]) => {
+        const o = row * D;
+        if (isMul) for (let j = 0; j < D; j++) out[o + j] = A[oa + j * la] * B[ob + j * lb];
+        else for (let j = 0; j < D; j++) out[o + j] = A[oa + j * la] + B[ob + j * lb];
+      });
+    }
+    this.release(temps);
+    return this.emit(out, shape, a.dtype);
+  }
+
+  gather(table: Tensor, ids: Tensor): Tensor {
+    if (table.rank !== 2) throw new InputError(`gather: table must be [V, D], got [${table.shape}]`);
+    const [V, D] = table.shape;
+    const I = ids.storage as Int32Array;
+    const N = ids.size;
+    const T = table.storage as Storage;
+    const out = this.alloc(table.dtype, N * D);
+    for (let n = 0; n < N; n++) {
+      const id = I[n];
+      if (id < 0 || id >= V) throw new InputError(`gather: ids[${n}] = ${id} is outside the table's ${V} rows`);
+      out.set(T.subarray(id * D, id * D + D) as never, n * D);
+    }
+    return new Tensor(this, out, [N, D], table.dtype);
+  }
+
+  takeAlongAxis(x: Tensor, idx: Tensor, axis: number): Tensor {
+    const r = x.rank;
+    if (idx.rank !== r) throw new InputError(`takeAlongAxis: x [${x.shape}] and idx [${idx.shape}] differ in rank`);
+    if (axis < 0) axis += r;
+    if (axis < 0 || axis >= r) throw new InputError(`takeAlongAxis: axis ${axis} is out of range for rank ${r}`);
+    const shape = x.shape.map((d, i) => {
+      if (i === axis) return idx.shape[i];
+      const e = idx.shape[i];
+      if (d !== e && d !== 1 && e !== 1) throw new InputError(`takeAlongAxis: dim ${i} of x [${x.shape}] and idx [${idx.shape}] do not broadcast`);
+      return d === 1 ? e : d;
+    });
+    const n = sizeOf(shape);
+    const X = x.storage as Storage;
+    const I = idx.storage as Int32Array;
+    const out = this.alloc(x.dtype, n);
+    if (n === 0) return new Tensor(this, out, shape, x.dtype);
+    const xsOwn = stridesOf(x.shape);
+    const isOwn = stridesOf(idx.shape);
+    const xs = xsOwn.map((s, i) => (i === axis || x.shape[i] === 1 ? 0 : s));
+    const is = isOwn.map((s, i) => (idx.shape[i] === 1 ? 0 : s));
+    const xAxis = xsOwn[axis];
+    const size = x.shape[axis];
+    const last = r - 1;
+    const D = shape[last];
+    const xl = xs[last];
+    const il = is[last];
+    forEachRow(shape, [xs, is], (row, [xo, io]) => {
+      const o = row * D;
+      for (let j = 0; j < D; j++) {
+        const k = I[io + j * il];
+        if (k < 0 || k >= size) throw new InputError(`takeAlongAxis: index ${k} is outside [0, ${size}) on axis ${axis}`);
+        out[o + j] = X[xo + k * xAxis + j * xl];
+      }
+    });
+    return new Tensor(this, out, shape, x.dtype);
+  }
+
+  layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
+    return this.norm(x, undefined, gamma, beta, eps);
+  }
+
+  private norm(x: Tensor, res: Tensor | undefined, gamma: Tensor, beta: Tensor, eps: number): Tensor {
+    const D = x.shape[x.rank - 1];
+    if (gamma.size !== D || beta.size !== D) throw new InputError(`layerNorm: gamma/beta must have ${D} elements, got ${gamma.size}/${beta.size}`);
+    const temps: Storage[] = [];
+    const X = this.f32(x, temps);
+    const R = res ? this.f32(res, temps) : undefined;
+    const G = this.f32(gamma, temps);
+    const Bt = this.f32(beta, temps);
+    const n = x.size;
+    const out = this.pool.f32(n);
+    for (let o = 0; o < n; o += D) {
+      let mean = 0;
+      if (R) {
+        for (let d = 0; d < D; d++) {
+          const v = X[o + d] + R[o + d];
+          out[o + d] = v; // the sum, rounded to f32 as an unfused add would
+          mean += out[o + d];
+        }
+      } else {
+        for (let d = 0; d < D; d++) mean += X[o + d];
+      }
+      mean /= D;
+      const src = R ? out : X;
+      let v = 0;
+      for (let d = 0; d < D; d++) {
+        const c = src[o + d] - mean;
+        v += c * c;
+      }
+      const inv = 1 / Math.sqrt(v / D + eps);
+      for (let d = 0; d < D; d++) out[o + d] = (src[o + d] - mean) * inv * G[d] + Bt[d];
+    }
+    this.release(temps);
+    return this.emit(out, x.shape, x.dtype);
+  }
+
+  activation(x: Tensor, act: Activation): Tensor {
+    const temps: Storage[] = [];
+    const X = this.f32(x, temps);
+    const out = this.pool.f32(x.size);
+    out.set(X);
+    this.release(temps);
+    applyActivation(out, 0, out.length, act);
+    return this.emit(out, x.shape, x.dtype);
+  }
+
+  softmax(x: Tensor, mask?: Tensor): Tensor {
+    const temps: Storage[] = [];
+    const X = this.f32(x, temps);
+    const n = x.size;
+    const out = this.pool.f32(n);
+    const D = x.shape[x.rank - 1];
+    const low = LOWEST[x.dtype as FloatDType] ?? LOWEST.f32;
+    if (n > 0) {
+      if (!mask) {
+        for (let o = 0; o < n; o += D) softmaxRow(X, o, out, o, D, null, 0, 0, low);
+      } else {
+        const Mk = this.f32(mask, temps);
+        const shape = x.shape.length ? x.shape : [1];
+        const ms = broadcastStrides(mask.shape, shape, "softmax mask");
+        const ml = ms[ms.length - 1];
+        forEachRow(shape, [ms], (row, [mo]) => softmaxRow(X, row * D, out, row * D, D, Mk, mo, ml, low));
+      }
+    }
+    this.release(temps);
+    return this.emit(out, x.shape, x.dtype);
+  }
+
+  conv1d(x: Tensor, weight: Tensor, bias: Tensor, layout: SequenceLayout): Tensor {
+    const [Cout, Cin, k] = weight.shape;
+    const T = layoutTokens(layout);
+    if (x.rank !== 2 || x.shape[0] !== T || x.shape[1] !== Cin) throw new InputError(`conv1d: x [${x.shape}] must be [${T}, ${Cin}] for this layout and weight`);
+    const pad = (k - 1) >> 1;
+    const temps: Storage[] = [];
+    const X = this.f32(x, temps);
+    const W = this.f32(weight, temps);
+    const Bv = this.f32(bias, temps);
+    const out = this.pool.f32(T * Cout);
+    // token → (sequence start, position, length)
+    const seqStart = new Int32Array(T);
+    const seqLen = new Int32Array(T);
+    for (let b = 0; b < layoutBatch(layout); b++) {
+      const { start, length } = sequenceSpan(layout, b);
+      seqStart.fill(start, start, start + length);
+      seqLen.fill(length, start, start + length);
+    }
+    // im2col in chunks of rows: col[t, c*k + r] = x[t + r - pad, c] inside the sequence, else 0; out = col · Wᵀ
+    const KK = Cin * k;
+    const chunk = Math.max(1, Math.min(T, Math.floor((1 << 20) / Math.max(1, KK))));
+    const col = this.pool.f32(chunk * KK);
+    temps.push(col);
+    for (let t0 = 0; t0 < T; t0 += chunk) {
+      const rows = Math.min(chunk, T - t0);
+      for (let t = 0; t < rows; t++) {
+        const tok = t0 + t;
+        const pos = tok - seqStart[tok];
+        const len = seqLen[tok];
+        const co = t * KK;
+        for (let r = 0; r < k; r++) {
+          const src = pos + r - pad;
+          if (src < 0 || src >= len) {
+            for (let c = 0; c < Cin; c++) col[co + c * k + r] = 0;
+          } else {
+            const xo = (seqStart[tok] + src) * Cin;
+            for (let c = 0; c < Cin; c++) col[co + c * k + r] = X[xo + c];
+          }
+        }
+        out.set(Bv.subarray(0, Cout), tok * Cout);
+      }
+      gemm(rows, Cout, KK, 1, col, 0, KK, 1, W, 0, 1, KK, out, t0 * Cout, Cout, true);
+    }
+    this.release(temps);
+    return this.emit(out, [T, Cout], x.dtype);
+  }
+
+  transpose(x: Tensor, perm: readonly number[]): Tensor {
+    const r = x.rank;
+    if (perm.length !== r || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) {
+      throw new InputError(`transpose: perm [${perm}] is not a permutation of the ${r} dims of [${x.shape}]`);
+    }
+    const shape = perm.map((p) => x.shape[p]);
+    const n = x.size;
+    const X = x.storage as Storage;
+    const out = this.alloc(x.dtype, n);
+    if (n === 0) return new Tensor(this, out, shape, x.dtype);
+    if (r === 0 || perm.every((p, i) => p === i)) {
+      out.set(X as never);
+      return new Tensor(this, out, shape, x.dtype);
+    }
+    const xs = stridesOf(x.shape);
+    const ps = perm.map((p) => xs[p]);
+    const D = shape[r - 1];
+    const sl = ps[r - 1];
+    if (sl === 1 && D >= 8) {
+      forEachRow(shape, [ps], (row, [xo]) => out.set(X.subarray(xo, xo + D) as never, row * D));
+    } else {
+      forEachRow(shape, [ps], (row, [xo]) => {
+        const o = row * D;
+        for (let j = 0; j < D; j++) out[o + j] = X[xo + j * sl];
+      });
+    }
+    return new Tensor(this, out, shape, x.dtype);
+  }
+
+  // ── fused ops ─────────────────────────────────────────────────────────────────────────────────────────────
+
+  linear(x: Tensor, weight: Tensor, bias: Tensor | undefined, act?: Activation): Tensor {
+    const inF = x.shape[x.rank - 1];
+    const [outF, wIn] = weight.shape;
+    if (weight.rank !== 2 || wIn !== inF) throw new InputError(`linear: weight [${weight.shape}] must be [out, ${inF}] for x [${x.shape}]`);
+    if (bias && bias.size !== outF) throw new InputError(`linear: bias has ${bias.size} elements, expected ${outF}`);
+    const T = x.size / inF;
+    const temps: Storage[] = [];
+    const X = this.f32(x, temps);
+    const W = this.f32(weight, temps);
+    const out = this.pool.f32(T * outF);
+    gemm(T, outF, inF, 1, X, 0, inF, 1, W, 0, 1, inF, out, 0, outF, false);
+    if (bias) {
+      const Bv = this.f32(bias, temps);
+      for (let o = 0; o < out.length; o += outF) for (let j = 0; j < outF; j++) out[o + j] += Bv[j];
+    }
+    if (act && act !== "linear") applyActivation(out, 0, out.length, act);
+    this.release(temps);
+    return this.emit(out, [...x.shape.slice(0, -1), outF], x.dtype);
+  }
+
+  addLayerNorm(x: Tensor, residual: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
+    if (residual.size !== x.size) {
+      const sum = this.add(x, residual);
+      const y = this.layerNorm(sum, gamma, beta, eps);
+      sum.dispose();
+      return y;
+    }
+    return this.norm(x, residual, gamma, beta, eps);
+  }
+
+  disentangledAttention(args: AttentionArgs): AttentionResult {
+    const { spec, layout } = args;
+    const dtype = args.q.dtype as FloatDType;
+    const T = layoutTokens(layout);
+    const HD = spec.numHeads * spec.headDim;
+    for (const [name, t] of [["q", args.q], ["k", args.k], ["v", args.v]] as const) {
+      if (t.size !== T * HD) throw new InputError(`disentangledAttention: ${name} [${t.shape}] must be [${T}, ${HD}]`);
+    }
+    if ((spec.c2p || spec.p2c) && !args.relIndex) throw new InputError("disentangledAttention: relIndex is required with c2p/p2c");
+    if (spec.c2p && !args.posKey) throw new InputError("disentangledAttention: c2p needs posKey");
+    if (spec.p2c && !args.posQuery) throw new InputError("disentangledAttention: p2c needs posQuery");
+    const temps: Storage[] = [];
+    const B = layoutBatch(layout);
+    const L = layoutMaxLen(layout);
+    if (args.relIndex && args.relIndex.size < 2 * L - 1) {
+      throw new InputError(`disentangledAttention: relIndex has ${args.relIndex.size} entries, needs 2*maxLen-1 = ${2 * L - 1}`);
+    }
+    const context = this.pool.f32(T * HD);
+    let probs: Float32Array | undefined;
+    if (args.outputAttentions) {
+      probs = this.pool.f32(B * spec.numHeads * L * L);
+      if (layout.kind === "packed") probs.fill(0);
+    }
+    let mask: ArrayLike<number> | undefined;
+    if (layout.kind === "padded") mask = args.mask ? this.f32(args.mask, temps) : layout.mask;
+    disentangledAttention({
+      q: this.f32(args.q, temps),
+      k: this.f32(args.k, temps),
+      v: this.f32(args.v, temps),
+      posKey: spec.c2p ? this.f32(args.posKey!, temps) : undefined,
+      posQuery: spec.p2c ? this.f32(args.posQuery!, temps) : undefined,
+      relIndex: args.relIndex?.storage as Int32Array | undefined,
+      mask,
+      layout,
+      spec,
+      lowest: LOWEST[dtype],
+      context,
+      probs,
+    });
+    this.release(temps);
+    const ctx = this.emit(context, [T, HD], dtype);
+    return probs ? { context: ctx, probs: this.emit(probs, [B, spec.numHeads, L, L], dtype) } : { context: ctx };
+  }
+}
+
+/** `shape` (leading 1s dropped) equals the trailing dims of `full`. */
+function isSuffix(shape: readonly number[], full: readonly number[]): boolean {
+  let i = 0;
+  while (i < shape.length && shape[i] === 1 && shape.length - i > 0) i++;
+  const s = shape.slice(i);
+  if (s.length > full.length) return false;
+  const off = full.length - s.length;
+  return s.every((d, k) => d === full[off + k]);
+}
+
+function softmaxRow(
+  X: Float32Array,
+  xo: number,
+  out: Float32Array,
+  oo: number,
+  D: number,
+  M: Float32Array | null,
+  mo: number,
+  ml: number,
+  low: number,
+): void {
+  let max = -Infinity;
+  if (M) {
+    for (let j = 0; j < D; j++) {
+      const s = M[mo + j * ml] === 0 ? low : X[xo + j];
+      out[oo + j] = s;
+      if (s > max) max = s;
+    }
+  } else {
+    for (let j = 0; j < D; j++) {
+      const s = X[xo + j];
+      out[oo + j] = s;
+      if (s > max) max = s;
+    }
+  }
+  let sum = 0;
+  for (let j = 0; j < D; j++) {
+    const e = Math.exp(out[oo + j] - max);
+    out[oo + j] = e;
+    sum += e;
+  }
+  const r = 1 / sum;
+  for (let j = 0; j < D; j++) out[oo + j] *= r;
+}

@@ -1,0 +1,687 @@
+/**
+ * `CudaBackend`: the core `Backend` on an NVIDIA GPU. Tensors live in device memory from a caching pool; every op
+ * enqueues kernels or cuBLASLt calls on one stream and returns at once; `read` is the only wait.
+ *
+ * Dtypes: `f32`, and `f16` stored as IEEE half — or, with `{ half: "bf16" }`, as bfloat16 (the contract's "f16"
+ * dtype then means "the 16-bit float type", converted to/from IEEE half bits at `upload`/`read`; see README).
+ * Every kernel computes in f32 (sums, softmax, LayerNorm statistics, GEMM accumulation), so the DeBERTa-v3
+ * fp16 overflow does not occur.
+ */
+import {
+  type Activation,
+  type AttentionArgs,
+  type AttentionResult,
+  type Backend,
+  type DType,
+  disentangledAttentionReference,
+  type FloatDType,
+  InputError,
+  layoutTokens,
+  type SequenceLayout,
+  shapeSize,
+  Tensor,
+  type TensorData,
+} from "@deberta-js/core";
+import { ATTENTION_THREADS, chooseAttentionKernel, QUERY_TILE, queryTiles, sequenceTable, type AttentionKernelKind, type SequenceTable } from "./attention-plan.js";
+import type { Device } from "./device.js";
+import { CudaError } from "./driver.js";
+import { collapseDims, contiguousStrides, isSuffixOf, sameShape, stridesFor } from "./geometry.js";
+import { broadcastShapes, broadcastStrides, chooseEpilogue, type GemmDtype, planBatches, rowMajorGemm } from "./gemm-plan.js";
+import { ACT_CODES } from "./kernels/index.js";
+import { MAX_RANK } from "./launch-params.js";
+import { MemoryPool } from "./memory-pool.js";
+
+export interface CudaBackendOptions {
+  /** The 16-bit float type behind the "f16" dtype (default "f16"). */
+  half?: "f16" | "bf16";
+  /** Attention kernel: "auto" (tensor cores for f16/bf16 on sm_80+), "mma", "scalar", or "reference" (core's composition of primitives). */
+  attention?: "auto" | "mma" | "scalar" | "reference";
+  /** Cached free device memory above which freed blocks go back to the driver (default unlimited). */
+  maxCachedBytes?: number;
+}
+
+/** Device storage of a tensor. i32 tensors keep a host copy (index tables: core's reference attention needs it). */
+export interface CudaStorage {
+  ptr: bigint;
+  bytes: number;
+  host?: Int32Array;
+}
+
+interface LayoutBuffers {
+  table: SequenceTable;
+  offsets: bigint;
+  tiles: Map<AttentionKernelKind, { ptr: bigint; count: number }>;
+}
+
+const THREADS = 256;
+/** Lowest finite values, for HF's masked_fill(finfo.min). */
+const LOWEST = { f32: -3.4028234663852886e38, f16: -65504, bf16: -3.3895313892515355e38 } as const;
+
+export class CudaBackend implements Backend {
+  readonly name = "cuda";
+  readonly half: "f16" | "bf16";
+  private readonly pool: MemoryPool;
+  private readonly live = new Set<CudaStorage>();
+  private readonly finalizer: FinalizationRegistry<CudaStorage>;
+  private readonly layouts = new WeakMap<SequenceLayout, LayoutBuffers>();
+  private readonly layoutFinalizer: FinalizationRegistry<LayoutBuffers>;
+  private readonly maxBlocks: number;
+  private destroyed = false;
+
+  constructor(
+    readonly device: Device,
+    private readonly options: CudaBackendOptions = {},
+  ) {
+    this.half = options.half ?? "f16";
+    this.pool = new MemoryPool(
+      (n) => device.memAlloc(n),
+      (p) => device.memFree(p),
+      options.maxCachedBytes,
+    );
+    this.finalizer = new FinalizationRegistry((s) => {
+      if (!this.destroyed && this.live.delete(s)) this.pool.release(s.ptr);
+    });
+    this.layoutFinalizer = new FinalizationRegistry((lb) => {
+      if (!this.destroyed) this.releaseLayout(lb);
+    });
+    this.maxBlocks = Math.max(1, device.info.multiprocessors) * 32;
+  }
+
+  supportsDtype(dtype: FloatDType): boolean {
+    return dtype === "f32" || dtype === "f16";
+  }
+
+  /** Pool statistics (bytes in use / cached, device allocations). */
+  memoryStats() {
+    return this.pool.stats();
+  }
+
+  // ── storage ───────────────────────────────────────────────────────────────────────────────────────────────
+
+  upload(data: TensorData, shape: readonly number[], dtype: DType): Tensor {
+    const size = shapeSize(shape);
+    if (data.length !== size) throw new InputError(`upload: ${data.length} values given for shape [${shape}] (${size} elements)`);
+    const host = coerce(data, dtype);
+    const t = this.alloc(shape, dtype);
+    const s = t.storage as CudaStorage;
+    if (dtype === "f16" && this.half === "bf16") {
+      const tmp = this.pool.allocate(size * 2);
+      this.device.upload(tmp, host);
+      this.launch1d("djs_cast_f16_bf16", size, [tmp, s.ptr, size]);
+      this.pool.release(tmp);
+    } else {
+      this.device.upload(s.ptr, host);
+    }
+    if (dtype === "i32") s.host = Int32Array.from(host as Int32Array);
+    return t;
+  }
+
+  async read(t: Tensor): Promise<TensorData> {
+    const s = this.storageOf(t, "read");
+    const n = t.size;
+    if (t.dtype === "f32") {
+      const out = new Float32Array(n);
+      await this.device.download(s.ptr, out);
+      return out;
+    }
+    if (t.dtype === "i32") {
+      const out = new Int32Array(n);
+      await this.device.download(s.ptr, out);
+      return out;
+    }
+    const out = new Uint16Array(n);
+    if (this.half === "bf16") {
+      const tmp = this.pool.allocate(n * 2);
+      this.launch1d("djs_cast_bf16_f16", n, [s.ptr, tmp, n]);
+      try {
+        await this.device.download(tmp, out);
+      } finally {
+        this.pool.release(tmp);
+      }
+    } else {
+      await this.device.download(s.ptr, out);
+    }
+    return out;
+  }
+
+  dispose(t: Tensor): void {
+    const s = t.storage as CudaStorage;
+    if (this.destroyed || !this.live.delete(s)) return;
+    this.finalizer.unregister(t);
+    this.pool.release(s.ptr);
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.live.clear();
+    this.pool.releaseAll();
+    this.device.destroy();
+  }
+
+  sync(): Promise<void> {
+    return this.device.synchronize();
+  }
+
+  // ── primitives ────────────────────────────────────────────────────────────────────────────────────────────
+
+  cast(x: Tensor, dtype: FloatDType): Tensor {
+    const src = this.storageOf(x, "cast");
+    if (x.dtype === "i32") throw new InputError(`cast: tensor [${x.shape}] is i32; cast converts between f32 and f16`);
+    const out = this.alloc(x.shape, dtype);
+    const n = x.size;
+    if (x.dtype === dtype) this.device.copy(this.ptr(out), src.ptr, n * bytesOf(dtype));
+    else if (dtype === "f16") this.launch1d(`djs_cast_f32_${this.half}`, n, [src.ptr, this.ptr(out), n]);
+    else this.launch1d(`djs_cast_${this.half}_f32`, n, [src.ptr, this.ptr(out), n]);
+    return out;
+  }
+
+  matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: boolean; alpha?: number } = {}): Tensor {
+    if (a.rank < 2 || b.rank < 2) throw new InputError(`matmul: operands must have rank >= 2, got [${a.shape}] and [${b.shape}]`);
+    const transA = !!opts.transA;
+    const transB = !!opts.transB;
+    const [ar, ac] = a.shape.slice(-2);
+    const [br, bc] = b.shape.slice(-2);
+    const M = transA ? ac : ar;
+    const K = transA ? ar : ac;
+    const Kb = transB ? bc : br;
+    const N = transB ? br : bc;
+    if (K !== Kb) throw new InputError(`matmul: inner dims differ: a [${a.shape}]${transA ? "ᵀ" : ""} · b [${b.shape}]${transB ? "ᵀ" : ""}`);
+    const batchA = a.shape.slice(0, -2);
+    const batchB = b.shape.slice(0, -2);
+    const outBatch = broadcastShapes(batchA, batchB);
+    if (!outBatch) throw new InputError(`matmul: batch dims [${batchA}] and [${batchB}] do not broadcast`);
+    if (K === 0) throw new InputError(`matmul: inner dimension 0 is not supported ([${a.shape}] · [${b.shape}])`);
+    const { t: bb, tmp } = this.sameDtype(b, a.dtype);
+    try {
+      const out = this.alloc([...outBatch, M, N], a.dtype);
+      if (out.size === 0) return out;
+      const dtype = this.gemmDtype(a.dtype);
+      const es = bytesOf(a.dtype);
+      const pa = this.ptr(a);
+      const pb = this.ptr(bb);
+      const pc = this.ptr(out);
+      const alpha = opts.alpha ?? 1;
+      const bBroadcast = batchB.every((d) => d === 1);
+      if (bBroadcast && !transA) {
+        // a's batch rows are contiguous: one [batch·M, K] GEMM.
+        const rows = shapeSize(batchA) * M;
+        this.device.gemm(rowMajorGemm({ M: rows, N, K, transA, transB, a: pa, b: pb, c: pc, alpha, dtype }));
+        return out;
+      }
+      const sa = broadcastStrides(batchA, outBatch, M * K);
+      const sb = broadcastStrides(batchB, outBatch, K * N);
+      const sc = broadcastStrides(outBatch, outBatch, M * N);
+      const plan = planBatches(outBatch, sa, sb, sc);
+      for (const [oa, ob, oc] of plan.outer) {
+        const call = rowMajorGemm({
+          M,
+          N,
+          K,
+          transA,
+          transB,
+          a: pa + BigInt(oa * es),
+          b: pb + BigInt(ob * es),
+          c: pc + BigInt(oc * es),
+          batch: plan.count,
+          strideA: plan.strideA,
+          strideB: plan.strideB,
+          strideC: plan.strideC,
+          alpha,
+          dtype,
+        });
+        if (plan.count > 1 && this.device.gemmSupported && !this.device.gemmSupported(call)) {
+          for (let i = 0; i < plan.count; i++) {
+            this.device.gemm({
+              ...call,
+              batch: 1,
+              A: call.A + BigInt(i * call.strideA * es),
+              B: call.B + BigInt(i * call.strideB * es),
+              C: call.C + BigInt(i * call.strideC * es),
+            });
+          }
+        } else {
+          this.device.gemm(call);
+        }
+      }
+      return out;
+    } finally {
+      tmp?.dispose();
+    }
+  }
+
+  add(a: Tensor, b: Tensor): Tensor {
+    return this.binary(a, b, 0, "add");
+  }
+
+  mul(a: Tensor, b: Tensor): Tensor {
+    return this.binary(a, b, 1, "mul");
+  }
+
+  gather(table: Tensor, ids: Tensor): Tensor {
+    if (table.rank !== 2) throw new InputError(`gather: table must be [V, D], got [${table.shape}]`);
+    if (ids.dtype !== "i32") throw new InputError(`gather: ids must be i32, got ${ids.dtype}`);
+    const [V, D] = table.shape;
+    const N = ids.size;
+    const out = this.alloc([N, D], table.dtype);
+    const n = N * D;
+    if (n > 0) this.launch1d(`djs_gather_${this.move(table.dtype)}`, n, [this.ptr(table), this.ptr(ids), this.ptr(out), n, D, V]);
+    return out;
+  }
+
+  takeAlongAxis(x: Tensor, idx: Tensor, axis: number): Tensor {
+    if (x.rank !== idx.rank) throw new InputError(`takeAlongAxis: x [${x.shape}] and idx [${idx.shape}] must have the same rank`);
+    if (idx.dtype !== "i32") throw new InputError(`takeAlongAxis: idx must be i32, got ${idx.dtype}`);
+    const r = x.rank;
+    const ax = axis < 0 ? axis + r : axis;
+    if (ax < 0 || ax >= r) throw new InputError(`takeAlongAxis: axis ${axis} out of range for rank ${r}`);
+    if (r > MAX_RANK) throw new InputError(`takeAlongAxis: rank ${r} > ${MAX_RANK} is not supported by the CUDA backend`);
+    const outShape: number[] = [];
+    for (let d = 0; d < r; d++) {
+      if (d === ax) outShape.push(idx.shape[d]);
+      else {
+        const xs = x.shape[d];
+        const is = idx.shape[d];
+        if (xs !== is && xs !== 1 && is !== 1) throw new InputError(`takeAlongAxis: dim ${d} of x [${x.shape}] and idx [${idx.shape}] do not broadcast`);
+        outShape.push(Math.max(xs, is));
+      }
+    }
+    const out = this.alloc(outShape, x.dtype);
+    const n = out.size;
+    if (n === 0) return out;
+    const xs = contiguousStrides(x.shape);
+    const s0 = outShape.map((d, i) => (i === ax || (x.shape[i] === 1 && d !== 1) ? 0 : xs[i]));
+    const s1 = stridesFor(idx.shape, outShape);
+    this.launch1d(`djs_take_${this.move(x.dtype)}`, n, [
+      this.ptr(x),
+      this.ptr(idx),
+      this.ptr(out),
+      n,
+      { rank: r, axis: ax, dims: outShape, s0, s1, s2: [xs[ax], x.shape[ax]] },
+    ]);
+    return out;
+  }
+
+  layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
+    return this.norm(x, undefined, gamma, beta, eps);
+  }
+
+  addLayerNorm(x: Tensor, residual: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
+    if (!sameShape(x.shape, residual.shape)) throw new InputError(`addLayerNorm: x [${x.shape}] and residual [${residual.shape}] differ`);
+    return this.norm(x, residual, gamma, beta, eps);
+  }
+
+  activation(x: Tensor, act: Activation): Tensor {
+    const code = ACT_CODES[act];
+    if (code === undefined) throw new InputError(`activation: unknown activation "${act}"`);
+    this.floatOnly(x, "activation");
+    const out = this.alloc(x.shape, x.dtype);
+    const n = x.size;
+    if (n > 0) this.launch1d(`djs_act_${this.storage(x.dtype)}`, n, [this.ptr(x), this.ptr(out), n, code]);
+    return out;
+  }
+
+  softmax(x: Tensor, mask?: Tensor): Tensor {
+    this.floatOnly(x, "softmax");
+    const out = this.alloc(x.shape, x.dtype);
+    if (x.size === 0) return out;
+    const n = x.shape[x.rank - 1];
+    const rows = x.size / n;
+    let maskPtr = 0n;
+    let maskKind = 0;
+    let s0: number[] = [];
+    if (mask) {
+      if (mask.rank > x.rank || !broadcastShapes(mask.shape, x.shape) || !sameShape(broadcastShapes(mask.shape, x.shape)!, x.shape)) {
+        throw new InputError(`softmax: mask [${mask.shape}] does not broadcast to x [${x.shape}]`);
+      }
+      maskPtr = this.ptr(mask);
+      maskKind = this.maskKind(mask.dtype);
+      s0 = stridesFor(mask.shape, x.shape);
+    }
+    if (x.rank > MAX_RANK) throw new InputError(`softmax: rank ${x.rank} > ${MAX_RANK} is not supported by the CUDA backend`);
+    const lowest = LOWEST[this.storage(x.dtype)];
+    this.launchRows(`djs_softmax_${this.storage(x.dtype)}`, rows, [
+      this.ptr(x),
+      maskPtr,
+      maskKind,
+      this.ptr(out),
+      rows,
+      n,
+      { rank: x.rank, dims: x.shape, s0 },
+      lowest,
+    ]);
+    return out;
+  }
+
+  conv1d(x: Tensor, weight: Tensor, bias: Tensor, layout: SequenceLayout): Tensor {
+    if (x.rank !== 2 || weight.rank !== 3) throw new InputError(`conv1d: x must be [tokens, Cin] and weight [Cout, Cin, k], got [${x.shape}] and [${weight.shape}]`);
+    const [T, Cin] = x.shape;
+    const [Cout, wCin, k] = weight.shape;
+    if (wCin !== Cin) throw new InputError(`conv1d: weight [${weight.shape}] expects ${wCin} input channels, x has ${Cin}`);
+    if (layoutTokens(layout) !== T) throw new InputError(`conv1d: x has ${T} rows, the layout spans ${layoutTokens(layout)}`);
+    const cols = this.alloc([T, Cin * k], x.dtype);
+    try {
+      const n = T * Cin * k;
+      const lb = this.layoutBuffers(layout);
+      const seqLen = layout.kind === "padded" ? layout.seqLen : 0;
+      if (n > 0) {
+        this.launch1d(`djs_im2col_${this.move(x.dtype)}`, n, [this.ptr(x), this.ptr(cols), lb.offsets, lb.table.batch, seqLen, T, Cin, k]);
+      }
+      return this.linear(cols, weight.reshape([Cout, Cin * k]), bias);
+    } finally {
+      cols.dispose();
+    }
+  }
+
+  transpose(x: Tensor, perm: readonly number[]): Tensor {
+    const r = x.rank;
+    if (perm.length !== r || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) {
+      throw new InputError(`transpose: [${perm}] is not a permutation of the ${r} dims of [${x.shape}]`);
+    }
+    const outShape = perm.map((p) => x.shape[p]);
+    const out = this.alloc(outShape, x.dtype);
+    const n = x.size;
+    if (n === 0) return out;
+    const xs = contiguousStrides(x.shape);
+    const c = collapseDims(
+      outShape,
+      [perm.map((p) => xs[p])],
+    );
+    if (c.dims.length > MAX_RANK) throw new InputError(`transpose: [${x.shape}] by [${perm}] needs rank ${c.dims.length} > ${MAX_RANK}`);
+    this.launch1d(`djs_permute_${this.move(x.dtype)}`, n, [this.ptr(x), this.ptr(out), n, { rank: c.dims.length, dims: c.dims, s0: c.strides[0] }]);
+    return out;
+  }
+
+  // ── fused ops ─────────────────────────────────────────────────────────────────────────────────────────────
+
+  linear(x: Tensor, weight: Tensor, bias: Tensor | undefined, act?: Activation): Tensor {
+    if (weight.rank !== 2) throw new InputError(`linear: weight must be [out, in], got [${weight.shape}]`);
+    const [outF, inF] = weight.shape;
+    if (x.shape[x.rank - 1] !== inF) throw new InputError(`linear: x [${x.shape}] does not end in ${inF} (weight [${weight.shape}])`);
+    if (bias && bias.size !== outF) throw new InputError(`linear: bias [${bias.shape}] must have ${outF} elements`);
+    this.floatOnly(x, "linear");
+    const { t: w, tmp: wt } = this.sameDtype(weight, x.dtype);
+    const { t: bz, tmp: bt } = bias ? this.sameDtype(bias, x.dtype) : { t: undefined, tmp: undefined };
+    try {
+      const rows = x.size / inF;
+      const out = this.alloc([...x.shape.slice(0, -1), outF], x.dtype);
+      if (out.size === 0) return out;
+      const dtype = this.gemmDtype(x.dtype);
+      const { epilogue, postAct } = chooseEpilogue(act, !!bz, dtype);
+      this.device.gemm(
+        rowMajorGemm({
+          M: rows,
+          N: outF,
+          K: inF,
+          transA: false,
+          transB: true,
+          a: this.ptr(x),
+          b: this.ptr(w),
+          c: this.ptr(out),
+          bias: bz ? this.ptr(bz) : 0n,
+          dtype,
+          epilogue,
+        }),
+      );
+      if (postAct) {
+        const n = out.size;
+        this.launch1d(`djs_act_${this.storage(x.dtype)}`, n, [this.ptr(out), this.ptr(out), n, ACT_CODES[postAct]]);
+      }
+      return out;
+    } finally {
+      wt?.dispose();
+      bt?.dispose();
+    }
+  }
+
+  disentangledAttention(args: AttentionArgs): AttentionResult {
+    const { q, k, v, spec, layout } = args;
+    const H = spec.numHeads;
+    const d = spec.headDim;
+    const ld = H * d;
+    const T = layoutTokens(layout);
+    for (const [name, t] of [
+      ["q", q],
+      ["k", k],
+      ["v", v],
+    ] as const) {
+      if (t.rank !== 2 || t.shape[0] !== T || t.shape[1] !== ld) {
+        throw new InputError(`disentangledAttention: ${name} must be [${T}, ${ld}] for this layout and spec, got [${t.shape}]`);
+      }
+    }
+    const c2p = spec.c2p && !!args.posKey;
+    const p2c = spec.p2c && !!args.posQuery;
+    if ((spec.c2p && !args.posKey) || (spec.p2c && !args.posQuery)) {
+      throw new InputError(`disentangledAttention: spec asks for ${spec.c2p ? "c2p" : ""}${spec.p2c ? " p2c" : ""} but posKey/posQuery is missing`);
+    }
+    if (args.outputAttentions || this.options.attention === "reference") return this.attentionReference(args);
+    const choice = chooseAttentionKernel({
+      headDim: d,
+      storage: this.storage(q.dtype),
+      c2p,
+      p2c,
+      computeCapability: this.device.info.computeCapability,
+      maxSharedOptin: this.device.info.maxSharedOptin,
+      prefer: this.options.attention === "mma" || this.options.attention === "scalar" ? this.options.attention : "auto",
+    });
+    if ("reason" in choice) return this.attentionReference(args);
+    const context = this.alloc([T, ld], q.dtype);
+    if (T === 0) return { context };
+    const lb = this.layoutBuffers(layout);
+    const tiles = this.tileBuffer(lb, choice.kind);
+    let rel = 0n;
+    let relLen = 1;
+    if (c2p || p2c) {
+      if (!args.relIndex) throw new InputError("disentangledAttention: relIndex is required with c2p/p2c");
+      relLen = args.relIndex.size;
+      if (relLen < 2 * lb.table.maxLen - 1 || relLen % 2 !== 1) {
+        throw new InputError(`disentangledAttention: relIndex has ${relLen} entries; a layout of up to ${lb.table.maxLen} tokens needs an odd count >= ${2 * lb.table.maxLen - 1}`);
+      }
+      rel = this.ptr(args.relIndex);
+      for (const [name, t] of [
+        ["posKey", c2p ? args.posKey : undefined],
+        ["posQuery", p2c ? args.posQuery : undefined],
+      ] as const) {
+        if (t && (t.rank !== 2 || t.shape[1] !== ld || t.dtype !== q.dtype)) {
+          throw new InputError(`disentangledAttention: ${name} must be [2·span, ${ld}] ${q.dtype}, got [${t.shape}] ${t.dtype}`);
+        }
+      }
+    }
+    let maskPtr = 0n;
+    let maskKind = 0;
+    if (layout.kind === "padded" && args.mask) {
+      if (args.mask.size !== T) throw new InputError(`disentangledAttention: mask [${args.mask.shape}] must have ${T} elements`);
+      maskPtr = this.ptr(args.mask);
+      maskKind = this.maskKind(args.mask.dtype);
+    }
+    this.device.launch(choice.kernel, [tiles.count, H, 1], [ATTENTION_THREADS, 1, 1], choice.smem, [
+      this.ptr(q),
+      this.ptr(k),
+      this.ptr(v),
+      c2p ? this.ptr(args.posKey!) : 0n,
+      p2c ? this.ptr(args.posQuery!) : 0n,
+      rel,
+      (relLen - 1) / 2,
+      relLen,
+      maskPtr,
+      maskKind,
+      this.ptr(context),
+      lb.offsets,
+      tiles.ptr,
+      ld,
+      d,
+      (c2p ? 1 : 0) | (p2c ? 2 : 0),
+      Math.LOG2E / spec.scale,
+    ]);
+    return { context };
+  }
+
+  // ── helpers ───────────────────────────────────────────────────────────────────────────────────────────────
+
+  private attentionReference(args: AttentionArgs): AttentionResult {
+    const host = args.relIndex ? (args.relIndex.storage as CudaStorage).host : undefined;
+    if ((args.spec.c2p || args.spec.p2c) && !host) {
+      throw new InputError("disentangledAttention: the reference path needs relIndex uploaded as an i32 tensor (its host copy is missing)");
+    }
+    const res = disentangledAttentionReference(this, args, host);
+    if (!res.probs || args.layout.kind !== "packed") return res;
+    // Packed layouts have no padding tokens: probabilities from/to positions beyond a sequence's length are 0
+    // (core's fallback computes them through a padded batch, where those rows are uniform).
+    const table = sequenceTable(args.layout);
+    const B = table.batch;
+    const L = table.maxLen;
+    const m = new Float32Array(B * L);
+    for (let b = 0; b < B; b++) m.fill(1, b * L, b * L + (table.offsets[b + 1] - table.offsets[b]));
+    const mf = this.upload(m, [B, L], "f32");
+    const mc = args.q.dtype === "f32" ? mf : this.cast(mf, args.q.dtype as FloatDType);
+    const m2 = this.mul(mc.reshape([B, 1, L, 1]), mc.reshape([B, 1, 1, L]));
+    const probs = this.mul(res.probs, m2);
+    for (const t of new Set([mf, mc, m2, res.probs])) t.dispose();
+    return { context: res.context, probs };
+  }
+
+  private norm(x: Tensor, res: Tensor | undefined, gamma: Tensor, beta: Tensor, eps: number): Tensor {
+    this.floatOnly(x, "layerNorm");
+    const D = x.shape[x.rank - 1];
+    if (gamma.size !== D || beta.size !== D) throw new InputError(`layerNorm: gamma [${gamma.shape}] / beta [${beta.shape}] must have ${D} elements`);
+    const out = this.alloc(x.shape, x.dtype);
+    if (x.size === 0) return out;
+    const { t: rr, tmp: rt } = res ? this.sameDtype(res, x.dtype) : { t: undefined, tmp: undefined };
+    const { t: g, tmp: gt } = this.sameDtype(gamma, x.dtype);
+    const { t: b, tmp: bt } = this.sameDtype(beta, x.dtype);
+    const rows = x.size / D;
+    this.launchRows(`djs_layernorm_${this.storage(x.dtype)}`, rows, [this.ptr(x), rr ? this.ptr(rr) : 0n, this.ptr(g), this.ptr(b), this.ptr(out), rows, D, eps]);
+    for (const t of [rt, gt, bt]) t?.dispose();
+    return out;
+  }
+
+  private binary(a: Tensor, b: Tensor, op: 0 | 1, what: string): Tensor {
+    this.floatOnly(a, what);
+    const outShape = broadcastShapes(a.shape, b.shape);
+    if (!outShape) throw new InputError(`${what}: shapes [${a.shape}] and [${b.shape}] do not broadcast`);
+    const { t: bb, tmp } = this.sameDtype(b, a.dtype);
+    try {
+      const out = this.alloc(outShape, a.dtype);
+      const n = out.size;
+      if (n === 0) return out;
+      const suf = this.storage(a.dtype);
+      const pa = this.ptr(a);
+      const pb = this.ptr(bb);
+      const po = this.ptr(out);
+      const aFull = sameShape(a.shape, outShape) || a.size === n;
+      const bFull = sameShape(b.shape, outShape) || b.size === n;
+      if (aFull && bFull) this.launch1d(`djs_binary_flat_${suf}`, n, [pa, pb, po, n, op, 0, 1]);
+      else if (aFull && isSuffixOf(b.shape, outShape)) this.launch1d(`djs_binary_flat_${suf}`, n, [pa, pb, po, n, op, 1, b.size]);
+      else if (bFull && isSuffixOf(a.shape, outShape)) this.launch1d(`djs_binary_flat_${suf}`, n, [pa, pb, po, n, op, 2, a.size]);
+      else {
+        const c = collapseDims(outShape, [stridesFor(a.shape, outShape), stridesFor(b.shape, outShape)]);
+        if (c.dims.length > MAX_RANK) throw new InputError(`${what}: [${a.shape}] with [${b.shape}] needs rank ${c.dims.length} > ${MAX_RANK}`);
+        this.launch1d(`djs_binary_${suf}`, n, [pa, pb, po, n, op, { rank: c.dims.length, dims: c.dims, s0: c.strides[0], s1: c.strides[1] }]);
+      }
+      return out;
+    } finally {
+      tmp?.dispose();
+    }
+  }
+
+  /** `t` in dtype `dtype`: itself, or a converted temporary the caller disposes. */
+  private sameDtype(t: Tensor, dtype: DType): { t: Tensor; tmp?: Tensor } {
+    if (t.dtype === dtype) return { t };
+    if (t.dtype === "i32" || dtype === "i32") throw new InputError(`an i32 tensor [${t.shape}] was given where ${dtype} is expected`);
+    const c = this.cast(t, dtype as FloatDType);
+    return { t: c, tmp: c };
+  }
+
+  private layoutBuffers(layout: SequenceLayout): LayoutBuffers {
+    let lb = this.layouts.get(layout);
+    if (lb) return lb;
+    const table = sequenceTable(layout);
+    const offsets = this.pool.allocate(table.offsets.byteLength);
+    this.device.upload(offsets, table.offsets);
+    lb = { table, offsets, tiles: new Map() };
+    this.layouts.set(layout, lb);
+    this.layoutFinalizer.register(layout, lb);
+    return lb;
+  }
+
+  private tileBuffer(lb: LayoutBuffers, kind: AttentionKernelKind): { ptr: bigint; count: number } {
+    let t = lb.tiles.get(kind);
+    if (t) return t;
+    const tiles = queryTiles(lb.table.offsets, QUERY_TILE[kind]);
+    const ptr = this.pool.allocate(Math.max(4, tiles.byteLength));
+    this.device.upload(ptr, tiles);
+    t = { ptr, count: tiles.length / 2 };
+    lb.tiles.set(kind, t);
+    return t;
+  }
+
+  private releaseLayout(lb: LayoutBuffers): void {
+    this.pool.release(lb.offsets);
+    for (const t of lb.tiles.values()) this.pool.release(t.ptr);
+  }
+
+  private alloc(shape: readonly number[], dtype: DType): Tensor {
+    const size = shapeSize(shape);
+    if (size > 2 ** 31 - 1) throw new InputError(`tensor [${shape}] has ${size} elements; the CUDA backend indexes with int32`);
+    if (this.destroyed) throw new CudaError("the CUDA backend was destroyed", 0);
+    const bytes = Math.max(1, size) * bytesOf(dtype);
+    const s: CudaStorage = { ptr: this.pool.allocate(bytes), bytes };
+    this.live.add(s);
+    const t = new Tensor(this, s, [...shape], dtype);
+    this.finalizer.register(t, s, t);
+    return t;
+  }
+
+  private storageOf(t: Tensor, what: string): CudaStorage {
+    if (t.backend !== this) throw new InputError(`${what}: tensor [${t.shape}] belongs to backend "${t.backend.name}", not this CUDA backend`);
+    if (t.isDisposed) throw new InputError(`${what}: tensor [${t.shape}] ${t.dtype} was used after dispose()`);
+    return t.storage as CudaStorage;
+  }
+
+  private ptr(t: Tensor): bigint {
+    return this.storageOf(t, "op").ptr;
+  }
+
+  private floatOnly(t: Tensor, what: string): void {
+    if (t.dtype === "i32") throw new InputError(`${what}: tensor [${t.shape}] is i32; this op takes f32 or f16`);
+  }
+
+  /** Kernel suffix of a float dtype's storage. */
+  private storage(dtype: DType): "f32" | "f16" | "bf16" {
+    return dtype === "f32" ? "f32" : this.half;
+  }
+
+  private gemmDtype(dtype: DType): GemmDtype {
+    if (dtype === "i32") throw new InputError("matmul: i32 operands are not supported");
+    return this.storage(dtype);
+  }
+
+  private move(dtype: DType): "b4" | "b2" {
+    return bytesOf(dtype) === 4 ? "b4" : "b2";
+  }
+
+  private maskKind(dtype: DType): number {
+    return dtype === "f32" ? 1 : dtype === "i32" ? 4 : this.half === "f16" ? 2 : 3;
+  }
+
+  private launch1d(kernel: string, n: number, args: Parameters<Device["launch"]>[4]): void {
+    const blocks = Math.max(1, Math.min(Math.ceil(n / THREADS), this.maxBlocks));
+    this.device.launch(kernel, [blocks, 1, 1], [THREADS, 1, 1], 0, args);
+  }
+
+  /** One warp per row, 4 rows per block. */
+  private launchRows(kernel: string, rows: number, args: Parameters<Device["launch"]>[4]): void {
+    this.device.launch(kernel, [Math.max(1, Math.ceil(rows / 4)), 1, 1], [128, 1, 1], 0, args);
+  }
+}
+
+function bytesOf(dtype: DType): number {
+  return dtype === "f16" ? 2 : 4;
+}
+
+function coerce(data: TensorData, dtype: DType): TensorData {
+  if (dtype === "f32") return data instanceof Float32Array ? data : Float32Array.from(data);
+  if (dtype === "i32") return data instanceof Int32Array ? data : Int32Array.from(data);
+  if (!(data instanceof Uint16Array)) throw new InputError("upload: f16 data must be a Uint16Array of IEEE half bits");
+  return data;
+}

@@ -1,0 +1,67 @@
+/**
+ * `text-classification` (alias `sentiment-analysis`): HF's `TextClassificationPipeline`. Inputs are texts or
+ * `{ text, text_pair }` pairs (NLI models take premise/hypothesis pairs). Scores go through `function_to_apply`
+ * (default from `problem_type` / `num_labels`, see `defaultFunctionToApply`); labels come from `id2label`.
+ *
+ * Result shapes, as HF: without `top_k` each input gives its best `{ label, score }` (and a single text input
+ * gives a one-element list); with `top_k` each input gives a list sorted by score (`top_k: null`: all labels).
+ */
+import { InputError } from "@deberta-js/core";
+import type { DebertaV2ForSequenceClassification } from "../sequence-classification.js";
+import { type BatchingOptions, Pipeline } from "./base.js";
+import { runBatched } from "./batching.js";
+import { type FunctionToApply, type LabelScore, applyFunction, classificationResult, defaultFunctionToApply } from "./classification-post.js";
+import type { PipelineTokenizer, TokenizedRow, TruncationOption } from "./tokenizer.js";
+
+export interface TextClassificationOptions extends BatchingOptions {
+  top_k?: number | null;
+  function_to_apply?: FunctionToApply;
+  /** Passed to the tokenizer (default: none, as HF). */
+  truncation?: TruncationOption;
+}
+
+export type TextPair = { text: string; text_pair?: string };
+export type TextClassificationInput = string | TextPair;
+
+export class TextClassificationPipeline extends Pipeline<DebertaV2ForSequenceClassification, TextClassificationOptions> {
+  constructor(model: DebertaV2ForSequenceClassification, tokenizer: PipelineTokenizer, defaults?: TextClassificationOptions, warn?: (m: string) => void) {
+    super("text-classification", model, tokenizer, defaults, warn);
+  }
+
+  call(inputs: TextClassificationInput | TextClassificationInput[], options?: TextClassificationOptions): Promise<LabelScore | LabelScore[] | Array<LabelScore | LabelScore[]>>;
+  async call(inputs: TextClassificationInput | TextClassificationInput[], options?: TextClassificationOptions): Promise<unknown> {
+    const o = this.options(options);
+    // HF switches to the list shape as soon as top_k is given (even top_k: null = all labels).
+    const hasTopK = (options !== undefined && "top_k" in options) || "top_k" in this.defaults;
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    if (list.length === 0) throw new InputError("text-classification: expected a text, a {text, text_pair} pair, or a non-empty list of them");
+    const config = this.model.config;
+    const fn = o.function_to_apply ?? defaultFunctionToApply(config);
+    const rows: TokenizedRow[] = list.map((x, i) => {
+      const { text, pair } = readInput(x, i);
+      return this.tokenizer.encode(text, { pair, truncation: o.truncation ?? false })[0];
+    });
+    const scores = await runBatched(rows, config, this.batchOptions(o), async (host, idx) => {
+      const { logits } = this.model.forwardHost(host, { packed: o.packed });
+      const data = await logits.data();
+      logits.dispose();
+      const n = logits.shape[1];
+      return idx.map((_, b) => applyFunction(data.subarray(b * n, (b + 1) * n), fn));
+    });
+    const topk = hasTopK ? (o.top_k ?? null) : undefined;
+    const results = scores.map((s) => classificationResult(s, config.id2label, topk));
+    if (!Array.isArray(inputs)) return typeof inputs === "string" && !hasTopK ? results : results[0];
+    return results;
+  }
+}
+
+function readInput(x: TextClassificationInput, i: number): { text: string; pair?: string } {
+  if (typeof x === "string") return { text: x };
+  if (x && typeof x === "object" && typeof x.text === "string") {
+    if (x.text_pair !== undefined && typeof x.text_pair !== "string") throw new InputError(`text-classification: input ${i}: text_pair must be a string`);
+    return { text: x.text, pair: x.text_pair };
+  }
+  throw new InputError(
+    `text-classification: input ${i} is not a text or a {"text": ..., "text_pair": ...} pair; to send text pairs, pass {text, text_pair} objects`,
+  );
+}

@@ -1,0 +1,130 @@
+/**
+ * tokenizers' `TemplateProcessing` post-processor: DeBERTa's `[CLS] $A [SEP]` and `[CLS] $A [SEP] $B [SEP]`
+ * templates, with the type id of each piece. Specials get offsets [0, 0], no word id and special-token mask 1.
+ */
+import { Encoding } from "./encoding.js";
+import { TokenizerError } from "./errors.js";
+
+export type TemplatePiece = { kind: "sequence"; id: "A" | "B"; typeId: number } | { kind: "special"; id: string; typeId: number };
+
+export interface SpecialTokenSpec {
+  id: string;
+  ids: number[];
+  tokens: string[];
+}
+
+export class TemplateProcessing {
+  readonly type = "TemplateProcessing";
+  constructor(
+    readonly single: TemplatePiece[],
+    readonly pair: TemplatePiece[],
+    readonly specialTokens: Map<string, SpecialTokenSpec>,
+  ) {
+    for (const t of [...single, ...pair]) {
+      if (t.kind === "special" && !specialTokens.has(t.id)) {
+        throw new TokenizerError(`TemplateProcessing: special token ${JSON.stringify(t.id)} is used in a template but not defined`, "FILE_CORRUPT");
+      }
+    }
+  }
+
+  /** Number of special tokens the template adds. */
+  addedTokens(isPair: boolean): number {
+    let n = 0;
+    for (const t of isPair ? this.pair : this.single) if (t.kind === "special") n += this.specialTokens.get(t.id)!.ids.length;
+    return n;
+  }
+
+  process(encoding: Encoding, pair: Encoding | null, addSpecialTokens: boolean): Encoding {
+    const encodings = pair ? [encoding, pair] : [encoding];
+    encodings.forEach((e, i) => e.setSequenceId(i));
+    const template = pair ? this.pair : this.single;
+    const parts: Encoding[] = [];
+    for (const piece of template) {
+      if (piece.kind === "sequence") {
+        const i = piece.id === "A" ? 0 : 1;
+        const e = encodings[i];
+        if (!e) throw new TokenizerError(`TemplateProcessing: the template uses $${piece.id} but no such sequence was given`, "INVALID_ARGUMENT");
+        e.setTypeIds(piece.typeId);
+        e.setSequenceId(i);
+        parts.push(e.clone());
+      } else if (addSpecialTokens) {
+        const tok = this.specialTokens.get(piece.id)!;
+        const n = tok.ids.length;
+        parts.push(
+          new Encoding(
+            tok.ids.slice(),
+            new Array(n).fill(piece.typeId),
+            tok.tokens.slice(),
+            new Array(2 * n).fill(0),
+            new Array(n).fill(null),
+            new Array(n).fill(1),
+            new Array(n).fill(1),
+          ),
+        );
+      }
+    }
+    return Encoding.merge(parts);
+  }
+
+  static fromJson(json: Record<string, unknown>, where = "tokenizer.json: post_processor"): TemplateProcessing {
+    const parsePieces = (arr: unknown, name: string): TemplatePiece[] => {
+      if (!Array.isArray(arr)) throw new TokenizerError(`${where}: "${name}" must be a list`, "FILE_CORRUPT");
+      return arr.map((p, i) => {
+        const o = p as Record<string, Record<string, unknown>>;
+        if (o && typeof o === "object" && o.Sequence) {
+          const id = o.Sequence.id;
+          if (id !== "A" && id !== "B") throw new TokenizerError(`${where}: ${name}[${i}] has sequence id ${JSON.stringify(id)}`, "FILE_CORRUPT");
+          return { kind: "sequence", id, typeId: Number(o.Sequence.type_id ?? 0) };
+        }
+        if (o && typeof o === "object" && o.SpecialToken) {
+          return { kind: "special", id: String(o.SpecialToken.id), typeId: Number(o.SpecialToken.type_id ?? 0) };
+        }
+        throw new TokenizerError(`${where}: ${name}[${i}] is neither a Sequence nor a SpecialToken`, "FILE_CORRUPT");
+      });
+    };
+    const specials = new Map<string, SpecialTokenSpec>();
+    const st = json.special_tokens as Record<string, { id: string; ids: number[]; tokens: string[] }> | undefined;
+    for (const [k, v] of Object.entries(st ?? {})) {
+      if (!Array.isArray(v.ids) || !Array.isArray(v.tokens) || v.ids.length !== v.tokens.length) {
+        throw new TokenizerError(`${where}: special token ${JSON.stringify(k)} needs "ids" and "tokens" of equal length`, "FILE_CORRUPT");
+      }
+      specials.set(k, { id: v.id ?? k, ids: v.ids.map(Number), tokens: v.tokens.map(String) });
+    }
+    return new TemplateProcessing(parsePieces(json.single, "single"), parsePieces(json.pair, "pair"), specials);
+  }
+
+  /** DeBERTa's template with the given [CLS]/[SEP] tokens and ids. */
+  static deberta(cls: string, clsId: number, sep: string, sepId: number): TemplateProcessing {
+    const specials = new Map<string, SpecialTokenSpec>([
+      [cls, { id: cls, ids: [clsId], tokens: [cls] }],
+      [sep, { id: sep, ids: [sepId], tokens: [sep] }],
+    ]);
+    return new TemplateProcessing(
+      [
+        { kind: "special", id: cls, typeId: 0 },
+        { kind: "sequence", id: "A", typeId: 0 },
+        { kind: "special", id: sep, typeId: 0 },
+      ],
+      [
+        { kind: "special", id: cls, typeId: 0 },
+        { kind: "sequence", id: "A", typeId: 0 },
+        { kind: "special", id: sep, typeId: 0 },
+        { kind: "sequence", id: "B", typeId: 1 },
+        { kind: "special", id: sep, typeId: 1 },
+      ],
+      specials,
+    );
+  }
+}
+
+export function postProcessorFromJson(json: unknown, where = "tokenizer.json: post_processor"): TemplateProcessing | null {
+  if (json === null || json === undefined) return null;
+  const j = json as Record<string, unknown>;
+  if (j.type === "TemplateProcessing") return TemplateProcessing.fromJson(j, where);
+  if (j.type === "Sequence" && Array.isArray(j.processors)) {
+    const t = (j.processors as Record<string, unknown>[]).filter((p) => p.type === "TemplateProcessing");
+    const others = (j.processors as Record<string, unknown>[]).filter((p) => p.type !== "TemplateProcessing" && p.type !== "ByteLevel");
+    if (t.length === 1 && others.length === 0) return TemplateProcessing.fromJson(t[0]!, where);
+  }
+  throw new TokenizerError(`${where}: post-processor type ${JSON.stringify(j.type)} is not supported`, "UNSUPPORTED");
+}
