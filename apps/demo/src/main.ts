@@ -5,8 +5,9 @@
  * For tests and curious users the displayed numbers are also in attributes, unrounded:
  *   #app[data-ready]                      "true" once the worker answered its first probe
  *   #results[data-state]                  idle | loading | running | done | error, with data-task, data-backend,
- *                                         data-run (a counter), data-load-ms, data-inference-ms
- *   #bars > li[data-label][data-score]    one per bar, in the order shown
+ *                                         data-run (a counter), data-load-ms, data-warmup-ms, data-inference-ms,
+ *                                         data-load-phases (how the last load got its files: download, cached, load)
+ *   #bars > li[data-key][data-label][data-score]   one per bar, in the order shown (key: token id or label)
  *   #raw                                  the pipeline's output as JSON
  */
 import "./style.css";
@@ -17,8 +18,8 @@ import {
   type ModelInfo,
   type ModelSource,
   type PlainError,
-  type Request,
-  type Response,
+  type WorkerRequest,
+  type WorkerResponse,
   type RunInput,
   TASKS,
   TASK_TITLES,
@@ -66,14 +67,14 @@ for (const t of TASKS) taskSelect.add(new Option(TASK_TITLES[t], t));
 
 // ── the worker ───────────────────────────────────────────────────────────────────────────────────────────────────
 
-type Final = Exclude<Response, { type: "progress" | "warning" | "device-lost" }>;
-type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
+type Final = Exclude<WorkerResponse, { type: "progress" | "warning" | "device-lost" }>;
+type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
 
 const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module", name: "deberta-js model worker" });
 let nextId = 1;
-const pending = new Map<number, { resolve: (r: Final) => void; onProgress?: (p: Extract<Response, { type: "progress" }>) => void }>();
+const pending = new Map<number, { resolve: (r: Final) => void; onProgress?: (p: Extract<WorkerResponse, { type: "progress" }>) => void }>();
 
-worker.addEventListener("message", (ev: MessageEvent<Response>) => {
+worker.addEventListener("message", (ev: MessageEvent<WorkerResponse>) => {
   const msg = ev.data;
   if (msg.type === "warning") {
     modelWarnings.push(msg.message);
@@ -102,11 +103,11 @@ worker.addEventListener("error", (ev) => {
   showError(error);
 });
 
-function call(body: RequestBody, onProgress?: (p: Extract<Response, { type: "progress" }>) => void, transfer: Transferable[] = []): Promise<Final> {
+function call(body: RequestBody, onProgress?: (p: Extract<WorkerResponse, { type: "progress" }>) => void, transfer: Transferable[] = []): Promise<Final> {
   const id = nextId++;
   return new Promise((resolve) => {
     pending.set(id, { resolve, onProgress });
-    worker.postMessage({ ...body, id } as Request, transfer);
+    worker.postMessage({ ...body, id } as WorkerRequest, transfer);
   });
 }
 
@@ -198,8 +199,8 @@ folderInput.addEventListener("change", async () => {
   }
   folderSerial++;
   pendingFolder = { label: root, files };
-  setModelStatus(`Folder "${root}": ${names.length ? names.join(", ") : "no model files"}. Press Load model.`);
   syncForm();
+  setModelStatus(`Folder "${root}": ${names.length ? names.join(", ") : "no model files"}. Press Load model.`);
 });
 
 function readInput(): RunInput | PlainError {
@@ -244,7 +245,7 @@ function describeModel(info: ModelInfo): string {
 function currentSource(): ModelSource | PlainError {
   switch (currentSourceKind()) {
     case "bundled":
-      return { kind: "bundled" };
+      return { kind: "bundled", baseUrl: document.baseURI };
     case "hub": {
       const id = hubInput.value.trim();
       if (!id) return { title: "Type a Hugging Face model id first.", detail: "For example cross-encoder/nli-deberta-v3-xsmall." };
@@ -284,15 +285,24 @@ async function load(): Promise<boolean> {
   progress.removeAttribute("value"); // indeterminate until bytes are counted
   progressText.textContent = "starting…";
   setModelStatus(`Loading ${source.kind === "hub" ? source.id : source.kind === "folder" ? `folder "${source.label}"` : "the bundled model"} on ${currentBackend() === "webgpu" ? "WebGPU" : "CPU"}…`);
-  const msg = await call({ type: "load", source, task: currentTask(), backend: currentBackend() }, (p) => {
+  const input = readInput();
+  const warmup = "task" in input ? input : undefined;
+  const phases = new Set<string>();
+  const msg = await call({ type: "load", source, task: currentTask(), backend: currentBackend(), warmup }, (p) => {
+    phases.add(p.phase);
     if (p.total > 0) {
       progress.max = p.total;
       progress.value = Math.min(p.loaded, p.total);
     } else progress.removeAttribute("value");
+    if (p.phase === "warmup") {
+      progressText.textContent = "compiling GPU shaders (one warm-up run)…";
+      return;
+    }
     const verb = p.phase === "download" ? "downloading" : p.phase === "cached" ? "from the browser cache:" : "reading";
     progressText.textContent = `${verb} ${p.file}${p.total ? ` — ${formatBytes(p.loaded)} / ${formatBytes(p.total)}` : p.loaded ? ` — ${formatBytes(p.loaded)}` : ""}`;
   }, transfer);
   progressWrap.hidden = true;
+  results.dataset.loadPhases = [...phases].join(" ");
   if (msg.type === "error") {
     setModelStatus("No model loaded.");
     showError(msg.error);
@@ -302,7 +312,9 @@ async function load(): Promise<boolean> {
   loaded = { key, info: msg.info };
   results.dataset.loadMs = String(msg.loadMs);
   const warnings = [...msg.info.warnings, ...modelWarnings];
-  setModelStatus(`Loaded in ${msg.loadMs.toFixed(0)} ms: ${describeModel(msg.info)}.${warnings.length ? ` Note: ${warnings.join(" ")}` : ""}`);
+  results.dataset.warmupMs = String(msg.warmupMs);
+  const warm = msg.warmupMs > 0 ? ` (+ ${msg.warmupMs.toFixed(0)} ms compiling GPU shaders)` : "";
+  setModelStatus(`Loaded in ${msg.loadMs.toFixed(0)} ms${warm}: ${describeModel(msg.info)}.${warnings.length ? ` Note: ${warnings.join(" ")}` : ""}`);
   clearError();
   setState("loaded");
   syncForm();
@@ -376,11 +388,15 @@ function showResult(result: TaskResult, inferenceMs: number) {
   for (const b of result.bars) {
     const li = document.createElement("li");
     li.className = "bar";
+    li.dataset.key = b.key;
     li.dataset.label = b.label;
     li.dataset.score = String(b.score);
     const label = document.createElement("span");
     label.className = "label";
-    label.textContent = b.label;
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = b.label;
+    label.append(name);
     label.title = b.detail ? `${b.label} — ${b.detail}` : b.label;
     if (b.detail) {
       const d = document.createElement("span");
@@ -521,6 +537,11 @@ function onDeviceLost(error: PlainError) {
   if (loaded?.info.backend === "webgpu") loaded = null;
   showError(error);
   syncForm();
+}
+
+// Tests: `?e2e` in the URL offers a way to lose the WebGPU device, as a driver reset would.
+if (new URLSearchParams(location.search).has("e2e")) {
+  (globalThis as { debertaDemo?: unknown }).debertaDemo = { loseGpuDevice: () => call({ type: "lose-device" }) };
 }
 
 // ── start ────────────────────────────────────────────────────────────────────────────────────────────────────────

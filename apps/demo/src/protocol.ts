@@ -28,7 +28,7 @@ export type BackendName = "webgpu" | "cpu";
 /** Where the model comes from. */
 export type ModelSource =
   /** The tiny random-weights models built into the app (`public/models/`); the task picks the folder. */
-  | { kind: "bundled" }
+  | { kind: "bundled"; baseUrl: string }
   /** A Hugging Face hub repo, downloaded by the browser and kept in Cache Storage. */
   | { kind: "hub"; id: string; revision?: string }
   /**
@@ -54,6 +54,8 @@ export interface TokenInfo {
 
 /** One score to draw as a bar. `score` is the pipeline's number, unrounded. */
 export interface Bar {
+  /** Identifies the bar across runs and backends: the token id (fill-mask) or the label. */
+  key: string;
   label: string;
   score: number;
   /** Extra text shown beside the label (the filled-in sentence, the answer's position…). */
@@ -111,24 +113,42 @@ export interface AttentionShape {
   length: number;
 }
 
-export type Request =
+export type WorkerRequest =
   | { type: "probe"; id: number }
-  | { type: "load"; id: number; source: ModelSource; task: Task; backend: BackendName }
+  | {
+      type: "load";
+      id: number;
+      source: ModelSource;
+      task: Task;
+      backend: BackendName;
+      /** WebGPU: the input of the warm-up run that compiles the shaders (the form's, so its shapes are compiled). */
+      warmup?: RunInput;
+    }
   | { type: "run"; id: number; input: RunInput }
-  | { type: "attention"; id: number; layer: number; head: number };
+  | { type: "attention"; id: number; layer: number; head: number }
+  /** Tests only (the page offers it with `?e2e` in its URL): destroys the WebGPU device, as a GPU reset would. */
+  | { type: "lose-device"; id: number };
 
-export type Response =
+export type WorkerResponse =
   | { type: "probed"; id: number; webgpu: { available: boolean; reason?: string } }
   | {
       type: "progress";
       id: number;
-      /** "download": from the network; "cached": from the browser cache; "load": reading weights. */
-      phase: "download" | "cached" | "load";
+      /** "download": from the network; "cached": from the browser cache; "load": reading weights; "warmup": compiling GPU shaders. */
+      phase: "download" | "cached" | "load" | "warmup";
       file: string;
       loaded: number;
       total: number;
     }
-  | { type: "loaded"; id: number; info: ModelInfo; loadMs: number }
+  | {
+      type: "loaded";
+      id: number;
+      info: ModelInfo;
+      /** Getting the files and building the model (download, weights to the backend, tokenizer). */
+      loadMs: number;
+      /** WebGPU only: one warm-up run that compiles the GPU shaders (0 on the CPU). */
+      warmupMs: number;
+    }
   | {
       type: "result";
       id: number;
@@ -139,6 +159,7 @@ export type Response =
       attention: AttentionShape | null;
     }
   | { type: "attention"; id: number; layer: number; head: number; length: number; data: Float32Array }
+  | { type: "ok"; id: number }
   | { type: "error"; id: number; error: PlainError }
   | { type: "warning"; message: string }
   | { type: "device-lost"; error: PlainError };

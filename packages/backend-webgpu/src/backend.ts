@@ -36,11 +36,13 @@ import { PipelineCache, type KernelVariant } from "./pipelines.js";
 import { broadcastShapes, broadcastStrides, coalesce, sameShape, sizeOf, stridesOf } from "./shape.js";
 import { GpuStorage, bytesPerElement, planChunks } from "./storage.js";
 import { UniformArena } from "./uniforms.js";
-import { ATTN_WG, attentionKernel, attentionParams, attentionSharedBytes } from "./kernels/attention.wgsl.js";
+import { attentionKernel, attentionParams, attentionSharedBytes } from "./kernels/attention.wgsl.js";
 import { IM2COL_WG, im2colKernel, im2colParams } from "./kernels/conv1d.wgsl.js";
 import { EW_MAX_RANK, EW_WG, binaryKernel, binaryParams, unaryKernel, unaryParams } from "./kernels/elementwise.wgsl.js";
 import { GATHER_WG, TAKE_MAX_RANK, gatherKernel, gatherParams, takeAlongAxisKernel, takeParams } from "./kernels/gather.wgsl.js";
-import { layerNormKernel, layerNormParams, layerNormWorkgroup } from "./kernels/layernorm.wgsl.js";
+import { ROW_WG, layerNormKernel, layerNormParams, layerNormRowKernel, layerNormWorkgroup } from "./kernels/layernorm.wgsl.js";
+import { ATTN_ROW_WG, attentionRowKernel } from "./kernels/attention-row.wgsl.js";
+import { DIRECT_R, DIRECT_WG, matmulDirectKernel } from "./kernels/matmul-direct.wgsl.js";
 import { MATMUL_MAX_BATCH_RANK, matmulKernel, matmulParams } from "./kernels/matmul.wgsl.js";
 import { SOFTMAX_MAX_RANK, softmaxKernel, softmaxParams } from "./kernels/softmax.wgsl.js";
 import { TRANSPOSE_MAX_RANK, TRANSPOSE_WG, transposeKernel, transposeParams } from "./kernels/transpose.wgsl.js";
@@ -63,6 +65,22 @@ export interface WebGpuBackendOptions {
   adapterDescription?: string;
   /** Called by `destroy()` after everything is freed (the Node entry drops its Dawn instance here). */
   onDestroy?: () => void;
+  /**
+   * Kernel family. "gpu": tiled kernels with workgroup memory and barriers (real GPUs). "cpu": barrier-free
+   * kernels, one invocation per output block / row / query, for adapters that run on the CPU (SwiftShader,
+   * lavapipe), where every barrier is a fiber switch. Default: "cpu" when the adapter is a CPU / fallback one.
+   */
+  kernels?: KernelProfile;
+}
+
+export type KernelProfile = "gpu" | "cpu";
+
+/** "cpu" for adapters that run on the CPU (SwiftShader, llvmpipe / lavapipe, fallback adapters), else "gpu". */
+export function kernelProfileFor(info: Partial<GPUAdapterInfo> & { isFallbackAdapter?: boolean } | undefined): KernelProfile {
+  if (!info) return "gpu";
+  if (info.isFallbackAdapter) return "cpu";
+  const text = `${info.vendor ?? ""} ${info.architecture ?? ""} ${info.device ?? ""} ${info.description ?? ""}`.toLowerCase();
+  return /swiftshader|llvmpipe|lavapipe|software|microsoft basic render/.test(text) ? "cpu" : "gpu";
 }
 
 const DEFAULT_MAX_DISPATCHES = 4096;
@@ -80,6 +98,8 @@ export class WebGpuBackend implements Backend {
   private readonly f16: boolean;
   private readonly maxDispatches: number;
   private readonly maxWorkgroupStorage: number;
+  /** The kernel family in use (see `WebGpuBackendOptions.kernels`). */
+  readonly kernels: KernelProfile;
   private readonly options: WebGpuBackendOptions;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -106,6 +126,7 @@ export class WebGpuBackend implements Backend {
     this.uniforms = new UniformArena(device, lim.minUniformBufferOffsetAlignment);
     this.f16 = (options.f16 ?? true) && device.features.has("shader-f16");
     this.maxDispatches = options.maxDispatchesPerSubmit ?? DEFAULT_MAX_DISPATCHES;
+    this.kernels = options.kernels ?? kernelProfileFor((device as { adapterInfo?: GPUAdapterInfo }).adapterInfo);
     device.lost?.then((info) => {
       this.lostReason = `${info.reason}: ${info.message}`;
     });
@@ -390,10 +411,10 @@ export class WebGpuBackend implements Backend {
       sm = c.strides[1];
     }
     this.dispatch(
-      softmaxKernel(x.dtype, mask?.dtype),
+      softmaxKernel(x.dtype, mask?.dtype, this.kernels === "cpu"),
       softmaxParams.pack({ rows, C, rank: shape.length, shape, sm }),
       [undefined, this.buf(x, "softmax"), mask ? this.buf(mask, "softmax") : undefined, this.buf(out)],
-      this.gridRows(rows),
+      this.kernels === "cpu" ? this.grid1d(rows, 64) : this.gridRows(rows),
     );
     return out;
   }
@@ -493,13 +514,18 @@ export class WebGpuBackend implements Backend {
       rel: rel ? this.buf(args.relIndex!, "attention") : undefined,
     };
     for (const mode of probs ? (["ctx", "probs"] as const) : (["ctx"] as const)) {
+      const bindings: (PooledBuffer | undefined)[] = [undefined, bufs.q, bufs.k, mode === "ctx" ? bufs.v : undefined, bufs.posK, bufs.posQ, bufs.rel, meta];
+      if (mode === "ctx") bindings[8] = this.buf(context);
+      else bindings[9] = this.buf(probs!);
+      if (this.kernels === "cpu") {
+        const kv = attentionRowKernel({ dtype, headDim: D, c2p: spec.c2p, p2c: spec.p2c, mode });
+        this.dispatch(kv, params, bindings, this.grid1d(B * H * maxLen, ATTN_ROW_WG));
+        continue;
+      }
       const tile = this.attentionTile(D, maxLen, spec.c2p, spec.p2c, mode);
       const kv = attentionKernel({ dtype, headDim: D, bq: tile, bk: tile, c2p: spec.c2p, p2c: spec.p2c, mode });
       const groups = Math.ceil(maxLen / tile);
       if (groups > MAX_GROUPS || H > MAX_GROUPS || B > MAX_GROUPS) throw new DebertaError("UNSUPPORTED", `webgpu attention: grid ${groups}×${H}×${B} exceeds ${MAX_GROUPS}`);
-      const bindings: (PooledBuffer | undefined)[] = [undefined, bufs.q, bufs.k, mode === "ctx" ? bufs.v : undefined, bufs.posK, bufs.posQ, bufs.rel, meta];
-      if (mode === "ctx") bindings[8] = this.buf(context);
-      else bindings[9] = this.buf(probs!);
       this.dispatch(kv, params, bindings, [groups, H, B]);
     }
     return probs ? { context, probs } : { context };
@@ -669,12 +695,12 @@ export class WebGpuBackend implements Backend {
     const out = this.alloc(x.shape, x.dtype, "layerNorm");
     const rows = D ? x.size / D : 0;
     if (!rows) return out;
-    const wg = layerNormWorkgroup(D);
+    const cpu = this.kernels === "cpu";
     this.dispatch(
-      layerNormKernel(x.dtype, gamma.dtype, !!residual, wg),
+      cpu ? layerNormRowKernel(x.dtype, gamma.dtype, !!residual) : layerNormKernel(x.dtype, gamma.dtype, !!residual, layerNormWorkgroup(D)),
       layerNormParams.pack({ rows, D, eps }),
       [undefined, this.buf(x, "layerNorm"), residual ? this.buf(residual, "addLayerNorm") : undefined, this.buf(gamma, "layerNorm"), this.buf(beta, "layerNorm"), this.buf(out)],
-      this.gridRows(rows),
+      cpu ? this.grid1d(rows, ROW_WG) : this.gridRows(rows),
     );
     return out;
   }
@@ -711,21 +737,29 @@ export class WebGpuBackend implements Backend {
     const bSt = this.storage(g.b);
     if (bSt.split && (!g.transB || g.b.rank !== 2 || batch !== 1)) bSt.single("matmul (right operand, unless 2-D and transposed)", g.b.shape);
     const biasBuf = g.bias ? this.buf(g.bias, "linear bias") : undefined;
+    const cpu = this.kernels === "cpu";
     const r = Math.ceil(M / 64) * Math.ceil(N / 64) * batch >= 48 ? 4 : 2;
     const tile = 16 * r;
-    const kv = matmulKernel({ da: a.dtype, db: g.b.dtype, dout: a.dtype, transA: g.transA, transB: g.transB, bias: g.bias?.dtype, act: g.act, r });
+    const variant = { da: a.dtype, db: g.b.dtype, dout: a.dtype, transA: g.transA, transB: g.transB, bias: g.bias?.dtype, act: g.act, r } as const;
+    const kv = cpu ? matmulDirectKernel({ ...variant, vec4: !g.transA && g.transB && K % 4 === 0 }) : matmulKernel(variant);
     const rowsPerChunk = bSt.split ? bSt.chunkElems / K : N;
     for (let ch = 0; ch < bSt.chunks.length; ch++) {
       const nOff = ch * rowsPerChunk;
       const n = Math.min(rowsPerChunk, N - nOff);
-      const gx = Math.ceil(n / tile);
-      const gy = Math.ceil(M / tile);
-      if (gx > MAX_GROUPS || gy > MAX_GROUPS) throw new DebertaError("UNSUPPORTED", `webgpu matmul: ${M}×${n} output needs ${gy}×${gx} tiles > ${MAX_GROUPS}`);
+      let groups: [number, number, number];
+      if (cpu) {
+        groups = this.grid1d(Math.ceil(M / DIRECT_R) * Math.ceil(n / DIRECT_R) * batch, DIRECT_WG);
+      } else {
+        const gx = Math.ceil(n / tile);
+        const gy = Math.ceil(M / tile);
+        if (gx > MAX_GROUPS || gy > MAX_GROUPS) throw new DebertaError("UNSUPPORTED", `webgpu matmul: ${M}×${n} output needs ${gy}×${gx} tiles > ${MAX_GROUPS}`);
+        groups = [gx, gy, batch];
+      }
       this.dispatch(
         kv,
         matmulParams.pack({ M, N: n, K, ldc: N, nOff, alpha: g.alpha, batchRank: c.shape.length, bshape: c.shape, sa: c.strides[0], sb: c.strides[1], sc: c.strides[2] }),
         [undefined, aBuf, bSt.chunks[ch], biasBuf, this.buf(out)],
-        [gx, gy, batch],
+        groups,
       );
     }
     return out;
@@ -738,7 +772,6 @@ export class WebGpuBackend implements Backend {
     if (attentionSharedBytes({ headDim: D, bq: t, bk: t, c2p, p2c, mode }) > this.maxWorkgroupStorage) {
       throw new DebertaError("UNSUPPORTED", `webgpu attention: head size ${D} needs more workgroup memory than the device's ${this.maxWorkgroupStorage} bytes`);
     }
-    void ATTN_WG;
     return t;
   }
 

@@ -3,7 +3,14 @@
  * workgroup memory and storage bindings) and `shader-f16` when offered; and the registry factory.
  */
 import { BackendUnavailableError, type BackendAvailability, type BackendFactory } from "@deberta-js/core";
-import { WebGpuBackend, type WebGpuBackendOptions } from "./backend.js";
+import { WebGpuBackend, type WebGpuBackendOptions, kernelProfileFor } from "./backend.js";
+
+/** GPUAdapterInfo's fields as a plain object (its getters do not spread). */
+function infoFields(info: GPUAdapterInfo, adapter: GPUAdapter): Partial<GPUAdapterInfo> & { isFallbackAdapter?: boolean } {
+  const i = info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  const fallback = i.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter;
+  return { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description, isFallbackAdapter: fallback };
+}
 
 export interface CreateWebGpuBackendOptions extends Omit<WebGpuBackendOptions, "ownsDevice" | "adapterDescription"> {
   /** A device to run on (the caller keeps owning it: `destroy()` leaves it alive). */
@@ -59,7 +66,13 @@ export async function createWebGpuBackend(options: CreateWebGpuBackendOptions = 
   } catch (e) {
     throw new BackendUnavailableError("webgpu", `requestDevice failed on ${describeAdapter(adapter)}: ${(e as Error).message}`, { cause: e });
   }
-  return new WebGpuBackend(device, { ...options, ownsDevice: true, adapterDescription: describeAdapter(adapter) });
+  const info = (adapter as { info?: GPUAdapterInfo; isFallbackAdapter?: boolean }).info;
+  return new WebGpuBackend(device, {
+    kernels: kernelProfileFor(info && infoFields(info, adapter)),
+    ...options,
+    ownsDevice: true,
+    adapterDescription: describeAdapter(adapter),
+  });
 }
 
 /** Why WebGPU cannot start with this `GPU` (or `navigator.gpu`), or that it can. */

@@ -2,7 +2,7 @@
 import { registerBackend } from "@deberta-js/core";
 import { webgpuBackendFactory } from "./create.js";
 
-export { WebGpuBackend, type WebGpuBackendOptions } from "./backend.js";
+export { WebGpuBackend, type WebGpuBackendOptions, type KernelProfile, kernelProfileFor } from "./backend.js";
 export { createWebGpuBackend, webgpuBackendFactory, webgpuAvailability, describeAdapter, type CreateWebGpuBackendOptions } from "./create.js";
 export { SplitTensorError } from "./storage.js";
 

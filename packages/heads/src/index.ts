@@ -25,6 +25,8 @@ export {
 } from "./auto.js";
 export type { AnyModel, AutoLoadOptions, HeadClassName, HeadModel, ModelClassName } from "./auto.js";
 export { normalizeDtype, resolveFiles, setModelResolver } from "./load.js";
+// Hub downloads and the HF cache (`resolveModelFiles`, see src/hub/README.md).
+export * from "./hub/index.js";
 export { AutoTokenizer } from "./tokenizer.js";
 export type { TokenizerLoadOptions } from "./tokenizer.js";
 export { DebertaV2TokenizerFast } from "@deberta-js/tokenizer";

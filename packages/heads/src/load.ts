@@ -1,19 +1,20 @@
 /**
- * Where a `fromPretrained` call gets its files: a `ModelFiles` as given, or a string that is a hub id or a local
- * folder, resolved by the hub module (`./hub/index.js`, `resolveModelFiles`) which downloads into the HF cache.
- * Browser-safe: Node-only code is reached through dynamic imports only.
+ * Where a `fromPretrained` call gets its files: a `ModelFiles` as given, or a string that is a local folder or a
+ * hub id, resolved by the hub module (`resolveModelFiles`: downloads on demand into the HF cache in Node, Cache
+ * Storage in browsers). Browser-safe: Node-only code is reached through dynamic imports only.
  */
 import { type Backend, DebertaError, type FloatDType, type ModelFiles } from "@deberta-js/core";
+import { type HubOptions, resolveModelFiles } from "./hub/index.js";
 
-/** Progress of a download or of reading weights. `phase` says which. */
+/** Progress of a download (`phase` "download"), of a file served from the HF cache ("cached"), or of reading weights ("load"). */
 export interface ProgressEvent {
-  phase: "download" | "load";
+  phase: "download" | "cached" | "load";
   file: string;
   loaded: number;
   total: number;
 }
 
-/** Options every `fromPretrained` accepts (model classes, `AutoModel`, `pipeline`). */
+/** Options every `fromPretrained` accepts (model classes, `AutoModel`, `AutoTokenizer`, `pipeline`). */
 export interface PretrainedOptions {
   /** A backend instance or a registered backend's name ("cpu", "webgpu", "cuda"); default: the best available. */
   backend?: Backend | string;
@@ -29,6 +30,10 @@ export interface PretrainedOptions {
   token?: string;
   /** Hub endpoint (default: `$HF_ENDPOINT` or https://huggingface.co). */
   endpoint?: string;
+  /** Use the HF cache only, never the network (also when `HF_HUB_OFFLINE=1`). */
+  localFilesOnly?: boolean;
+  /** A `fetch` to use for hub requests instead of the global one. */
+  fetch?: typeof fetch;
   onProgress?: (p: ProgressEvent) => void;
   /** Receives loading warnings (unused or newly initialized weights). Default: console.warn. */
   warn?: (message: string) => void;
@@ -56,48 +61,29 @@ export function isModelFiles(x: unknown): x is ModelFiles {
   return typeof x === "object" && x !== null && typeof (x as ModelFiles).read === "function" && typeof (x as ModelFiles).has === "function";
 }
 
-type HubResolver = (
-  idOrPath: string | ModelFiles,
-  opts: { revision?: string; cacheDir?: string; token?: string; endpoint?: string; onProgress?: (p: ProgressEvent) => void },
-) => Promise<ModelFiles>;
+type Resolver = (idOrPath: string, opts: HubOptions) => Promise<ModelFiles>;
 
-let hubResolver: HubResolver | null | undefined;
+let resolver: Resolver = resolveModelFiles;
 
-/** Overrides how strings are resolved (tests, custom hosting). Pass `null` to restore the default. */
-export function setModelResolver(resolver: HubResolver | null): void {
-  hubResolver = resolver ?? undefined;
+/** Overrides how strings are resolved (tests, custom hosting). Pass `null` to restore the hub resolver. */
+export function setModelResolver(r: Resolver | null): void {
+  resolver = r ?? resolveModelFiles;
 }
 
-async function defaultResolver(): Promise<HubResolver | null> {
-  if (hubResolver !== undefined) return hubResolver;
-  try {
-    // A variable specifier until src/hub/index.ts lands (the hub module is written separately).
-    const spec = "./hub/index.js";
-    const hub = (await import(/* @vite-ignore */ spec)) as { resolveModelFiles?: HubResolver };
-    hubResolver = hub.resolveModelFiles ?? null;
-  } catch {
-    hubResolver = null;
-  }
-  return hubResolver;
-}
-
-/** A model folder, a hub id, or `ModelFiles` → `ModelFiles`. */
+/** A model folder, a hub id (downloaded on demand into the HF cache), or `ModelFiles` → `ModelFiles`. */
 export async function resolveFiles(idOrFiles: string | ModelFiles, options: PretrainedOptions = {}): Promise<ModelFiles> {
   if (isModelFiles(idOrFiles)) return idOrFiles;
   if (typeof idOrFiles !== "string" || idOrFiles.length === 0) {
     throw new DebertaError("INPUT_INVALID", `fromPretrained: expected a hub id, a folder path or ModelFiles, got ${JSON.stringify(idOrFiles)}`);
   }
-  const resolver = await defaultResolver();
-  if (resolver) {
-    return resolver(idOrFiles, {
-      revision: options.revision,
-      cacheDir: options.cacheDir,
-      token: options.token,
-      endpoint: options.endpoint,
-      onProgress: options.onProgress,
-    });
-  }
-  // No hub module: a local folder (Node only).
-  const node = (await import("@deberta-js/core/node")) as typeof import("@deberta-js/core/node");
-  return node.directoryFiles(idOrFiles);
+  const onProgress = options.onProgress;
+  return resolver(idOrFiles, {
+    revision: options.revision,
+    cacheDir: options.cacheDir,
+    token: options.token,
+    endpoint: options.endpoint,
+    localFilesOnly: options.localFilesOnly,
+    fetch: options.fetch,
+    onProgress: onProgress ? (p) => onProgress({ ...p }) : undefined,
+  });
 }

@@ -109,6 +109,14 @@ describe("zero-shot-classification", () => {
     }
     const expected = softmax(ent);
     r.labels.forEach((l, i) => expect(r.scores[i]).toBeCloseTo(expected[labels.indexOf(l)], 5));
+    // All pairs of a sequence go through one forward pass, even with many labels.
+    let calls = 0;
+    const forwardHost = model.forwardHost.bind(model);
+    model.forwardHost = (...args) => (calls++, forwardHost(...args));
+    const many = Array.from({ length: 12 }, (_, i) => `label ${i}`);
+    expect((await zs("one sequence", { candidate_labels: many })).labels).toHaveLength(12);
+    expect(calls).toBe(1);
+    model.forwardHost = forwardHost;
     const multi = await zs(["a", "b"], { candidate_labels: "x, y", multi_label: true });
     expect(multi).toHaveLength(2);
     await expect(zs("t", { candidate_labels: [] })).rejects.toThrow(/at least one label/);
@@ -168,6 +176,13 @@ describe("question-answering", () => {
       end: number;
     }>;
     for (const w of windows) expect(w.answer).toBe(context.slice(w.start, w.end));
+    // The windows cover the whole context, however long.
+    const rows = qa.tokenizer.encode("Where?", { pair: context, truncation: "only_second", maxLength: 16, stride: 4, returnOverflowing: true });
+    expect(rows.length).toBeGreaterThan(2);
+    for (const r of rows) expect(r.ids.length).toBeLessThanOrEqual(16);
+    const lastRow = rows[rows.length - 1];
+    const lastCtx = lastRow.sequenceIds.lastIndexOf(1);
+    expect(lastRow.offsets[lastCtx][1]).toBe(context.length);
     const withNull = (await qa({ question: "Where?", context }, { handle_impossible_answer: true, top_k: 30 })) as Array<{ answer: string }>;
     expect(withNull.some((x) => x.answer === "")).toBe(true);
     const many = (await qa([{ question: "Where?", context }, { question: "When?", context }])) as unknown[];

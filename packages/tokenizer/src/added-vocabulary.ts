@@ -41,6 +41,8 @@ const WORD_RE = /[\p{Alphabetic}\p{N}_]/u;
 export class TokenMatcher {
   private readonly regex: RegExp | null;
   private readonly byContent = new Map<string, AddedToken>();
+  /** Distinct first characters of the patterns: a text without any of them has no match. */
+  private readonly firstChars: string[];
   constructor(
     readonly tokens: ReadonlyArray<{ pattern: string; token: AddedToken }>,
   ) {
@@ -49,6 +51,14 @@ export class TokenMatcher {
     // Longest first: JS alternation is leftmost-first, which then equals leftmost-longest.
     const sorted = [...this.byContent.keys()].sort((a, b) => b.length - a.length);
     this.regex = sorted.length ? new RegExp(sorted.map(escapeRegExp).join("|"), "gu") : null;
+    this.firstChars = [...new Set(sorted.map((p) => p[0]!))];
+  }
+
+  /** Quick pre-check: false when `s` cannot contain any pattern. */
+  mayMatch(s: string): boolean {
+    if (this.firstChars.length > 8) return true;
+    for (const c of this.firstChars) if (s.indexOf(c) >= 0) return true;
+    return false;
   }
 
   get isEmpty(): boolean {
@@ -59,7 +69,7 @@ export class TokenMatcher {
    * Splits `s` into gaps (id -1) and added-token matches (UTF-16 positions), as `AddedVocabulary::find_matches`.
    */
   findMatches(s: string): Segment[] {
-    if (!this.regex || s.length === 0) return [[0, s.length, -1]];
+    if (!this.regex || s.length === 0 || !this.mayMatch(s)) return [[0, s.length, -1]];
     const out: Segment[] = [];
     let startOffset = 0;
     this.regex.lastIndex = 0;

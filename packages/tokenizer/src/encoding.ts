@@ -107,8 +107,10 @@ export class Encoding {
     return this.words[token] ?? null;
   }
 
+  /** Marks every token as belonging to sequence `seq` (overflowing windows included, as tokenizers does). */
   setSequenceId(seq: number): void {
     this.sequenceRanges.set(seq, [0, this.ids.length]);
+    for (const o of this.overflowing) o.setSequenceId(seq);
   }
 
   setTypeIds(typeId: number): void {

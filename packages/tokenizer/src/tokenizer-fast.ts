@@ -11,7 +11,7 @@ import { Encoding } from "./encoding.js";
 import { TokenizerError } from "./errors.js";
 import { NormalizedString } from "./normalized-string.js";
 import { normalizeStr, type Normalizer } from "./normalizer.js";
-import { normalizeInputs, pick, resolveOptions, type OffsetsUnit, type ResolvedOptions, type TextInput, type TokenizeOptions } from "./options.js";
+import { describe, normalizeInputs, pick, resolveOptions, type OffsetsUnit, type ResolvedOptions, type TextInput, type TokenizeOptions } from "./options.js";
 import { padEncodings } from "./padding.js";
 import type { PreTokenizer } from "./pre-tokenizer.js";
 import type { TemplateProcessing } from "./post-processor.js";
@@ -38,6 +38,12 @@ export interface RawSequence {
   tokens: string[];
   offsets: number[];
   words: (number | null)[];
+}
+
+/** Stop tokenizing words once this many tokens are produced (tokenizers' early truncation). */
+export interface TokenBudget {
+  maxLength: number;
+  direction: "left" | "right";
 }
 
 export interface DebertaV2TokenizerFast {
@@ -117,10 +123,23 @@ export class DebertaV2TokenizerFast extends DebertaV2TokenizerBase {
     return this.tokenToId(token);
   }
 
+  /**
+   * Token string of an id. As in tokenizers, a `normalized: true` added token reads back in its normalized form
+   * (with do_lower_case, DeBERTa's [UNK] reads "[unk]").
+   */
   idToToken(id: number): string | undefined {
     const a = this.addedById.get(id);
-    if (a) return a.content;
+    if (a) return a.normalized ? this.normalizedContent(a) : a.content;
     return this.model.idToToken(id);
+  }
+  private readonly normalizedContents = new Map<number, string>();
+  private normalizedContent(t: AddedToken): string {
+    let s = this.normalizedContents.get(t.id);
+    if (s === undefined) {
+      s = normalizeStr(this.normalizer, t.content);
+      this.normalizedContents.set(t.id, s);
+    }
+    return s;
   }
   id_to_token(id: number): string | undefined {
     return this.idToToken(id);
@@ -135,17 +154,54 @@ export class DebertaV2TokenizerFast extends DebertaV2TokenizerBase {
    * Encodes one sequence (no special tokens, no truncation): tokenizers' `encode_single_sequence`.
    * Offsets are in UTF-16 code units of `text` (or code points with `unit = "code_point"`).
    */
-  encodeSequence(text: string, typeId = 0, unit: OffsetsUnit = "utf16"): Encoding {
+  encodeSequence(text: string, typeId = 0, unit: OffsetsUnit = "utf16", budget?: TokenBudget): Encoding {
     if (typeof text !== "string") throw new TokenizerError(`text must be a string, got ${typeof text}`, "INVALID_ARGUMENT");
     const clean = toWellFormed(text);
-    const raw = this.useFastPath && this.fastPath ? this.fastPath.encode(clean, this.rawMatcher) : this.encodeGeneric(clean);
+    const raw = (this.useFastPath && this.fastPath?.encode(clean, this.rawMatcher, budget)) || this.encodeGeneric(clean, budget);
     const n = raw.ids.length;
     if (unit === "code_point") toCodePointOffsets(clean, raw.offsets);
     return new Encoding(raw.ids, new Array(n).fill(typeId), raw.tokens, raw.offsets, raw.words, new Array(n).fill(0), new Array(n).fill(1));
   }
 
+  /** Ids of one sequence (no special tokens), through the fast path when it applies. */
+  private sequenceIds(text: string): number[] {
+    if (typeof text !== "string") throw new TokenizerError(`text must be a string, got ${describe(text)}`, "INVALID_ARGUMENT");
+    const clean = toWellFormed(text);
+    const r = (this.useFastPath && this.fastPath?.encode(clean, this.rawMatcher, undefined, true)) || this.encodeGeneric(clean);
+    return r.ids;
+  }
+
+  /**
+   * transformers' `encode`: the ids of one text (or pair), special tokens added by default. Without truncation
+   * or padding options this takes a lean route that builds no `Encoding` objects.
+   */
+  override encode(text: string, options?: TokenizeOptions): number[] {
+    if (options) {
+      for (const k in options) {
+        if (!LEAN_ENCODE_KEYS.has(k)) return super.encode(text, options);
+      }
+    }
+    if (typeof text !== "string") throw new TokenizerError(`encode: text must be a string, got ${describe(text)}`, "INVALID_ARGUMENT");
+    const pair = options ? pick(options, "textPair", "text_pair") : undefined;
+    if (pair !== undefined && pair !== null && typeof pair !== "string") {
+      throw new TokenizerError(`encode: textPair must be a string, got ${describe(pair)}`, "INVALID_ARGUMENT");
+    }
+    const add = options ? (pick(options, "addSpecialTokens", "add_special_tokens") ?? true) : true;
+    const a = this.sequenceIds(text);
+    const b = pair === undefined || pair === null ? null : this.sequenceIds(pair);
+    if (!add || !this.postProcessor) return b ? a.concat(b) : a;
+    const out: number[] = [];
+    for (const piece of b ? this.postProcessor.pair : this.postProcessor.single) {
+      if (piece.kind === "sequence") {
+        const src = piece.id === "A" ? a : b!;
+        for (let i = 0; i < src.length; i++) out.push(src[i]!);
+      } else for (const id of this.postProcessor.specialTokens.get(piece.id)!.ids) out.push(id);
+    }
+    return out;
+  }
+
   /** The generic pipeline, built from the component objects (reference implementation of the fast path). */
-  encodeGeneric(text: string): RawSequence {
+  encodeGeneric(text: string, budget?: TokenBudget): RawSequence {
     type Split = { ns: NormalizedString; token: { id: number; value: string; start: number; end: number } | null };
     const splits: Split[] = [];
     for (const [a, b, id] of this.rawMatcher.findMatches(text)) {
@@ -187,52 +243,84 @@ export class DebertaV2TokenizerFast extends DebertaV2TokenizerBase {
     const tokens: string[] = [];
     const offsets: number[] = [];
     const wordIds: (number | null)[] = [];
-    const sink = this.sink;
-    const vocab = this.model.vocab;
-    words.forEach((w, wi) => {
-      if (w.token) {
-        ids.push(w.token.id);
-        tokens.push(w.token.value);
-        offsets.push(w.token.start, w.token.end);
-        wordIds.push(wi);
-        return;
-      }
-      // Word as UTF-16 units, with the code point index of each unit.
-      const cps = w.ns.cps;
-      let nu = 0;
-      for (const c of cps) nu += c > 0xffff ? 2 : 1;
-      if (this.unitBuf.length < nu) {
-        this.unitBuf = new Uint16Array(nu * 2);
-        this.cpOfUnit = new Int32Array(nu * 2 + 1);
-      }
-      const units = this.unitBuf;
-      const cpOf = this.cpOfUnit;
-      let u = 0;
-      for (let k = 0; k < cps.length; k++) {
-        const c = cps[k]!;
-        if (c > 0xffff) {
-          units[u] = 0xd800 + ((c - 0x10000) >> 10);
-          cpOf[u++] = k;
-          units[u] = 0xdc00 + ((c - 0x10000) & 0x3ff);
-          cpOf[u++] = k;
-        } else {
-          units[u] = c;
-          cpOf[u++] = k;
+    // With a token budget, tokenizers only tokenizes words (from the truncation side) until the budget is
+    // reached; the other words are dropped and the kept ones renumbered from 0.
+    let first = 0;
+    let last = words.length;
+    const perWord: RawSequence[] = new Array(words.length);
+    if (budget) {
+      let count = 0;
+      if (budget.direction === "right") {
+        last = 0;
+        while (last < words.length && count < budget.maxLength) {
+          perWord[last] = this.tokenizeWord(words[last]!);
+          count += perWord[last]!.ids.length;
+          last++;
+        }
+      } else {
+        first = words.length;
+        while (first > 0 && count < budget.maxLength) {
+          first--;
+          perWord[first] = this.tokenizeWord(words[first]!);
+          count += perWord[first]!.ids.length;
         }
       }
-      sink.reset();
-      this.model.encodeInto(units, 0, nu, sink);
-      for (let t = 0; t < sink.length; t++) {
-        const id = sink.ids[t]!;
-        ids.push(id);
-        tokens.push(sink.overrides?.get(t) ?? vocab[id]!);
-        const cs = cpOf[sink.starts[t]!]!;
-        const ce = cpOf[sink.ends[t]! - 1]!;
-        offsets.push(w.ns.starts[cs]!, w.ns.ends[ce]!);
-        wordIds.push(wi);
+    } else {
+      for (let i = 0; i < words.length; i++) perWord[i] = this.tokenizeWord(words[i]!);
+    }
+    for (let i = first; i < last; i++) {
+      const w = perWord[i]!;
+      for (let t = 0; t < w.ids.length; t++) {
+        ids.push(w.ids[t]!);
+        tokens.push(w.tokens[t]!);
+        offsets.push(w.offsets[2 * t]!, w.offsets[2 * t + 1]!);
+        wordIds.push(i - first);
       }
-    });
+    }
     return { ids, tokens, offsets, words: wordIds };
+  }
+
+  private tokenizeWord(w: { ns: NormalizedString; token: { id: number; value: string; start: number; end: number } | null }): RawSequence {
+    if (w.token) return { ids: [w.token.id], tokens: [w.token.value], offsets: [w.token.start, w.token.end], words: [] };
+    const ids: number[] = [];
+    const tokens: string[] = [];
+    const offsets: number[] = [];
+    const sink = this.sink;
+    const vocab = this.model.vocab;
+    // Word as UTF-16 units, with the code point index of each unit.
+    const cps = w.ns.cps;
+    let nu = 0;
+    for (const c of cps) nu += c > 0xffff ? 2 : 1;
+    if (this.unitBuf.length < nu) {
+      this.unitBuf = new Uint16Array(nu * 2);
+      this.cpOfUnit = new Int32Array(nu * 2 + 1);
+    }
+    const units = this.unitBuf;
+    const cpOf = this.cpOfUnit;
+    let u = 0;
+    for (let k = 0; k < cps.length; k++) {
+      const c = cps[k]!;
+      if (c > 0xffff) {
+        units[u] = 0xd800 + ((c - 0x10000) >> 10);
+        cpOf[u++] = k;
+        units[u] = 0xdc00 + ((c - 0x10000) & 0x3ff);
+        cpOf[u++] = k;
+      } else {
+        units[u] = c;
+        cpOf[u++] = k;
+      }
+    }
+    sink.reset();
+    this.model.encodeInto(units, 0, nu, sink);
+    for (let t = 0; t < sink.length; t++) {
+      const id = sink.ids[t]!;
+      ids.push(id);
+      tokens.push(sink.overrides?.get(t) ?? vocab[id]!);
+      const cs = cpOf[sink.starts[t]!]!;
+      const ce = cpOf[sink.ends[t]! - 1]!;
+      offsets.push(w.ns.starts[cs]!, w.ns.ends[ce]!);
+    }
+    return { ids, tokens, offsets, words: [] };
   }
 
   /** tokenizers' `post_process`: truncation (special tokens counted), then the template. */
@@ -265,8 +353,11 @@ export class DebertaV2TokenizerFast extends DebertaV2TokenizerBase {
         : { maxLength: o.maxLength, strategy: o.truncation, stride: o.stride, direction: o.truncationSide };
     const out: Encoding[] = [];
     for (const [a, b] of rows) {
-      const ea = this.encodeSequence(a, 0, o.offsetsUnit);
-      const eb = b === null ? null : this.encodeSequence(b, 1, o.offsetsUnit);
+      // With truncation, tokenizers (0.2x) stops tokenizing each sequence once max_length tokens are produced
+      // (whole words, from the truncation side); the dropped words yield no overflowing windows.
+      const budget = trunc ? { maxLength: trunc.maxLength, direction: trunc.direction } : undefined;
+      const ea = this.encodeSequence(a, 0, o.offsetsUnit, budget);
+      const eb = b === null ? null : this.encodeSequence(b, 1, o.offsetsUnit, budget);
       out.push(this.postProcess(ea, eb, o.addSpecialTokens, trunc));
     }
     if (o.padding !== "do_not_pad") {
@@ -337,6 +428,8 @@ export class DebertaV2TokenizerFast extends DebertaV2TokenizerBase {
     return this.decoder ? this.decoder.decode(tokens) : tokens.join(" ");
   }
 }
+
+const LEAN_ENCODE_KEYS = new Set(["addSpecialTokens", "add_special_tokens", "textPair", "text_pair"]);
 
 function utf16ToCp(s: string): Int32Array {
   const out = new Int32Array(s.length + 1);

@@ -38,6 +38,8 @@ DJS_DEV void djs_mma_16816(float* c, djs_u32 a0, djs_u32 a1, djs_u32 a2, djs_u32
   asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
                : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
                : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+#else
+  asm volatile("trap;"); /* the host never launches the tensor-core kernel below sm_80 */
 #endif
 }
 DJS_DEV void djs_mma_16816(float* c, djs_u32 a0, djs_u32 a1, djs_u32 a2, djs_u32 a3, djs_u32 b0, djs_u32 b1, const b16*) {
@@ -47,6 +49,8 @@ DJS_DEV void djs_mma_16816(float* c, djs_u32 a0, djs_u32 a1, djs_u32 a2, djs_u32
   asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
                : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
                : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+#else
+  asm volatile("trap;"); /* the host never launches the tensor-core kernel below sm_80 */
 #endif
 }
 
@@ -369,7 +373,7 @@ DJS_DEV void djs_attn_mma_impl(const T* __restrict__ q, const T* __restrict__ k,
         else if (kflag == 0.0f) val = -djs_inf();
         else {
           float x = s[nt][e];
-          if (c2p) x += C2P[warp * 16 * CWS + (il - 16 * warp) * CWS + (il - jl + 62 - 16 * warp)];
+          if (c2p) x += C2P[warp * 16 * CWS + (il - 16 * warp) * CWS + (il - jl + 63 - 16 * warp)];
           if (p2c) {
             const int u = jl >> 4;
             x += P2C[u * 16 * CWS + (jl & 15) * CWS + (il - jl + 15 + 16 * u)];

@@ -1,6 +1,7 @@
 // The emulator's runtime: fiber scheduler, barriers, warp exchange, mma emulation, memory, and a reference
 // implementation of the cuBLASLt matmul the backend issues (column-major, op(A)·op(B), strided batches, epilogues),
 // written from the cuBLASLt documentation independently of the backend's row-major mapping so the tests check it.
+#include <setjmp.h>
 #include <ucontext.h>
 
 #include <cstdio>
@@ -18,15 +19,20 @@ namespace {
 
 constexpr size_t kStack = 256 * 1024;
 
+// Each fiber starts through makecontext/swapcontext once; every later switch is _setjmp/_longjmp, which unlike
+// swapcontext does not save the signal mask (no system call per switch).
 struct Fiber {
   ucontext_t ctx;
+  jmp_buf jb;
   uint3 tid;
   bool done;
+  bool started;
   std::vector<char> stack;
 };
 
 std::vector<Fiber> g_fibers;
 ucontext_t g_sched;
+jmp_buf g_sched_jb;
 int g_cur = -1;
 void (*g_entry)(void**) = nullptr;
 void** g_params = nullptr;
@@ -53,7 +59,9 @@ std::vector<unsigned char> g_dyn;
 size_t g_dyn_size = 0;
 constexpr size_t kGuard = 64;
 
-void yield() { swapcontext(&g_fibers[g_cur].ctx, &g_sched); }
+void yield() {
+  if (!_setjmp(g_fibers[g_cur].jb)) _longjmp(g_sched_jb, 1);
+}
 
 void fiber_main() {
   g_entry(g_params);
@@ -74,7 +82,7 @@ void fiber_main() {
     w.arrived = 0;
     w.gen++;
   }
-  swapcontext(&f.ctx, &g_sched);
+  _longjmp(g_sched_jb, 1);
 }
 
 int sync_block_impl(int p) {
@@ -274,6 +282,7 @@ int djs_emu_launch(int kernel, unsigned gx, unsigned gy, unsigned gz, unsigned b
           Fiber& f = g_fibers[t];
           f.tid = {(unsigned)t, 0, 0};
           f.done = false;
+          f.started = false;
           g_warps[t / 32].live++;
           getcontext(&f.ctx);
           f.ctx.uc_stack.ss_sp = f.stack.data();
@@ -287,7 +296,15 @@ int djs_emu_launch(int kernel, unsigned gx, unsigned gy, unsigned gz, unsigned b
             if (g_fibers[t].done) continue;
             g_cur = t;
             threadIdx = g_fibers[t].tid;
-            swapcontext(&g_sched, &g_fibers[t].ctx);
+            Fiber& f = g_fibers[t];
+            if (!_setjmp(g_sched_jb)) {
+              if (!f.started) {
+                f.started = true;
+                swapcontext(&g_sched, &f.ctx);
+              } else {
+                _longjmp(f.jb, 1);
+              }
+            }
           }
           if (g_progress == before && g_live > 0) {
             char buf[200];

@@ -82,7 +82,7 @@ async function doBuild(): Promise<string> {
   writeFileSync(join(work, "djs_emu.cpp"), runtime);
   writeFileSync(join(work, "registry.cpp"), registry());
   for (const u of units) writeFileSync(join(work, `module_${u.name}.cpp`), u.text);
-  const flags = ["-std=c++17", "-O1", "-fPIC", "-w", "-include", "djs_emu.h", "-I", work];
+  const flags = ["-std=c++17", "-O2", "-U_FORTIFY_SOURCE", "-fPIC", "-w", "-include", "djs_emu.h", "-I", work];
   const sources = ["djs_emu.cpp", "registry.cpp", ...units.map((u) => `module_${u.name}.cpp`)];
   // Two compilers at a time (the attention module is the slow one: start it first).
   const queue = [...sources].sort((a, b) => (b.includes("attention") ? 1 : 0) - (a.includes("attention") ? 1 : 0));

@@ -42,3 +42,33 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     },
   };
 }
+
+export const ROW_WG = 64;
+
+/** CPU-backed adapters: one invocation per row, no workgroup memory and no barriers. */
+export function layerNormRowKernel(dtype: DType, gammaDtype: DType, residual: boolean): KernelVariant {
+  return {
+    key: `layernorm-row/${dtype}/${gammaDtype}/${residual ? "res" : "plain"}`,
+    source: () => {
+      const val = residual ? "(ld_x(base + c) + ld_res(base + c))" : "ld_x(base + c)";
+      return `${enables(dtype, gammaDtype)}${layerNormParams.wgsl}
+${input(1, "x", dtype)}${residual ? input(2, "res", dtype) : ""}${input(3, "gamma", gammaDtype)}${input(4, "beta", gammaDtype)}${output(5, "y", dtype)}
+@compute @workgroup_size(${ROW_WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = gid.x + gid.y * (nwg.x * ${ROW_WG}u);
+  if (row >= u.rows) { return; }
+  let base = row * u.D;
+  var s = 0.0;
+  for (var c = 0u; c < u.D; c++) { s += ${val}; }
+  let mean = s / f32(u.D);
+  var q = 0.0;
+  for (var c = 0u; c < u.D; c++) { let d = ${val} - mean; q += d * d; }
+  let rstd = 1.0 / sqrt(q / f32(u.D) + u.eps);
+  for (var c = 0u; c < u.D; c++) {
+    st_y(base + c, (${val} - mean) * rstd * ld_gamma(c) + ld_beta(c));
+  }
+}
+`;
+    },
+  };
+}

@@ -13,10 +13,14 @@ export const SOFTMAX_WG = 128;
 export const SOFTMAX_MAX_RANK = 8;
 export const softmaxParams = new ParamLayout({ rows: "u32", C: "u32", rank: "u32" }, { shape: SOFTMAX_MAX_RANK, sm: SOFTMAX_MAX_RANK });
 
-export function softmaxKernel(dtype: DType, maskDtype: DType | undefined): KernelVariant {
+/**
+ * `perRow`: one invocation per row, no workgroup memory and no barriers (CPU-backed adapters); otherwise one
+ * workgroup per row with tree reductions.
+ */
+export function softmaxKernel(dtype: DType, maskDtype: DType | undefined, perRow = false): KernelVariant {
   const wg = SOFTMAX_WG;
   return {
-    key: `softmax/${dtype}/${maskDtype ?? "nomask"}`,
+    key: `softmax/${dtype}/${maskDtype ?? "nomask"}/${perRow ? "row" : "wg"}`,
     source: () => {
       const masked = maskDtype !== undefined;
       const score = masked
@@ -32,8 +36,25 @@ export function softmaxKernel(dtype: DType, maskDtype: DType | undefined): Kerne
   return ld_x(base + c);
 }`
         : `fn score(base: u32, c: u32) -> f32 { return ld_x(base + c); }`;
-      return `${enables(dtype, ...(maskDtype ? [maskDtype] : []))}${softmaxParams.wgsl}
-${input(1, "x", dtype)}${masked ? input(2, "m", maskDtype) : ""}${output(3, "y", dtype)}
+      const head = `${enables(dtype, ...(maskDtype ? [maskDtype] : []))}${softmaxParams.wgsl}
+${input(1, "x", dtype)}${masked ? input(2, "m", maskDtype) : ""}${output(3, "y", dtype)}`;
+      if (perRow) {
+        return `${head}
+${score}
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = gid.x + gid.y * (nwg.x * 64u);
+  if (row >= u.rows) { return; }
+  let base = row * u.C;
+  var m = ${lowestLiteral("f32")};
+  for (var c = 0u; c < u.C; c++) { m = max(m, score(base, c)); }
+  var total = 0.0;
+  for (var c = 0u; c < u.C; c++) { total += exp(score(base, c) - m); }
+  for (var c = 0u; c < u.C; c++) { st_y(base + c, exp(score(base, c) - m) / total); }
+}
+`;
+      }
+      return `${head}
 ${workgroupReduce(wg)}
 ${score}
 @compute @workgroup_size(${wg})

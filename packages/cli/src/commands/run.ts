@@ -135,9 +135,9 @@ export async function runCommand(texts: string[], o: RunOptions, out: (value: un
       cacheDir: o.cacheDir,
       variant: o.variant,
       warn: (m: string) => log(`warning: ${m}`),
-      onProgress: (p: { phase?: string; file: string; loaded: number; total: number }) =>
-        bar.update(`${p.phase === "download" ? "downloading" : "loading"} ${p.file}`, p.loaded, p.total),
-    } as never)) as unknown as (inputs: unknown[], options: Record<string, unknown>) => Promise<unknown>;
+      onProgress: (p) =>
+        bar.update(`${p.phase === "download" ? "downloading" : p.phase === "cached" ? "cached" : "loading"} ${p.file}`, p.loaded, p.total),
+    })) as unknown as (inputs: unknown[], options: Record<string, unknown>) => Promise<unknown>;
   } finally {
     bar.stop();
   }

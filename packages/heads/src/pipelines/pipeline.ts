@@ -76,7 +76,7 @@ const MODEL_CLASS: Record<Task, HeadClass<DebertaV2PreTrainedModel>> = {
   "multiple-choice": DebertaV2ForMultipleChoice,
 };
 
-const LOAD_KEYS = new Set(["backend", "dtype", "variant", "revision", "cacheDir", "token", "endpoint", "onProgress", "warn", "strict", "tokenizer"]);
+const LOAD_KEYS = new Set(["backend", "dtype", "variant", "revision", "cacheDir", "token", "endpoint", "localFilesOnly", "fetch", "onProgress", "warn", "strict", "tokenizer"]);
 
 export async function pipeline<T extends Task>(
   task: T,

@@ -36,7 +36,7 @@ export class TextClassificationPipeline extends Pipeline<DebertaV2ForSequenceCla
     const list = Array.isArray(inputs) ? inputs : [inputs];
     if (list.length === 0) throw new InputError("text-classification: expected a text, a {text, text_pair} pair, or a non-empty list of them");
     const config = this.model.config;
-    const fn = o.function_to_apply ?? defaultFunctionToApply(config);
+    const fn = (o.function_to_apply?.toLowerCase() as FunctionToApply | undefined) ?? defaultFunctionToApply(config);
     const rows: TokenizedRow[] = list.map((x, i) => {
       const { text, pair } = readInput(x, i);
       return this.tokenizer.encode(text, { pair, truncation: o.truncation ?? false })[0];

@@ -37,7 +37,7 @@ export class TokenClassificationPipeline extends Pipeline<DebertaV2ForTokenClass
   call(inputs: string[], options?: TokenClassificationOptions): Promise<TokenClassificationResult[]>;
   async call(inputs: string | string[], options?: TokenClassificationOptions): Promise<TokenClassificationResult | TokenClassificationResult[]> {
     const o = this.options(options);
-    const strategy = o.aggregation_strategy ?? "none";
+    const strategy = (o.aggregation_strategy?.toLowerCase() ?? "none") as AggregationStrategy;
     if (!AGGREGATION_STRATEGIES.includes(strategy)) {
       throw new InputError(`token-classification: aggregation_strategy "${strategy}" is not one of ${AGGREGATION_STRATEGIES.join(", ")}`);
     }

@@ -1,7 +1,8 @@
 /**
  * `zero-shot-classification` with NLI models: HF's `ZeroShotClassificationPipeline`. Each (sequence, candidate
- * label) becomes a premise/hypothesis pair `hypothesis_template` (default "This example is {}."); all pairs of all
- * sequences run batched through the model, truncating only the sequence. Scores use the entailment class found in
+ * label) becomes a premise/hypothesis pair `hypothesis_template` (default "This example is {}."); the pairs run
+ * batched (by default a batch holds at least all labels of a sequence: one forward pass for one sequence), truncating
+ * only the sequence. Scores use the entailment class found in
  * `label2id` (the first label starting with "entail").
  */
 import { InputError } from "@deberta-js/core";
@@ -52,7 +53,9 @@ export class ZeroShotClassificationPipeline extends Pipeline<DebertaV2ForSequenc
       if (typeof s !== "string") throw new InputError(`zero-shot-classification: sequence ${i} is not a string`);
       for (const label of labels) rows.push(this.encodePair(s, formatTemplate(template, label)));
     });
-    const logits = await runBatched(rows, this.model.config, this.batchOptions(o), async (host, idx) => {
+    // Default batch: at least all the candidate labels of a sequence, so a sequence's pairs share one forward pass.
+    const batch = { ...this.batchOptions(o), batchSize: o.batchSize ?? Math.max(8, labels.length) };
+    const logits = await runBatched(rows, this.model.config, batch, async (host, idx) => {
       const out = this.model.forwardHost(host, { packed: o.packed });
       const data = await out.logits.data();
       out.logits.dispose();

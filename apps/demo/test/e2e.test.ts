@@ -1,0 +1,396 @@
+/**
+ * End to end: the built demo in headless Chromium (Debian's `chromium`, WebGPU through SwiftShader), driven with
+ * playwright-core. Loads the bundled tiny models, runs fill-mask and text-classification on WebGPU and on the CPU,
+ * and checks that every score the page shows equals `deberta-js run` on the same model and input (within 1e-4);
+ * shows a folder without config.json and a non-DeBERTa model to the page and checks the plain-words errors; fails on
+ * any console error. Screenshots go to test-results/ (and to screenshot.png when that is absent, or with
+ * DEBERTA_JS_UPDATE_SCREENSHOT=1).
+ *
+ * Skipped, saying so, when /usr/bin/chromium (or $CHROMIUM_PATH) is absent.
+ */
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const appDir = fileURLToPath(new URL("..", import.meta.url));
+const rootDir = join(appDir, "..", "..");
+const distDir = join(appDir, "dist");
+const modelsDir = join(appDir, "public", "models");
+const resultsDir = join(appDir, "test-results");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SWIFTSHADER_ICD = "/usr/lib/chromium/vk_swiftshader_icd.json";
+const hasChromium = existsSync(CHROMIUM);
+const TOLERANCE = 1e-4;
+
+if (!hasChromium) {
+  console.warn(`demo e2e: skipped — ${CHROMIUM} not found (apt-get install chromium, or set CHROMIUM_PATH)`);
+}
+
+// ── building ─────────────────────────────────────────────────────────────────────────────────────────────────────
+
+function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let t = st.mtimeMs;
+  for (const e of readdirSync(path)) if (e !== "node_modules" && e !== "dist") t = Math.max(t, newestMtime(join(path, e)));
+  return t;
+}
+
+/** The app bundles the workspace packages from source, so their sources count too. */
+function distIsStale(): boolean {
+  const built = existsSync(join(distDir, "index.html")) ? statSync(join(distDir, "index.html")).mtimeMs : 0;
+  const inputs = [
+    join(appDir, "src"),
+    join(appDir, "index.html"),
+    join(appDir, "vite.config.ts"),
+    join(modelsDir, "manifest.json"),
+    ...["core", "tokenizer", "heads", "backend-cpu", "backend-webgpu"].map((p) => join(rootDir, "packages", p, "src")),
+  ];
+  return inputs.some((p) => newestMtime(p) > built);
+}
+
+async function ensureBuilt(): Promise<void> {
+  const { makeTinyModels } = (await import("../scripts/make-tiny-models.mjs")) as { makeTinyModels: (o?: object) => string };
+  makeTinyModels({ log: () => {} });
+  if (!distIsStale()) return;
+  const r = spawnSync(process.execPath, [join(appDir, "node_modules", "vite", "bin", "vite.js"), "build", "--logLevel", "warn"], {
+    cwd: appDir,
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`vite build failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+}
+
+// ── reference numbers: `deberta-js run`, else the same pipeline in Node ──────────────────────────────────────────
+
+interface Scored {
+  key: string;
+  score: number;
+}
+
+const cliBin = join(rootDir, "packages", "cli", "dist", "bin.js");
+/** Which reference produced the numbers, for the log. */
+const referenceUsed = new Set<string>();
+
+function cliRun(task: string, model: string, text: string, flags: string[]): unknown | undefined {
+  if (!existsSync(cliBin)) return undefined;
+  const r = spawnSync(process.execPath, [cliBin, "run", "--task", task, "--model", model, "--backend", "cpu", ...flags, text], {
+    cwd: rootDir,
+    encoding: "utf8",
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: "skip" },
+  });
+  if (r.status !== 0 && /unknown command|too many arguments/i.test(r.stderr)) return undefined; // an older build without `run`
+  if (r.status !== 0) throw new Error(`deberta-js run failed (exit ${r.status}):\n${r.stderr}`);
+  referenceUsed.add("deberta-js run (packages/cli/dist/bin.js)");
+  return JSON.parse(r.stdout.trim().split("\n")[0]);
+}
+
+async function nodeRun(task: string, model: string, input: unknown, options: Record<string, unknown>): Promise<unknown> {
+  await import("@deberta-js/backend-cpu");
+  const { pipeline } = await import("@deberta-js/heads");
+  const { directoryFiles } = await import("@deberta-js/core/node");
+  const pipe = (await pipeline(task as "fill-mask", directoryFiles(model), { backend: "cpu", warn: () => {} })) as unknown as {
+    (input: unknown, options: Record<string, unknown>): Promise<unknown>;
+    dispose(): void;
+  };
+  try {
+    referenceUsed.add("the @deberta-js/heads pipeline in Node (CPU backend)");
+    return await pipe(input, options);
+  } finally {
+    pipe.dispose();
+  }
+}
+
+const FILL_MASK_TEXT = "Paris is the [MASK] of France.";
+const PREMISE = "A soccer game with multiple males playing.";
+const HYPOTHESIS = "Some men are playing a sport.";
+
+async function reference(task: "fill-mask" | "text-classification"): Promise<Scored[]> {
+  if (task === "fill-mask") {
+    const dir = join(modelsDir, "tiny-random-mlm");
+    const out = (cliRun(task, dir, FILL_MASK_TEXT, ["--top-k", "5"]) ?? (await nodeRun(task, dir, FILL_MASK_TEXT, { top_k: 5 }))) as {
+      token: number;
+      score: number;
+    }[];
+    return out.map((p) => ({ key: String(p.token), score: p.score }));
+  }
+  const dir = join(modelsDir, "tiny-random-nli");
+  const out = (cliRun(task, dir, PREMISE, ["--text-pair", HYPOTHESIS, "--top-k", "3"]) ??
+    (await nodeRun(task, dir, { text: PREMISE, text_pair: HYPOTHESIS }, { top_k: null }))) as { label: string; score: number }[];
+  return out.map((p) => ({ key: p.label, score: p.score }));
+}
+
+// ── the browser ──────────────────────────────────────────────────────────────────────────────────────────────────
+
+describe.skipIf(!hasChromium)("demo in headless Chromium", () => {
+  let context: BrowserContext;
+  let page: Page;
+  let close: () => Promise<void>;
+  let profileDir: string;
+  const consoleErrors: string[] = [];
+  const refs = new Map<string, Scored[]>();
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    refs.set("fill-mask", await reference("fill-mask"));
+    refs.set("text-classification", await reference("text-classification"));
+
+    const { serve } = (await import("../scripts/serve.mjs")) as {
+      serve: (o: { dir: string; port: number }) => Promise<{ url: string; close: () => Promise<void> }>;
+    };
+    const server = await serve({ dir: distDir, port: 0 });
+    close = server.close;
+
+    const { chromium } = await import("playwright-core");
+    profileDir = mkdtempSync(join(tmpdir(), "deberta-js-demo-chromium-"));
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 900 },
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--enable-unsafe-webgpu",
+        "--use-webgpu-adapter=swiftshader",
+        "--use-vulkan=swiftshader",
+        "--disable-gpu-sandbox",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+      env: { ...process.env, VK_ICD_FILENAMES: process.env.VK_ICD_FILENAMES ?? SWIFTSHADER_ICD },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on("console", (m) => {
+      if (m.type() === "error") consoleErrors.push(`console.error: ${m.text()}`);
+    });
+    page.on("pageerror", (e) => consoleErrors.push(`uncaught: ${e.message}`));
+    page.on("requestfailed", (r) => consoleErrors.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
+    page.on("response", (r) => {
+      if (r.status() >= 400) consoleErrors.push(`HTTP ${r.status()}: ${r.url()}`);
+    });
+    await page.goto(`${server.url}?e2e`); // ?e2e: the page offers debertaDemo.loseGpuDevice()
+    await page.waitForSelector('#app[data-ready="true"]', { timeout: 60_000 });
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await close?.();
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    if (referenceUsed.size) console.info(`demo e2e: reference numbers from ${[...referenceUsed].join(" and ")}`);
+  });
+
+  /** Runs the form's task on a backend and returns the bars as shown. */
+  async function runInPage(task: string, backend: "webgpu" | "cpu"): Promise<{ bars: (Scored & { label: string })[]; state: Record<string, string> }> {
+    await page.selectOption("#task", task);
+    await page.click(`label[for="be-${backend}"]`);
+    if (task === "fill-mask") {
+      await page.fill("#fm-text", FILL_MASK_TEXT);
+      await page.fill("#fm-topk", "5");
+    } else {
+      await page.fill("#tc-text", PREMISE);
+      await page.fill("#tc-pair", HYPOTHESIS);
+    }
+    const before = Number((await page.getAttribute("#results", "data-run")) ?? 0);
+    await page.click("#run");
+    await page.waitForFunction(
+      (n) => {
+        const r = document.getElementById("results")!;
+        return r.dataset.state === "error" || (r.dataset.state === "done" && Number(r.dataset.run ?? 0) > n);
+      },
+      before,
+      { timeout: 240_000 },
+    );
+    const state = await page.$eval("#results", (r) => ({ ...(r as HTMLElement).dataset }) as Record<string, string>);
+    if (state.state === "error") throw new Error(`the page shows an error: ${await page.textContent("#error")}`);
+    const bars = await page.$$eval("#bars > li", (lis) =>
+      lis.map((li) => ({ key: (li as HTMLElement).dataset.key!, label: (li as HTMLElement).dataset.label!, score: Number((li as HTMLElement).dataset.score) })),
+    );
+    return { bars, state };
+  }
+
+  function compare(shown: Scored[], ref: Scored[]) {
+    expect(shown.map((b) => b.key)).toEqual(ref.map((r) => r.key));
+    for (const r of ref) {
+      const s = shown.find((b) => b.key === r.key)!;
+      expect(Math.abs(s.score - r.score), `score of ${r.key}: page ${s.score}, reference ${r.score}`).toBeLessThanOrEqual(TOLERANCE);
+    }
+  }
+
+  async function screenshot(name: string) {
+    mkdirSync(resultsDir, { recursive: true });
+    const path = join(resultsDir, `${name}.png`);
+    await page.screenshot({ path, fullPage: true });
+    return path;
+  }
+
+  it("finds WebGPU (SwiftShader) in the worker", async () => {
+    const status = await page.textContent("#webgpu-status");
+    expect(status, `WebGPU should be available through SwiftShader (is libvulkan1 installed?); the page says: ${status}`).toBe("WebGPU is available.");
+  });
+
+  for (const backend of ["webgpu", "cpu"] as const) {
+    for (const task of ["fill-mask", "text-classification"] as const) {
+      it(`${task} on ${backend}: the scores shown equal deberta-js run`, async () => {
+        const { bars, state } = await runInPage(task, backend);
+        expect(state.task).toBe(task);
+        expect(state.backend).toBe(backend);
+        expect(Number(state.inferenceMs)).toBeGreaterThan(0);
+        expect(Number(state.loadMs)).toBeGreaterThan(0);
+        compare(bars, refs.get(task)!);
+        // The machinery around the scores: tokens with ids, and an attention map of the right size.
+        const ids = await page.$$eval("#tokens > li", (lis) => lis.map((li) => Number((li as HTMLElement).dataset.id)));
+        expect(ids[0]).toBe(1); // [CLS]
+        expect(ids[ids.length - 1]).toBe(2); // [SEP]
+        if (task === "fill-mask") expect(ids).toContain(8000); // [MASK]
+        expect(await page.$$eval("#attn-layer option", (o) => o.length)).toBe(2);
+        expect(await page.$$eval("#attn-head option", (o) => o.length)).toBe(4);
+        const size = await page.$eval("#heatmap", (c) => (c as HTMLCanvasElement).width);
+        expect(size).toBeGreaterThan(0);
+        expect(await page.textContent("#bundled-note")).toContain("tiny random-weights model — shows the machinery, not real predictions");
+        const shot = await screenshot(`${task}-${backend}`);
+        const readmeShot = join(appDir, "screenshot.png");
+        if (task === "text-classification" && backend === "webgpu" && (!existsSync(readmeShot) || process.env.DEBERTA_JS_UPDATE_SCREENSHOT === "1")) {
+          copyFileSync(shot, readmeShot);
+        }
+        expect(consoleErrors).toEqual([]);
+      });
+    }
+  }
+
+  it("says in plain words that the WebGPU device was lost, and recovers on the next run", async () => {
+    await runInPage("text-classification", "webgpu");
+    await page.evaluate(() => (globalThis as unknown as { debertaDemo: { loseGpuDevice(): Promise<unknown> } }).debertaDemo.loseGpuDevice());
+    await page.waitForFunction(() => !document.getElementById("error")!.hidden, null, { timeout: 30_000 });
+    expect(await page.textContent("#error")).toContain("WebGPU device lost");
+    const again = await runInPage("text-classification", "webgpu");
+    compare(again.bars, refs.get("text-classification")!);
+    expect(await page.isHidden("#error")).toBe(true);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it("another attention head can be chosen", async () => {
+    await page.selectOption("#attn-layer", "1");
+    await page.selectOption("#attn-head", "3");
+    await page.waitForFunction(() => document.getElementById("attn-caption")!.textContent!.startsWith("layer 1, head 3"));
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it("says in plain words that a folder without config.json is not a model folder", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "demo-no-config-"));
+    const folder = join(dir, "my-model");
+    mkdirSync(folder);
+    copyFileSync(join(modelsDir, "tiny-random-mlm", "model.safetensors"), join(folder, "model.safetensors"));
+    copyFileSync(join(modelsDir, "tiny-random-mlm", "spm.model"), join(folder, "spm.model"));
+    try {
+      await loadFolder(folder);
+      const text = await page.textContent("#error");
+      expect(text).toContain("This folder has no config.json");
+      expect(await page.getAttribute("#error", "data-code")).toBe("FILE_NOT_FOUND");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it("says in plain words that a BERT model is not a DeBERTa model", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "demo-bert-"));
+    const folder = join(dir, "bert-base-uncased");
+    mkdirSync(folder);
+    writeFileSync(join(folder, "config.json"), JSON.stringify({ model_type: "bert", architectures: ["BertForMaskedLM"], vocab_size: 30522, hidden_size: 768 }));
+    copyFileSync(join(modelsDir, "tiny-random-mlm", "model.safetensors"), join(folder, "model.safetensors"));
+    try {
+      await loadFolder(folder);
+      const text = await page.textContent("#error");
+      expect(text).toContain("This is not a DeBERTa-v2/v3 model");
+      expect(text).toContain('model_type "bert"');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(consoleErrors).toEqual([]);
+  });
+
+  async function loadFolder(folder: string) {
+    await page.selectOption("#task", "fill-mask");
+    await page.click('label[for="be-cpu"]');
+    await page.setInputFiles("#folder", folder);
+    await page.waitForFunction(() => document.getElementById("model-status")!.textContent!.includes("Press Load model"));
+    await page.click("#load");
+    await page.waitForSelector('#results[data-state="error"]', { timeout: 60_000 });
+  }
+
+  it("loads a model folder the user picked (the bundled MLM folder) and shows the same numbers", async () => {
+    await page.selectOption("#task", "fill-mask");
+    await page.setInputFiles("#folder", join(modelsDir, "tiny-random-mlm"));
+    await page.waitForFunction(() => document.getElementById("model-status")!.textContent!.includes("Press Load model"));
+    const { bars, state } = await runInPage("fill-mask", "cpu");
+    expect(await page.textContent("#model-status")).toContain('folder "tiny-random-mlm"');
+    expect(await page.isHidden("#bundled-note")).toBe(true);
+    expect(state.backend).toBe("cpu");
+    compare(bars, refs.get("fill-mask")!);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it("downloads a hub model with a progress bar, and loads it from the browser cache after a page reload", async () => {
+    // No network here: the hub is played by a route that serves the bundled NLI folder under a made-up repo id.
+    const repo = "deberta-js-demo/tiny-random-nli";
+    const sha = "0123456789abcdef0123456789abcdef01234567";
+    const dir = join(modelsDir, "tiny-random-nli");
+    const files = readdirSync(dir);
+    const hits: string[] = [];
+    const cors = { "access-control-allow-origin": "*", "access-control-expose-headers": "content-length, x-error-code" };
+    await context.route("https://huggingface.co/**", async (route) => {
+      const url = new URL(route.request().url());
+      hits.push(url.pathname);
+      if (url.pathname === `/api/models/${repo}/revision/main`) {
+        return route.fulfill({ status: 200, headers: { ...cors, "content-type": "application/json" }, body: JSON.stringify({ sha, siblings: files.map((rfilename) => ({ rfilename })) }) });
+      }
+      const prefix = `/${repo}/resolve/${sha}/`;
+      const name = url.pathname.startsWith(prefix) ? decodeURIComponent(url.pathname.slice(prefix.length)) : "";
+      if (files.includes(name)) {
+        return route.fulfill({ status: 200, headers: { ...cors, "content-type": "application/octet-stream" }, body: readFileSync(join(dir, name)) });
+      }
+      return route.fulfill({ status: 404, headers: { ...cors, "x-error-code": "EntryNotFound" }, body: "not found" });
+    });
+    try {
+      const hubRun = async () => {
+        await page.selectOption("#task", "text-classification");
+        await page.click('label[for="src-hub"]');
+        await page.fill("#hub-id", repo);
+        return runInPage("text-classification", "cpu");
+      };
+      const first = await hubRun();
+      compare(first.bars, refs.get("text-classification")!);
+      expect(first.state.loadPhases.split(" ")).toContain("download");
+      expect(hits).toContain(`/api/models/${repo}/revision/main`);
+      expect(hits).toContain(`/${repo}/resolve/${sha}/model.safetensors`);
+      expect(await page.isHidden("#bundled-note")).toBe(true);
+      expect(await page.textContent("#model-status")).toContain(repo);
+
+      hits.length = 0;
+      await page.reload();
+      await page.waitForSelector('#app[data-ready="true"]', { timeout: 60_000 });
+      const second = await hubRun();
+      compare(second.bars, refs.get("text-classification")!);
+      expect(hits, "the second load must not touch the network").toEqual([]);
+      expect(second.state.loadPhases.split(" ")).toContain("cached");
+      expect(second.state.loadPhases.split(" ")).not.toContain("download");
+    } finally {
+      await context.unroute("https://huggingface.co/**");
+    }
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it("logged no console errors", () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
+
+describe.skipIf(hasChromium)("demo in headless Chromium", () => {
+  it.skip(`skipped: ${CHROMIUM} not found (apt-get install chromium, or set CHROMIUM_PATH)`, () => {});
+});
