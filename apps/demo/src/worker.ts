@@ -238,7 +238,7 @@ async function load(source: ModelSource, task: Task, backendName: BackendName, o
       hidden: config.hidden_size,
       vocab: config.vocab_size,
       newlyInitialized: [...model.newlyInitialized],
-      warnings: source.kind === "bundled" ? [] : warnings,
+      warnings,
     };
     current = { key: `${sourceKey(source, task)}|${task}|${backendName}`, task, backend: backendName, pipe, info };
     const loadMs = performance.now() - t0;

@@ -391,6 +391,8 @@ describe.skipIf(!hasChromium)("demo in headless Chromium", () => {
   });
 });
 
-describe.skipIf(hasChromium)("demo in headless Chromium", () => {
-  it.skip(`skipped: ${CHROMIUM} not found (apt-get install chromium, or set CHROMIUM_PATH)`, () => {});
-});
+if (!hasChromium) {
+  describe("demo in headless Chromium", () => {
+    it.skip(`skipped: ${CHROMIUM} not found (apt-get install chromium, or set CHROMIUM_PATH)`, () => {});
+  });
+}

@@ -60,6 +60,8 @@ const LOWEST = { f32: -3.4028234663852886e38, f16: -65504, bf16: -3.389531389251
 export class CudaBackend implements Backend {
   readonly name = "cuda";
   readonly half: "f16" | "bf16";
+  /** The kernel the last `disentangledAttention` ran ("reference" for core's composition), for logs and tests. */
+  lastAttentionKernel = "";
   private readonly pool: MemoryPool;
   private readonly live = new Set<CudaStorage>();
   private readonly finalizer: FinalizationRegistry<CudaStorage>;
@@ -494,6 +496,7 @@ export class CudaBackend implements Backend {
       maskPtr = this.ptr(args.mask);
       maskKind = this.maskKind(args.mask.dtype);
     }
+    this.lastAttentionKernel = choice.kernel;
     this.device.launch(choice.kernel, [tiles.count, H, 1], [ATTENTION_THREADS, 1, 1], choice.smem, [
       this.ptr(q),
       this.ptr(k),
@@ -519,6 +522,7 @@ export class CudaBackend implements Backend {
   // ── helpers ───────────────────────────────────────────────────────────────────────────────────────────────
 
   private attentionReference(args: AttentionArgs): AttentionResult {
+    this.lastAttentionKernel = "reference";
     const host = args.relIndex ? (args.relIndex.storage as CudaStorage).host : undefined;
     if ((args.spec.c2p || args.spec.p2c) && !host) {
       throw new InputError("disentangledAttention: the reference path needs relIndex uploaded as an i32 tensor (its host copy is missing)");

@@ -21,7 +21,7 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
     try {
       await fn(...args);
     } catch (e) {
-      if (e instanceof DebertaError) {
+      if (e instanceof DebertaError || isTypedError(e)) {
         log(`deberta-js: error [${e.code}]: ${e.message}`);
         process.exitCode = e.code === "INPUT_INVALID" || e.code === "UNSUPPORTED" ? 2 : 1;
       } else {
@@ -30,4 +30,10 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
       }
     }
   };
+}
+
+/** Errors of our other packages (e.g. the tokenizer's `TokenizerError`) carry a string `code` too. */
+function isTypedError(e: unknown): e is { code: string; message: string } {
+  const code = e instanceof Error ? (e as unknown as { code?: unknown }).code : undefined;
+  return typeof code === "string" && /^[A-Z_]+$/.test(code);
 }

@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { registerBench } from "./commands/bench.js";
 import { registerForward } from "./commands/forward.js";
 import { registerInfo } from "./commands/info.js";
+import { registerRun } from "./commands/run.js";
 
 export function buildProgram(): Command {
   const program = new Command("deberta-js")
@@ -11,5 +12,6 @@ export function buildProgram(): Command {
   registerForward(program);
   registerInfo(program);
   registerBench(program);
+  registerRun(program);
   return program;
 }

@@ -243,8 +243,9 @@ export class DebertaV2TokenizerFast extends DebertaV2TokenizerBase {
     const tokens: string[] = [];
     const offsets: number[] = [];
     const wordIds: (number | null)[] = [];
-    // With a token budget, tokenizers only tokenizes words (from the truncation side) until the budget is
-    // reached; the other words are dropped and the kept ones renumbered from 0.
+    // With a token budget, tokenizers only tokenizes words (from the truncation side) until the model has
+    // produced that many tokens (added tokens do not count); the other words are dropped and the kept ones
+    // renumbered from 0.
     let first = 0;
     let last = words.length;
     const perWord: RawSequence[] = new Array(words.length);
@@ -254,7 +255,7 @@ export class DebertaV2TokenizerFast extends DebertaV2TokenizerBase {
         last = 0;
         while (last < words.length && count < budget.maxLength) {
           perWord[last] = this.tokenizeWord(words[last]!);
-          count += perWord[last]!.ids.length;
+          if (!words[last]!.token) count += perWord[last]!.ids.length;
           last++;
         }
       } else {
@@ -262,7 +263,7 @@ export class DebertaV2TokenizerFast extends DebertaV2TokenizerBase {
         while (first > 0 && count < budget.maxLength) {
           first--;
           perWord[first] = this.tokenizeWord(words[first]!);
-          count += perWord[first]!.ids.length;
+          if (!words[first]!.token) count += perWord[first]!.ids.length;
         }
       }
     } else {

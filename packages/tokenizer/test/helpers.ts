@@ -92,6 +92,17 @@ export function fastTokenizer(model: ModelName): Promise<DebertaV2TokenizerFast>
   return t;
 }
 
+const convertedCache = new Map<string, Promise<DebertaV2TokenizerFast>>();
+/** The fast tokenizer built from spm.model + configs only (transformers' converter path, no tokenizer.json). */
+export function convertedFastTokenizer(model: ModelName): Promise<DebertaV2TokenizerFast> {
+  let t = convertedCache.get(model);
+  if (!t) {
+    t = loadFastTokenizer(modelFiles(model, { skip: ["tokenizer.json", "tokenizer.json.gz"] }));
+    convertedCache.set(model, t);
+  }
+  return t;
+}
+
 const slowCache = new Map<string, Promise<DebertaV2Tokenizer>>();
 export function slowTokenizer(model: ModelName): Promise<DebertaV2Tokenizer> {
   let t = slowCache.get(model);

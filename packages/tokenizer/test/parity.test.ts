@@ -2,7 +2,7 @@
 // (and the pure-TS SentencePieceProcessor), Rust-tokenizers expectations through DebertaV2TokenizerFast.
 import { describe, expect, it } from "vitest";
 import type { DebertaV2TokenizerFast, Encoding } from "../src/index.js";
-import { MODELS, Mismatches, fastTokenizer, loadCases, slowTokenizer, type HfEncoding } from "./helpers.js";
+import { MODELS, Mismatches, convertedFastTokenizer, fastTokenizer, loadCases, slowTokenizer, type HfEncoding } from "./helpers.js";
 
 function compareEncoding(m: Mismatches, label: string, enc: Encoding, cpEnc: Encoding, exp: HfEncoding): void {
   m.check(`${label} ids`, enc.ids, exp.ids);
@@ -73,8 +73,11 @@ describe.each(MODELS)("%s", (model) => {
     expect(m.report(), `${m.count} mismatches`).toEqual([]);
   });
 
-  it("DebertaV2TokenizerFast matches tokenizers on every single text", async () => {
-    const tok = await fastTokenizer(model);
+  it.each([
+    ["tokenizer.json", fastTokenizer],
+    ["spm.model (converter)", convertedFastTokenizer],
+  ] as const)("DebertaV2TokenizerFast from %s matches tokenizers on every single text", async (_src, load) => {
+    const tok = await load(model);
     const m = new Mismatches();
     for (const s of cases.singles) {
       const [enc, cp] = encodeBoth(tok, s.text, null);
@@ -90,8 +93,11 @@ describe.each(MODELS)("%s", (model) => {
     expect(m.report(), `${m.count} mismatches`).toEqual([]);
   });
 
-  it("DebertaV2TokenizerFast matches tokenizers on every pair", async () => {
-    const tok = await fastTokenizer(model);
+  it.each([
+    ["tokenizer.json", fastTokenizer],
+    ["spm.model (converter)", convertedFastTokenizer],
+  ] as const)("DebertaV2TokenizerFast from %s matches tokenizers on every pair", async (_src, load) => {
+    const tok = await load(model);
     const m = new Mismatches();
     for (const p of cases.pairs) {
       const [enc, cp] = encodeBoth(tok, p.text, p.text_pair);
@@ -104,8 +110,11 @@ describe.each(MODELS)("%s", (model) => {
     expect(m.report(), `${m.count} mismatches`).toEqual([]);
   });
 
-  it("DebertaV2TokenizerFast matches tokenizers on every padded batch", async () => {
-    const tok = await fastTokenizer(model);
+  it.each([
+    ["tokenizer.json", fastTokenizer],
+    ["spm.model (converter)", convertedFastTokenizer],
+  ] as const)("DebertaV2TokenizerFast from %s matches tokenizers on every padded batch", async (_src, load) => {
+    const tok = await load(model);
     const m = new Mismatches();
     for (const b of cases.batches) {
       const utf16 = tok(b.inputs, { padding: "longest", returnOffsetsMapping: true, returnSpecialTokensMask: true });

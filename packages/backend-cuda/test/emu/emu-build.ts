@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -76,6 +76,33 @@ async function doBuild(): Promise<string> {
   const root = join(tmpdir(), "deberta-js-cuda-emu");
   const lib = join(root, `libdjs_emu-${key}.so`);
   if (existsSync(lib)) return lib;
+  // One build at a time across vitest's worker processes: the others wait for the library to appear.
+  mkdirSync(root, { recursive: true });
+  const lock = join(root, `lock-${key}`);
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (existsSync(lib)) return lib;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 10 * 60_000) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        // the builder just finished
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    if (existsSync(lib)) return lib;
+    await compileAll(root, lib, key, header, runtime, units);
+    return lib;
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+async function compileAll(root: string, lib: string, key: string, header: string, runtime: string, units: { name: string; text: string }[]): Promise<void> {
   const work = join(root, `build-${key}-${process.pid}-${Date.now()}`);
   mkdirSync(work, { recursive: true });
   writeFileSync(join(work, "djs_emu.h"), header);
@@ -94,5 +121,4 @@ async function doBuild(): Promise<string> {
   await run(CXX, ["-shared", "-o", tmpLib, ...sources.map((s) => `${s}.o`)], work);
   renameSync(tmpLib, lib);
   rmSync(work, { recursive: true, force: true });
-  return lib;
 }

@@ -34,17 +34,24 @@ function directSource(v: MatmulVariant & { vec4: boolean }): string {
   let loop: string;
   if (vec) {
     loop = `let K4 = u.K / 4u;
+  ${idx.map((i) => `let ra${i} = (aOff + mr${i} * u.K) / 4u;`).join(" ")}
+  ${idx.map((j) => `let rb${j} = (bOff + nr${j} * u.K) / 4u;`).join(" ")}
   for (var k = 0u; k < K4; k++) {
-    ${idx.map((i) => `let a${i} = vec4<f32>(a[(aOff + mr${i} * u.K) / 4u + k]);`).join("\n    ")}
-    ${idx.map((j) => `let b${j} = vec4<f32>(b[(bOff + nr${j} * u.K) / 4u + k]);`).join("\n    ")}
+    ${idx.map((i) => `let a${i} = vec4<f32>(a[ra${i} + k]);`).join("\n    ")}
+    ${idx.map((j) => `let b${j} = vec4<f32>(b[rb${j} + k]);`).join("\n    ")}
     ${idx.flatMap((i) => idx.map((j) => `c${i}_${j} += dot(a${i}, b${j});`)).join("\n    ")}
   }`;
   } else {
-    const aIdx = (i: number) => (v.transA ? `aOff + k * u.M + mr${i}` : `aOff + mr${i} * u.K + k`);
-    const bIdx = (j: number) => (v.transB ? `bOff + nr${j} * u.K + k` : `bOff + k * u.N + nr${j}`);
-    loop = `for (var k = 0u; k < u.K; k++) {
-    ${idx.map((i) => `let a${i} = ld_a(${aIdx(i)});`).join("\n    ")}
-    ${idx.map((j) => `let b${j} = ld_b(${bIdx(j)});`).join("\n    ")}
+    // element (row, k) of A is at ra_i + k·sa, of B at rb_j + k·sb
+    const ra = (i: number) => (v.transA ? `aOff + mr${i}` : `aOff + mr${i} * u.K`);
+    const rb = (j: number) => (v.transB ? `bOff + nr${j} * u.K` : `bOff + nr${j}`);
+    loop = `let sa = ${v.transA ? "u.M" : "1u"};
+  let sb = ${v.transB ? "1u" : "u.N"};
+  ${idx.map((i) => `var pa${i} = ${ra(i)};`).join(" ")}
+  ${idx.map((j) => `var pb${j} = ${rb(j)};`).join(" ")}
+  for (var k = 0u; k < u.K; k++) {
+    ${idx.map((i) => `let a${i} = ld_a(pa${i}); pa${i} += sa;`).join("\n    ")}
+    ${idx.map((j) => `let b${j} = ld_b(pb${j}); pb${j} += sb;`).join("\n    ")}
     ${idx.flatMap((i) => idx.map((j) => `c${i}_${j} = fma(a${i}, b${j}, c${i}_${j});`)).join("\n    ")}
   }`;
   }

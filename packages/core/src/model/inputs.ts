@@ -101,14 +101,16 @@ export function readInputs(inputs: ModelInputs, config: DebertaV2Config): HostIn
   if (inputs.token_type_ids !== undefined) {
     const t = toMatrix("token_type_ids", inputs.token_type_ids);
     same("token_type_ids", t);
-    const limit = Math.max(config.type_vocab_size, 1);
-    for (let i = 0; i < t.data.length; i++) {
-      const v = t.data[i];
-      if (v < 0 || v >= limit) {
-        throw new InputError(`token_type_ids[${Math.floor(i / seqLen)}][${i % seqLen}] = ${v} is out of range: type_vocab_size is ${config.type_vocab_size}`);
+    // With type_vocab_size 0 (DeBERTa-v3) the model has no token-type embeddings and HF ignores the ids.
+    if (config.type_vocab_size > 0) {
+      for (let i = 0; i < t.data.length; i++) {
+        const v = t.data[i];
+        if (v < 0 || v >= config.type_vocab_size) {
+          throw new InputError(`token_type_ids[${Math.floor(i / seqLen)}][${i % seqLen}] = ${v} is out of range: type_vocab_size is ${config.type_vocab_size}`);
+        }
       }
+      tokenTypes = t.data;
     }
-    tokenTypes = t.data;
   }
   let positions: Int32Array | undefined;
   if (inputs.position_ids !== undefined) {

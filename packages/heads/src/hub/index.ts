@@ -19,9 +19,13 @@ export { resolveBrowserModelFiles, BROWSER_CACHE_NAME } from "./browser.js";
 type NodeHub = typeof import("./node-hub.js");
 let nodeHub: Promise<NodeHub> | undefined;
 
-/** The Node implementation. The specifier is not a literal, so browser bundlers leave it (and `node:*`) alone. */
+/**
+ * The Node implementation, through the package's own `./hub-node` export (so it resolves the same from built
+ * files and from sources under vitest). The specifier is not a literal, so browser bundlers leave it (and
+ * `node:*`) alone.
+ */
 function loadNodeHub(): Promise<NodeHub> {
-  const spec = "./node-hub.js";
+  const spec = "@deberta-js/heads/hub-node";
   nodeHub ??= import(/* @vite-ignore */ /* webpackIgnore: true */ spec) as Promise<NodeHub>;
   return nodeHub;
 }
