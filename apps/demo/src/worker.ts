@@ -174,7 +174,7 @@ async function resolveSource(source: ModelSource, task: Task): Promise<{ files: 
   return { files, label: source.kind === "bundled" ? `models/${BUNDLED[task]}` : source.id };
 }
 
-/** The two mistakes people make with folders, said before the loaders say it in their own words. */
+/** The commonest mistake with folders (picking the parent folder, or a folder of something else), said plainly. */
 async function checkFolder(files: ModelFiles) {
   const names = await files.list();
   if (!names.includes("config.json")) {

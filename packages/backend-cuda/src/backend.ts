@@ -93,6 +93,14 @@ export class CudaBackend implements Backend {
     return dtype === "f32" || dtype === "f16";
   }
 
+  /**
+   * Compiles every kernel module now (in parallel, through the disk cache) instead of at first use: call once at
+   * start-up to keep NVRTC out of the first forward pass.
+   */
+  async warmup(): Promise<{ module: string; ms: number; fromCache: boolean }[]> {
+    return this.device.precompile ? this.device.precompile() : [];
+  }
+
   /** Pool statistics (bytes in use / cached, device allocations). */
   memoryStats() {
     return this.pool.stats();

@@ -18,7 +18,7 @@ import type { GemmCall } from "./gemm-plan.js";
 import { KERNEL_MODULES, KERNELS, type KernelModule } from "./kernels/index.js";
 import { type ArgValue, packParams } from "./launch-params.js";
 import { openFirst } from "./libraries.js";
-import { compileModule, Nvrtc } from "./nvrtc.js";
+import { type CompiledModule, compileModule, compileModuleAsync, Nvrtc } from "./nvrtc.js";
 
 export interface CudaLibraries {
   driver: CudaDriver;
@@ -210,17 +210,21 @@ export class CudaDevice implements Device {
     return this.waitStream();
   }
 
-  private loadModule(m: KernelModule): bigint {
-    const have = this.modules.get(m.name);
-    if (have) return have;
-    const compiled = compileModule(this.libs.nvrtc, {
+  private compileArgs(m: KernelModule) {
+    return {
       name: m.name,
       source: m.source,
       cc: this.info.computeCapability,
       supportedArchs: this.supportedArchs,
       nvrtcVersion: this.nvrtcVersion,
       cacheDir: this.cacheDir,
-    });
+    };
+  }
+
+  private loadModule(m: KernelModule, precompiled?: CompiledModule): bigint {
+    const have = this.modules.get(m.name);
+    if (have) return have;
+    const compiled = precompiled ?? compileModule(this.libs.nvrtc, this.compileArgs(m));
     let mod: bigint;
     try {
       mod = this.d.moduleLoad(compiled.image, `${m.name} (${compiled.target} ${compiled.format}, NVRTC ${this.nvrtcVersion})`);
@@ -245,8 +249,18 @@ export class CudaDevice implements Device {
     return f;
   }
 
-  warmup(): void {
-    for (const m of KERNEL_MODULES) this.loadModule(m);
+  async precompile(): Promise<{ module: string; ms: number; fromCache: boolean }[]> {
+    const todo = KERNEL_MODULES.filter((m) => !this.modules.has(m.name));
+    const done = await Promise.all(
+      todo.map(async (m) => {
+        const t0 = performance.now();
+        const compiled = await compileModuleAsync(this.libs.nvrtc, this.compileArgs(m));
+        return { m, compiled, ms: compiled.fromCache ? 0 : performance.now() - t0 };
+      }),
+    );
+    this.d.setCurrent(this.ctx);
+    for (const { m, compiled } of done) this.loadModule(m, compiled);
+    return done.map(({ m, compiled, ms }) => ({ module: m.name, ms, fromCache: compiled.fromCache }));
   }
 
   launch(kernel: string, grid: Dim3, block: Dim3, smem: number, args: readonly ArgValue[]): void {
@@ -292,7 +306,6 @@ export class CudaDevice implements Device {
     d.fn.cuStreamDestroy(this.stream);
     loadKoffi().free(this.arena);
     d.fn.cuDevicePrimaryCtxRelease(this.ordinal);
-    void this.ctx;
   }
 }
 

@@ -40,7 +40,10 @@ export interface Device {
   gemmSupported?(call: GemmCall): boolean;
   /** Resolves when all enqueued work has finished (rejects with the first asynchronous error). */
   synchronize(): Promise<void>;
-  /** Compiles (or loads from the disk cache) every kernel module now instead of at first use. */
-  warmup?(): void;
+  /**
+   * Compiles (or loads from the disk cache) every kernel module now instead of at first use, in parallel.
+   * Resolves with each module's compile time (0 when it came from the cache).
+   */
+  precompile?(): Promise<{ module: string; ms: number; fromCache: boolean }[]>;
   destroy(): void;
 }

@@ -18,13 +18,29 @@ export { defaultCacheDir } from "./nvrtc.js";
 
 export type CudaOptions = CudaBackendOptions & CudaDeviceOptions;
 
+/**
+ * Options from the environment, for callers that cannot pass any (`deberta-js --backend cuda`):
+ * `DEBERTA_JS_CUDA_HALF` (f16 | bf16), `DEBERTA_JS_CUDA_ATTENTION` (auto | mma | scalar | reference),
+ * `DEBERTA_JS_CUDA_TF32` (1), `DEBERTA_JS_CUDA_DEVICE` (ordinal), `DEBERTA_JS_CUDA_CACHE` (kernel cache folder).
+ */
+export function cudaOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): CudaOptions {
+  const o: CudaOptions = {};
+  if (env.DEBERTA_JS_CUDA_HALF === "bf16" || env.DEBERTA_JS_CUDA_HALF === "f16") o.half = env.DEBERTA_JS_CUDA_HALF;
+  const att = env.DEBERTA_JS_CUDA_ATTENTION;
+  if (att === "auto" || att === "mma" || att === "scalar" || att === "reference") o.attention = att;
+  if (env.DEBERTA_JS_CUDA_TF32 === "1") o.tf32 = true;
+  if (env.DEBERTA_JS_CUDA_DEVICE) o.ordinal = Number(env.DEBERTA_JS_CUDA_DEVICE);
+  return o;
+}
+
 export const cudaBackendFactory: BackendFactory<CudaOptions> = {
   name: "cuda",
   priority: 20,
   async isAvailable() {
     return probeCuda();
   },
-  async create(options: CudaOptions = {}) {
+  async create(given: CudaOptions = {}) {
+    const options = { ...cudaOptionsFromEnv(), ...given };
     const a = probeCuda();
     if (!a.available) throw new BackendUnavailableError("cuda", a.reason);
     let device: CudaDevice;

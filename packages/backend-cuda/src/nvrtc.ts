@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { CudaError, toPtr } from "./driver.js";
 import { cString, openLibrary } from "./ffi.js";
 
-type Fn = (...args: any[]) => any;
+type Fn = ((...args: any[]) => any) & { async?: any };
 
 const PROTOTYPES = {
   nvrtcVersion: "int nvrtcVersion(_Out_ int *major, _Out_ int *minor)",
@@ -93,28 +93,46 @@ export class Nvrtc {
   }
 
   compile(source: string, name: string, options: readonly string[], format: "cubin" | "ptx"): Uint8Array {
-    const progOut: unknown[] = [null];
-    this.check(this.fn.nvrtcCreateProgram(progOut, source, `${name}.cu`, 0, null, null), `nvrtcCreateProgram(${name})`);
-    const prog = toPtr(progOut[0]);
+    const prog = this.create(source, name);
     try {
-      const res = this.fn.nvrtcCompileProgram(prog, options.length, [...options]) as number;
-      const log = this.log(prog);
-      this.check(res, `nvrtcCompileProgram(${name}.cu, ${options.join(" ")})`, log);
-      const size = [0];
-      const buf = () => Buffer.alloc(Number(size[0]));
-      if (format === "cubin") {
-        this.check(this.fn.nvrtcGetCUBINSize(prog, size), "nvrtcGetCUBINSize");
-        const out = buf();
-        this.check(this.fn.nvrtcGetCUBIN(prog, out), "nvrtcGetCUBIN");
-        return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-      }
-      this.check(this.fn.nvrtcGetPTXSize(prog, size), "nvrtcGetPTXSize");
-      const out = buf();
-      this.check(this.fn.nvrtcGetPTX(prog, out), "nvrtcGetPTX");
-      return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+      return this.finish(prog, name, options, format, this.fn.nvrtcCompileProgram(prog, options.length, [...options]) as number);
     } finally {
       this.fn.nvrtcDestroyProgram([prog]);
     }
+  }
+
+  /** The same, with the compilation on one of koffi's worker threads (modules then compile in parallel). */
+  async compileAsync(source: string, name: string, options: readonly string[], format: "cubin" | "ptx"): Promise<Uint8Array> {
+    const prog = this.create(source, name);
+    try {
+      const res = await new Promise<number>((resolve, reject) =>
+        this.fn.nvrtcCompileProgram.async!(prog, options.length, [...options], (err: unknown, r: number) => (err ? reject(err) : resolve(r))),
+      );
+      return this.finish(prog, name, options, format, res);
+    } finally {
+      this.fn.nvrtcDestroyProgram([prog]);
+    }
+  }
+
+  private create(source: string, name: string): bigint {
+    const progOut: unknown[] = [null];
+    this.check(this.fn.nvrtcCreateProgram(progOut, source, `${name}.cu`, 0, null, null), `nvrtcCreateProgram(${name})`);
+    return toPtr(progOut[0]);
+  }
+
+  private finish(prog: bigint, name: string, options: readonly string[], format: "cubin" | "ptx", res: number): Uint8Array {
+    this.check(res, `nvrtcCompileProgram(${name}.cu, ${options.join(" ")})`, this.log(prog));
+    const size = [0];
+    if (format === "cubin") {
+      this.check(this.fn.nvrtcGetCUBINSize(prog, size), "nvrtcGetCUBINSize");
+      const out = Buffer.alloc(Number(size[0]));
+      this.check(this.fn.nvrtcGetCUBIN(prog, out), "nvrtcGetCUBIN");
+      return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    }
+    this.check(this.fn.nvrtcGetPTXSize(prog, size), "nvrtcGetPTXSize");
+    const out = Buffer.alloc(Number(size[0]));
+    this.check(this.fn.nvrtcGetPTX(prog, out), "nvrtcGetPTX");
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   }
 
   private log(prog: bigint): string {
@@ -126,23 +144,47 @@ export class Nvrtc {
   }
 }
 
-/** Compiles `source` for the device, through the disk cache (a cache that cannot be written is only skipped). */
-export function compileModule(
-  nvrtc: Nvrtc,
-  args: { name: string; source: string; cc: readonly [number, number]; supportedArchs: readonly number[]; nvrtcVersion: string; cacheDir?: string },
-): CompiledModule {
+export interface CompileArgs {
+  name: string;
+  source: string;
+  cc: readonly [number, number];
+  supportedArchs: readonly number[];
+  nvrtcVersion: string;
+  cacheDir?: string;
+}
+
+function cacheEntry(args: CompileArgs) {
   const target = compileTarget(args.cc, args.supportedArchs);
   const options = [target.option, "--std=c++17", "-DDJS_NVRTC=1"];
   const dir = args.cacheDir ?? defaultCacheDir();
   const file = join(dir, cacheFileName(args.name, args.source, options, args.nvrtcVersion, target.format));
   const targetName = target.option.split("=")[1];
+  let cached: CompiledModule | undefined;
   try {
     const image = new Uint8Array(readFileSync(file));
-    if (image.length > 0) return { image: withNul(image, target.format), format: target.format, target: targetName, fromCache: true };
+    if (image.length > 0) cached = { image: withNul(image, target.format), format: target.format, target: targetName, fromCache: true };
   } catch {
     // not cached yet
   }
-  const image = nvrtc.compile(args.source, args.name, options, target.format);
+  return { target, options, dir, file, targetName, cached };
+}
+
+/** Compiles `source` for the device, through the disk cache (a cache that cannot be written is only skipped). */
+export function compileModule(nvrtc: Nvrtc, args: CompileArgs): CompiledModule {
+  const e = cacheEntry(args);
+  if (e.cached) return e.cached;
+  return store(e, nvrtc.compile(args.source, args.name, e.options, e.target.format));
+}
+
+/** `compileModule` with NVRTC on a worker thread. */
+export async function compileModuleAsync(nvrtc: Nvrtc, args: CompileArgs): Promise<CompiledModule> {
+  const e = cacheEntry(args);
+  if (e.cached) return e.cached;
+  return store(e, await nvrtc.compileAsync(args.source, args.name, e.options, e.target.format));
+}
+
+function store(e: ReturnType<typeof cacheEntry>, image: Uint8Array): CompiledModule {
+  const { dir, file, target, targetName } = e;
   try {
     mkdirSync(dir, { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;

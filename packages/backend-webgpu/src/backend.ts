@@ -243,6 +243,11 @@ export class WebGpuBackend implements Backend {
     this.pipelines.clear();
     this.layouts.clear();
     if (this.options.ownsDevice) this.device.destroy();
+    else if (!this.lostReason) {
+      // leave a caller's device as we found it: close our error scopes
+      this.popScopes();
+      this.pendingErrors.length = 0;
+    }
     this.options.onDestroy?.();
   }
 

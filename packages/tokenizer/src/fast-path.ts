@@ -150,8 +150,8 @@ export class FastPath {
   private readonly words = new Buf(1024);
   private readonly sink = new TokenSink(1024);
   private readonly out = new Out();
-  /** Tokens produced by the model so far in this sequence (the early-truncation budget counts only these). */
-  private modelTokens = 0;
+  /** Set once the early-truncation budget is reached (checked after each model-tokenized word). */
+  private stopped = false;
   private readonly unkId: number;
   private readonly byteFallback: boolean;
   /** Per-word result cache (null: disabled). */
@@ -283,13 +283,13 @@ export class FastPath {
     if (budget && budget.direction === "left") return null;
     const out = this.out;
     out.reset();
-    this.modelTokens = 0;
+    this.stopped = false;
     const maxTokens = budget ? budget.maxLength : Infinity;
     let wordIndex = 0;
     const segments = raw.isEmpty || !raw.mayMatch(text) ? null : raw.findMatches(text);
     const nSeg = segments ? segments.length : 1;
     for (let k = 0; k < nSeg; k++) {
-      if (this.modelTokens >= maxTokens) break;
+      if (this.stopped) break;
       const a = segments ? segments[k]![0] : 0;
       const b = segments ? segments[k]![1] : text.length;
       const id = segments ? segments[k]![2] : -1;
@@ -596,7 +596,7 @@ export class FastPath {
       const str = String.fromCharCode.apply(null, nb.u.subarray(0, n) as unknown as number[]);
       for (const [x, y, id] of this.normMatcher.findMatches(str)) {
         if (x === y) continue;
-        if (this.modelTokens >= maxTokens) break;
+        if (this.stopped) break;
         if (id >= 0) {
           this.push(id, nb.s[x]!, nb.e[y - 1]!, wordIndex);
           (out.overrides ??= new Map()).set(out.n - 1, str.slice(x, y));
@@ -677,7 +677,7 @@ export class FastPath {
     const model = this.model;
     const cache = this.byteFallback ? null : this.cache;
     for (let k = 0; k < nw; k++) {
-      if (this.modelTokens >= maxTokens) break;
+      if (this.stopped) break;
       const ws0 = starts[k]!;
       const ws1 = starts[k + 1]!;
       let h = 0;
@@ -705,7 +705,7 @@ export class FastPath {
             prevEnd = end;
           }
           out.n = m;
-          this.modelTokens += cnt;
+          if (m >= maxTokens) this.stopped = true;
           wordIndex++;
           continue;
         }
@@ -734,7 +734,7 @@ export class FastPath {
         m++;
       }
       out.n = m;
-      this.modelTokens += cnt;
+      if (m >= maxTokens) this.stopped = true;
       if (h !== 0) cache!.insert(wu, ws0, ws1, h, ids, te, 0, cnt, ws0);
       wordIndex++;
     }

@@ -45,6 +45,14 @@ export interface TokenizeOptions {
   return_length?: boolean;
   offsetsUnit?: OffsetsUnit;
   offsets_unit?: OffsetsUnit;
+  /**
+   * Fast tokenizer only. tokenizers 0.23 stops tokenizing a sequence once `max_length` tokens exist when truncation
+   * is on (its "early exit"), which changes how a pair is split and drops the text that overflowing windows should
+   * cover (tokenizers issue #2091). "auto" (default) reproduces 0.23 exactly unless `returnOverflowingTokens` is set,
+   * where the whole text is tokenized (0.22 behaviour) so the windows cover it; `true` / `false` force either.
+   */
+  earlyTruncation?: boolean | "auto";
+  early_truncation?: boolean | "auto";
   /** Accepted for compatibility; only undefined/null (plain arrays) is supported. */
   return_tensors?: null;
   returnTensors?: null;
@@ -71,6 +79,7 @@ export interface ResolvedOptions {
   returnTokenTypeIds: boolean;
   returnLength: boolean;
   offsetsUnit: OffsetsUnit;
+  earlyTruncation: boolean | "auto";
 }
 
 const PAIRS: Array<[keyof TokenizeOptions, keyof TokenizeOptions]> = [
@@ -89,6 +98,7 @@ const PAIRS: Array<[keyof TokenizeOptions, keyof TokenizeOptions]> = [
   ["offsetsUnit", "offsets_unit"],
   ["returnTensors", "return_tensors"],
   ["isSplitIntoWords", "is_split_into_words"],
+  ["earlyTruncation", "early_truncation"],
 ];
 const KNOWN = new Set<string>(["padding", "truncation", "stride", "verbose", ...PAIRS.flat()]);
 
@@ -192,6 +202,14 @@ export function resolveOptions(opts: TokenizeOptions | undefined, d: TokenizerDe
     returnTokenTypeIds: bool(pick(o, "returnTokenTypeIds", "return_token_type_ids"), "return_token_type_ids", true),
     returnLength: bool(pick(o, "returnLength", "return_length"), "return_length", false),
     offsetsUnit: unit,
+    earlyTruncation: (() => {
+      const v = pick(o, "earlyTruncation", "early_truncation");
+      if (v === undefined || v === null) return "auto";
+      if (v !== true && v !== false && v !== "auto") {
+        throw new TokenizerError(`option "early_truncation" must be true, false or "auto", got ${JSON.stringify(v)}`, "INVALID_ARGUMENT");
+      }
+      return v;
+    })(),
   };
 }
 

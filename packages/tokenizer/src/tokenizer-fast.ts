@@ -243,9 +243,9 @@ export class DebertaV2TokenizerFast extends DebertaV2TokenizerBase {
     const tokens: string[] = [];
     const offsets: number[] = [];
     const wordIds: (number | null)[] = [];
-    // With a token budget, tokenizers only tokenizes words (from the truncation side) until the model has
-    // produced that many tokens (added tokens do not count); the other words are dropped and the kept ones
-    // renumbered from 0.
+    // With a token budget, tokenizers (0.2x) tokenizes words from the truncation side and stops after the first
+    // model-tokenized word that brings the token count (added tokens included) to the budget; the remaining words
+    // are dropped and the kept ones renumbered from 0.
     let first = 0;
     let last = words.length;
     const perWord: RawSequence[] = new Array(words.length);
@@ -253,17 +253,21 @@ export class DebertaV2TokenizerFast extends DebertaV2TokenizerBase {
       let count = 0;
       if (budget.direction === "right") {
         last = 0;
-        while (last < words.length && count < budget.maxLength) {
-          perWord[last] = this.tokenizeWord(words[last]!);
-          if (!words[last]!.token) count += perWord[last]!.ids.length;
+        while (last < words.length) {
+          const w = words[last]!;
+          perWord[last] = this.tokenizeWord(w);
+          count += perWord[last]!.ids.length;
           last++;
+          if (!w.token && count >= budget.maxLength) break;
         }
       } else {
         first = words.length;
-        while (first > 0 && count < budget.maxLength) {
+        while (first > 0) {
           first--;
-          perWord[first] = this.tokenizeWord(words[first]!);
-          if (!words[first]!.token) count += perWord[first]!.ids.length;
+          const w = words[first]!;
+          perWord[first] = this.tokenizeWord(w);
+          count += perWord[first]!.ids.length;
+          if (!w.token && count >= budget.maxLength) break;
         }
       }
     } else {
@@ -354,9 +358,11 @@ export class DebertaV2TokenizerFast extends DebertaV2TokenizerBase {
         : { maxLength: o.maxLength, strategy: o.truncation, stride: o.stride, direction: o.truncationSide };
     const out: Encoding[] = [];
     for (const [a, b] of rows) {
-      // With truncation, tokenizers (0.2x) stops tokenizing each sequence once max_length tokens are produced
-      // (whole words, from the truncation side); the dropped words yield no overflowing windows.
-      const budget = trunc ? { maxLength: trunc.maxLength, direction: trunc.direction } : undefined;
+      // With truncation, tokenizers 0.23 stops tokenizing each sequence once max_length tokens are produced
+      // (whole words, from the truncation side); the dropped words yield no overflowing windows (see the
+      // `earlyTruncation` option).
+      const early = o.earlyTruncation === "auto" ? !o.returnOverflowingTokens : o.earlyTruncation;
+      const budget = trunc && early ? { maxLength: trunc.maxLength, direction: trunc.direction } : undefined;
       const ea = this.encodeSequence(a, 0, o.offsetsUnit, budget);
       const eb = b === null ? null : this.encodeSequence(b, 1, o.offsetsUnit, budget);
       out.push(this.postProcess(ea, eb, o.addSpecialTokens, trunc));
@@ -413,6 +419,7 @@ export class DebertaV2TokenizerFast extends DebertaV2TokenizerBase {
   }
 
   tokenize(text: string, options?: TokenizeTextOptions): string[] {
+    if (typeof text !== "string") throw new TokenizerError(`tokenize: text must be a string, got ${describe(text)}`, "INVALID_ARGUMENT");
     const add = options?.addSpecialTokens ?? options?.add_special_tokens ?? false;
     const r = this.encodePlus(text, { textPair: options?.pair ?? null, addSpecialTokens: add });
     return r.tokens(0);

@@ -7,7 +7,7 @@
 import type { AddedToken } from "./added-vocabulary.js";
 import { BatchEncoding } from "./batch-encoding.js";
 import { TokenizerError } from "./errors.js";
-import { normalizeInputs, pick, resolveOptions, type ResolvedOptions, type TextInput, type TokenizeOptions } from "./options.js";
+import { describe, normalizeInputs, pick, resolveOptions, type ResolvedOptions, type TextInput, type TokenizeOptions } from "./options.js";
 import type { SentencePieceProcessor } from "./sentencepiece.js";
 import { DebertaV2TokenizerBase, type TokenizeTextOptions } from "./tokenizer-base.js";
 import { allSpecialTokens, type TokenizerConfig } from "./tokenizer-config.js";
@@ -181,6 +181,7 @@ export class DebertaV2Tokenizer extends DebertaV2TokenizerBase {
   }
 
   tokenize(text: string, options?: TokenizeTextOptions): string[] {
+    if (typeof text !== "string") throw new TokenizerError(`tokenize: text must be a string, got ${describe(text)}`, "INVALID_ARGUMENT");
     const pieces = this.tokenizeWithIds(text).pieces;
     const add = options?.addSpecialTokens ?? options?.add_special_tokens ?? false;
     const pair = options?.pair;

@@ -23,7 +23,9 @@ function rust(model: ModelName): RustTokenizer {
   return t;
 }
 
-const N = { "spm-v3-like": 400, "spm-lower-punct": 400, "deberta-v3-real": 250 } as const;
+// TOKENIZER_FUZZ_SCALE=10 runs ten times more random cases (for a longer local check).
+const SCALE = Number(process.env.TOKENIZER_FUZZ_SCALE ?? 1) || 1;
+const N = { "spm-v3-like": 400 * SCALE, "spm-lower-punct": 400 * SCALE, "deberta-v3-real": 250 * SCALE } as const;
 
 function encodingOf(tok: DebertaV2TokenizerFast, a: string, b: string | null) {
   return tok(a, { textPair: b, offsetsUnit: "code_point" }).encodings![0]!;
@@ -71,7 +73,7 @@ describe.each(MODELS)("%s vs tokenizers (random inputs)", (model) => {
     const rnd = rng(99 + model.length);
     const m = new Mismatches();
     let compared = 0;
-    for (let i = 0; i < 150; i++) {
+    for (let i = 0; i < 150 * SCALE; i++) {
       const a = randomText(rnd, 24);
       const b = rnd() < 0.6 ? randomText(rnd, 24) : null;
       const maxLength = 4 + Math.floor(rnd() * 30);
@@ -95,6 +97,8 @@ describe.each(MODELS)("%s vs tokenizers (random inputs)", (model) => {
           padToMultipleOf: multiple && maxLength % multiple === 0 ? multiple : undefined,
           offsetsUnit: "code_point",
           returnOffsetsMapping: true,
+          // tokenizers 0.23's early exit, bug for bug (the default turns it off when windows are requested)
+          earlyTruncation: true,
         });
       } catch (e) {
         myErr = String(e);
@@ -128,7 +132,7 @@ describe.each(MODELS)("%s vs tokenizers (random inputs)", (model) => {
     }
     r.disableTruncation();
     r.disablePadding();
-    expect(compared).toBeGreaterThan(60);
+    expect(compared).toBeGreaterThan(60 * SCALE);
     expect(m.report(), `${m.count} mismatches`).toEqual([]);
   });
 });

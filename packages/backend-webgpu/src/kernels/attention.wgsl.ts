@@ -49,7 +49,7 @@ export interface AttentionVariant {
 export function attentionSharedBytes(v: Omit<AttentionVariant, "dtype" | "mode"> & { mode: "ctx" | "probs" }): number {
   const D = v.headDim;
   const nr = v.bq + v.bk - 1;
-  const floats = v.bq * D + v.bk * D * (v.mode === "ctx" ? 2 : 1) + nr * D * (+v.c2p + +v.p2c) + v.bq * v.bk + 3 * v.bq + 4;
+  const floats = v.bq * D + v.bk * (D + 1) + (v.mode === "ctx" ? v.bk * D : 0) + nr * (D + 1) * (+v.c2p + +v.p2c) + v.bq * v.bk + 3 * v.bq + 4;
   return floats * 4;
 }
 
@@ -83,10 +83,10 @@ function attentionSource(v: AttentionVariant): string {
 
   const shared = [
     `var<workgroup> qs: array<f32, ${BQ * D}>;`,
-    `var<workgroup> ks: array<f32, ${BK * D}>;`,
+    `var<workgroup> ks: array<f32, ${BK * (D + 1)}>;`,
     ctx ? `var<workgroup> vs: array<f32, ${BK * D}>;` : "",
-    c2p ? `var<workgroup> pk: array<f32, ${NR * D}>;` : "",
-    p2c ? `var<workgroup> pq: array<f32, ${NR * D}>;` : "",
+    c2p ? `var<workgroup> pk: array<f32, ${NR * (D + 1)}>;` : "",
+    p2c ? `var<workgroup> pq: array<f32, ${NR * (D + 1)}>;` : "",
     `var<workgroup> sc: array<f32, ${BQ * BK}>;`,
     `var<workgroup> rowM: array<f32, ${BQ}>;`,
     `var<workgroup> rowL: array<f32, ${BQ}>;`,
@@ -102,13 +102,13 @@ function attentionSource(v: AttentionVariant): string {
     let dist = i32(i0) - i32(j0) + i32(r) - ${BK - 1};
     let ri = clamp(dist + u.centre, 0, 2 * u.centre);
     let row = u32(clamp(relIdx[ri], 0, u.nRel - 1));
-    ${name}[e] = ld_${src}(row * u.HD + h * D + dd);
+    ${name}[r * DS + dd] = ld_${src}(row * u.HD + h * D + dd);
   }`;
 
   const score = [
-    `for (var dd = 0u; dd < D; dd++) { acc = fma(qs[qi * D + dd], ks[kj * D + dd], acc); }`,
-    c2p ? `for (var dd = 0u; dd < D; dd++) { acc = fma(qs[qi * D + dd], pk[r * D + dd], acc); }` : "",
-    p2c ? `for (var dd = 0u; dd < D; dd++) { acc = fma(ks[kj * D + dd], pq[r * D + dd], acc); }` : "",
+    `for (var dd = 0u; dd < D; dd++) { acc = fma(qs[qi * D + dd], ks[kj * DS + dd], acc); }`,
+    c2p ? `for (var dd = 0u; dd < D; dd++) { acc = fma(qs[qi * D + dd], pk[r * DS + dd], acc); }` : "",
+    p2c ? `for (var dd = 0u; dd < D; dd++) { acc = fma(ks[kj * DS + dd], pq[r * DS + dd], acc); }` : "",
   ].join("\n        ");
 
   const accumulate = accs
@@ -142,6 +142,7 @@ function attentionSource(v: AttentionVariant): string {
   return `${enables(dtype)}${attentionParams.wgsl}
 ${decls}
 const D = ${D}u;
+const DS = ${D + 1}u; // row stride of the key / position tiles (+1: no bank conflicts along a column)
 const BQ = ${BQ}u;
 const BK = ${BK}u;
 ${shared}
@@ -154,7 +155,8 @@ fn real(b: u32, i: u32) -> bool {
 // K (and V) rows j0 … j0+BK of head h, and the posKey / posQuery rows of the distances this tile spans.
 fn load_keys(tid: u32, b: u32, h: u32, start: u32, len: u32, i0: u32, j0: u32) {
   for (var e = tid; e < BK * D; e += ${WG}u) {
-    let j = j0 + e / D;
+    let kj = e / D;
+    let j = j0 + kj;
     let src = (start + j) * u.HD + h * D + e % D;
     var kv = 0.0;
     ${ctx ? "var vv = 0.0;" : ""}
@@ -162,7 +164,7 @@ fn load_keys(tid: u32, b: u32, h: u32, start: u32, len: u32, i0: u32, j0: u32) {
       kv = ld_k(src);
       ${ctx ? "vv = ld_v(src);" : ""}
     }
-    ks[e] = kv;
+    ks[kj * DS + e % D] = kv;
     ${ctx ? "vs[e] = vv;" : ""}
   }${c2p ? posLoad("pk", "posK") : ""}${p2c ? posLoad("pq", "posQ") : ""}
 }

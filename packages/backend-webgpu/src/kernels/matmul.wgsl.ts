@@ -45,6 +45,7 @@ export function matmulKernel(v: MatmulVariant): KernelVariant {
 function matmulSource(v: MatmulVariant): string {
   const R = v.r;
   const T = 16 * R;
+  const S = T + 1; // row stride of the workgroup tiles: +1 so tile stores along k hit distinct banks
   const TK = MATMUL_TK;
   const loads = (T * TK) / 256; // elements of each tile one invocation loads
   const aLoad = v.transA
@@ -60,8 +61,8 @@ function matmulSource(v: MatmulVariant): string {
   const idx = [...Array(R).keys()];
   const accDecl = idx.map((i) => idx.map((j) => `var c${i}_${j} = 0.0;`).join(" ")).join("\n  ");
   const inner = [
-    ...idx.map((i) => `let a${i} = As[kk * ${T}u + ty + ${16 * i}u];`),
-    ...idx.map((j) => `let b${j} = Bs[kk * ${T}u + tx + ${16 * j}u];`),
+    ...idx.map((i) => `let a${i} = As[kk * ${S}u + ty + ${16 * i}u];`),
+    ...idx.map((j) => `let b${j} = Bs[kk * ${S}u + tx + ${16 * j}u];`),
     ...idx.flatMap((i) => idx.map((j) => `c${i}_${j} = fma(a${i}, b${j}, c${i}_${j});`)),
   ].join("\n      ");
   const stores = idx
@@ -75,8 +76,8 @@ function matmulSource(v: MatmulVariant): string {
   return `${enables(v.da, v.db, v.dout, ...(v.bias ? [v.bias] : []))}${matmulParams.wgsl}
 ${input(1, "a", v.da)}${input(2, "b", v.db)}${v.bias ? input(3, "bias", v.bias) : ""}${output(4, "c", v.dout)}
 ${v.act ? ACTIVATION_FUNCTIONS : ""}
-var<workgroup> As: array<f32, ${T * TK}>;
-var<workgroup> Bs: array<f32, ${T * TK}>;
+var<workgroup> As: array<f32, ${S * TK}>;
+var<workgroup> Bs: array<f32, ${S * TK}>;
 
 fn epilogue(ci: u32, col: u32, acc: f32) {
   var x = acc * u.alpha;
@@ -108,12 +109,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     for (var l = 0u; l < ${loads}u; l++) {
       let e = tid + l * 256u;
       ${aLoad}
-      As[kk * ${T}u + mm] = val;
+      As[kk * ${S}u + mm] = val;
     }
     for (var l = 0u; l < ${loads}u; l++) {
       let e = tid + l * 256u;
       ${bLoad}
-      Bs[kk * ${T}u + nn] = val;
+      Bs[kk * ${S}u + nn] = val;
     }
     workgroupBarrier();
     for (var kk = 0u; kk < ${TK}u; kk++) {
