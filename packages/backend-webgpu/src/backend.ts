@@ -36,6 +36,7 @@ import { PipelineCache, type KernelVariant } from "./pipelines.js";
 import { broadcastShapes, broadcastStrides, coalesce, sameShape, sizeOf, stridesOf } from "./shape.js";
 import { GpuStorage, bytesPerElement, planChunks } from "./storage.js";
 import { UniformArena } from "./uniforms.js";
+import { type KernelTiming, Profiler } from "./profiler.js";
 import { attentionKernel, attentionParams, attentionSharedBytes } from "./kernels/attention.wgsl.js";
 import { IM2COL_WG, im2colKernel, im2colParams } from "./kernels/conv1d.wgsl.js";
 import { EW_MAX_RANK, EW_WG, binaryKernel, binaryParams, unaryKernel, unaryParams } from "./kernels/elementwise.wgsl.js";
@@ -71,6 +72,11 @@ export interface WebGpuBackendOptions {
    * lavapipe), where every barrier is a fiber switch. Default: "cpu" when the adapter is a CPU / fallback one.
    */
   kernels?: KernelProfile;
+  /**
+   * Time every kernel with GPU timestamps (needs `timestamp-query`, which `createWebGpuBackend` requests when this
+   * is set); read the totals with `profileReport()`.
+   */
+  profile?: boolean;
 }
 
 export type KernelProfile = "gpu" | "cpu";
@@ -113,6 +119,7 @@ export class WebGpuBackend implements Backend {
   private readonly layoutKeys = new WeakMap<SequenceLayout, string>();
   /** Submits so far (tests check batching). */
   submits = 0;
+  private readonly profiler: Profiler | null;
 
   constructor(device: GPUDevice, options: WebGpuBackendOptions = {}) {
     this.device = device;
@@ -127,6 +134,7 @@ export class WebGpuBackend implements Backend {
     this.f16 = (options.f16 ?? true) && device.features.has("shader-f16");
     this.maxDispatches = options.maxDispatchesPerSubmit ?? DEFAULT_MAX_DISPATCHES;
     this.kernels = options.kernels ?? kernelProfileFor((device as { adapterInfo?: GPUAdapterInfo }).adapterInfo);
+    this.profiler = options.profile && device.features.has("timestamp-query") ? new Profiler(device) : null;
     device.lost?.then((info) => {
       this.lostReason = `${info.reason}: ${info.message}`;
     });
@@ -135,6 +143,18 @@ export class WebGpuBackend implements Backend {
 
   supportsDtype(dtype: FloatDType): boolean {
     return dtype === "f32" || (dtype === "f16" && this.f16);
+  }
+
+  /**
+   * GPU time per kernel variant since the last call (submits pending work first). Empty unless the backend was
+   * created with `profile: true` on an adapter with `timestamp-query`.
+   */
+  async profileReport(): Promise<KernelTiming[]> {
+    if (!this.profiler) return [];
+    this.flush();
+    const r = await this.profiler.report();
+    this.profiler.reset();
+    return r;
   }
 
   /** Bytes held in GPU buffers by this backend's pool (live tensors + free buffers kept for reuse). */
@@ -242,6 +262,7 @@ export class WebGpuBackend implements Backend {
     this.uniforms.destroy();
     this.pipelines.clear();
     this.layouts.clear();
+    this.profiler?.destroy();
     if (this.options.ownsDevice) this.device.destroy();
     else if (!this.lostReason) {
       // leave a caller's device as we found it: close our error scopes
@@ -826,6 +847,11 @@ export class WebGpuBackend implements Backend {
       entries.push({ binding: i, resource: { buffer: pb.buffer } });
     }
     const bindGroup = this.device.createBindGroup({ layout, entries, label: kv.key });
+    if (this.profiler) {
+      if (this.profiler.full) this.flush();
+      this.endPass();
+      this.pass = this.commandEncoder().beginComputePass(this.profiler.passDescriptor(kv.key));
+    }
     const pass = this.computePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
@@ -837,8 +863,10 @@ export class WebGpuBackend implements Backend {
   private flush() {
     if (!this.encoder) return;
     this.endPass();
+    const afterSubmit = this.profiler?.beforeSubmit(this.encoder);
     this.uniforms.flush(this.device.queue);
     this.device.queue.submit([this.encoder.finish()]);
+    afterSubmit?.();
     this.encoder = null;
     this.dispatches = 0;
     this.epoch++;

@@ -60,6 +60,7 @@ export async function createWebGpuBackend(options: CreateWebGpuBackendOptions = 
   }
   const requiredFeatures: GPUFeatureName[] = [];
   if (options.f16 !== false && adapter.features.has("shader-f16")) requiredFeatures.push("shader-f16");
+  if (options.profile && adapter.features.has("timestamp-query")) requiredFeatures.push("timestamp-query");
   let device: GPUDevice;
   try {
     device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: "deberta-js" });

@@ -5,6 +5,7 @@ import { webgpuBackendFactory } from "./create.js";
 export { WebGpuBackend, type WebGpuBackendOptions, type KernelProfile, kernelProfileFor } from "./backend.js";
 export { createWebGpuBackend, webgpuBackendFactory, webgpuAvailability, describeAdapter, type CreateWebGpuBackendOptions } from "./create.js";
 export { SplitTensorError } from "./storage.js";
+export type { KernelTiming } from "./profiler.js";
 
 /** Registers the `navigator.gpu` factory under "webgpu" (done on import; call again to undo a replacement). */
 export function registerWebGpu(): void {

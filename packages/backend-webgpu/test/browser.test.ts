@@ -23,9 +23,16 @@ const CASES: [string, string][] = [
 ];
 
 const haveChromium = existsSync(CHROMIUM);
+const required = process.env.DEBERTA_JS_REQUIRE_WEBGPU === "1";
 if (!haveChromium) console.warn(`WebGPU browser test skipped: no Chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set CHROMIUM_PATH)`);
 
-(haveChromium ? describe : describe.skip)("WebGPU in headless Chromium", () => {
+(haveChromium || required ? describe : describe.skip)("WebGPU in headless Chromium", () => {
+  if (!haveChromium) {
+    it("needs Chromium (DEBERTA_JS_REQUIRE_WEBGPU=1)", () => {
+      throw new Error(`no Chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set CHROMIUM_PATH)`);
+    });
+    return;
+  }
   let server: http.Server;
   let browser: Browser;
   let page: Page;

@@ -10,7 +10,7 @@ import { type CaseRunner, type FixtureCase, compareOutputs, defineParitySuite, l
 import { headsRunner } from "@deberta-js/heads/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import type { KernelProfile, WebGpuBackend } from "../src/backend.js";
-import { availability, gpuBackend } from "./gpu.js";
+import { availability, describeGpu, gpuBackend } from "./gpu.js";
 
 const root = directoryFiles(fileURLToPath(new URL("../../../fixtures/models", import.meta.url)));
 const cases = await loadFixtureCases(root);
@@ -56,5 +56,5 @@ if (availability.available) {
     );
   }
 } else {
-  describe.skip("HF parity on webgpu (no adapter)", () => it("skipped", () => {}));
+  describeGpu("HF parity on webgpu", () => it("needs an adapter", () => {}));
 }

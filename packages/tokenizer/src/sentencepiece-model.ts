@@ -210,7 +210,7 @@ function parseNormalizerSpec(r: ProtobufReader): NormalizerSpec {
  * Validates what the SentencePiece library validates when it loads a Unigram model.
  */
 export function parseSentencePieceModel(bytes: Uint8Array, file = "spm.model"): SentencePieceModel {
-  if (!(bytes instanceof Uint8Array)) {
+  if (!ArrayBuffer.isView(bytes) || (bytes as Uint8Array).BYTES_PER_ELEMENT !== 1) {
     throw new TokenizerError(`${file}: expected the model bytes as a Uint8Array`, "INVALID_ARGUMENT");
   }
   if (bytes.length === 0) throw new TokenizerError(`${file}: the file is empty`, "FILE_CORRUPT");

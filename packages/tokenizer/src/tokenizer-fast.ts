@@ -21,6 +21,7 @@ import { truncateEncodings, type TruncationParams } from "./truncation.js";
 import { TokenSink, type UnigramModel } from "./unigram.js";
 import { toWellFormed } from "./unicode.js";
 import { FastPath } from "./fast-path.js";
+import { WordCache } from "./word-cache.js";
 import { loadFastTokenizer, type LoadOptions, type TokenizerSource } from "./load.js";
 
 export interface FastTokenizerParts {
@@ -69,6 +70,21 @@ export class DebertaV2TokenizerFast extends DebertaV2TokenizerBase {
   private readonly fastPath: FastPath | null;
   /** Use the generic pipeline even when the fast path applies (for testing). */
   useFastPath = true;
+
+  /**
+   * The per-word result cache of the fast path (on by default; tokenizers has one too). Turning it off gives the
+   * raw Viterbi speed; results are identical either way.
+   */
+  get useWordCache(): boolean {
+    return this.fastPath?.cache != null;
+  }
+  set useWordCache(on: boolean) {
+    if (this.fastPath) this.fastPath.cache = on ? (this.fastPath.cache ?? new WordCache()) : null;
+  }
+  /** Whether the specialised single-pass encoder applies to this pipeline (DeBERTa's shape). */
+  get hasFastPath(): boolean {
+    return this.fastPath !== null;
+  }
 
   constructor(parts: FastTokenizerParts, config: TokenizerConfig) {
     super(config);

@@ -1,191 +1,40 @@
-/**
- * The fused attention kernels on shapes the conformance kit's small cases do not reach: several query and key tiles
- * (online softmax across tiles, the relative-window arithmetic with q0 ≠ j0), log buckets with the index clamp,
- * padded rows in several tiles, left padding, packed batches of uneven lengths, every padded head size
- * (16/32/64/128), c2p / p2c alone — for the scalar kernel (f32, f16, bf16) and the tensor-core kernel (f16, bf16),
- * against core's float64 `refDisentangledAttention`. Shared by the emulator and the GPU test runs.
- */
-import { type AttentionSpec, f16ArrayToF32, f32ArrayToF16, packedLayout, paddedLayout, type SequenceLayout, layoutTokens, layoutMaxLen } from "@deberta-js/core";
-import { buildRelIndex, randomNormal, refDisentangledAttention, Rng, roundToDtype } from "@deberta-js/core/testing";
+/** The attention checks of `src/testing/attention-check.ts` as vitest tests (emulator and GPU runs). */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CudaBackend, CudaBackendOptions } from "../../src/backend.js";
-
-interface Case {
-  name: string;
-  layout: SequenceLayout;
-  H: number;
-  d: number;
-  c2p: boolean;
-  p2c: boolean;
-  span: number;
-  buckets: number;
-  maxPosition: number;
-}
-
-function leftPaddedMask(B: number, L: number, lens: number[], left: boolean[]): number[] {
-  const m: number[] = [];
-  for (let b = 0; b < B; b++) for (let i = 0; i < L; i++) m.push(left[b] ? (i >= L - lens[b] ? 1 : 0) : i < lens[b] ? 1 : 0);
-  return m;
-}
-
-const CASES: Case[] = [
-  {
-    name: "padded 3x140, right/left/full padding, c2p+p2c, log buckets + clamp, d=64",
-    layout: paddedLayout(3, 140, leftPaddedMask(3, 140, [97, 130, 0], [false, true, false])),
-    H: 1,
-    d: 64,
-    c2p: true,
-    p2c: true,
-    span: 16,
-    buckets: 32,
-    maxPosition: 64,
-  },
-  {
-    name: "packed [1,70,130,64,5], c2p+p2c, no buckets (clamp at span 40), d=24",
-    layout: packedLayout([1, 70, 130, 64, 5]),
-    H: 2,
-    d: 24,
-    c2p: true,
-    p2c: true,
-    span: 40,
-    buckets: 0,
-    maxPosition: 512,
-  },
-  { name: "packed [33,100], c2p only, d=8", layout: packedLayout([33, 100]), H: 2, d: 8, c2p: true, p2c: false, span: 64, buckets: 0, maxPosition: 512 },
-  { name: "packed [100,33], p2c only, d=16", layout: packedLayout([100, 33]), H: 2, d: 16, c2p: false, p2c: true, span: 64, buckets: 16, maxPosition: 128 },
-  { name: "padded 2x80 no padding, no relative terms, d=128", layout: paddedLayout(2, 80), H: 1, d: 128, c2p: false, p2c: false, span: 8, buckets: 0, maxPosition: 512 },
-];
-
-type Kind = "scalar" | "mma";
-const RUNS: { kind: Kind; dtype: "f32" | "f16"; half: "f16" | "bf16"; tol: number }[] = [
-  { kind: "scalar", dtype: "f32", half: "f16", tol: 2e-6 },
-  { kind: "scalar", dtype: "f16", half: "f16", tol: 2e-3 },
-  { kind: "scalar", dtype: "f16", half: "bf16", tol: 1.2e-2 },
-  { kind: "mma", dtype: "f16", half: "f16", tol: 4e-3 },
-  { kind: "mma", dtype: "f16", half: "bf16", tol: 2.5e-2 },
-];
-
-function roundBf16(values: ArrayLike<number>): Float64Array {
-  const f = Float32Array.from(values);
-  const u = new Uint32Array(f.buffer);
-  for (let i = 0; i < u.length; i++) {
-    const x = u[i];
-    u[i] = ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) << 16;
-  }
-  return Float64Array.from(f);
-}
-
-function relErr(a: ArrayLike<number>, r: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < r.length; i++) {
-    num += (a[i] - r[i]) ** 2;
-    den += r[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-}
+import { ATTENTION_CASES, ATTENTION_RUNS, checkAttention, roundBf16 } from "../../src/testing/index.js";
+import { f16ArrayToF32, f32ArrayToF16 } from "@deberta-js/core";
 
 export function attentionSuite(label: string, skip: string | undefined, make: (opts: CudaBackendOptions) => Promise<CudaBackend>): void {
-describe.skipIf(!!skip)(`fused disentangled attention (${label})${skip ? ` — skipped: ${skip}` : ""}`, () => {
-  const backends = new Map<string, CudaBackend>();
-  beforeAll(async () => {
-    for (const r of RUNS) {
-      const key = `${r.kind}-${r.half}`;
-      if (!backends.has(key)) backends.set(key, await make({ attention: r.kind, half: r.half }));
+  describe.skipIf(!!skip)(`fused disentangled attention (${label})${skip ? ` — skipped: ${skip}` : ""}`, () => {
+    const backends = new Map<string, CudaBackend>();
+    beforeAll(async () => {
+      for (const r of ATTENTION_RUNS) {
+        const key = `${r.kind}-${r.half}`;
+        if (!backends.has(key)) backends.set(key, await make({ attention: r.kind, half: r.half }));
+      }
+    });
+    afterAll(() => {
+      for (const backend of backends.values()) backend.destroy();
+    });
+
+    for (const c of ATTENTION_CASES) {
+      for (const run of ATTENTION_RUNS) {
+        it(`${c.name} — ${run.kind} ${run.dtype === "f32" ? "f32" : run.half}`, async () => {
+          const res = await checkAttention(backends.get(`${run.kind}-${run.half}`)!, c, run);
+          expect(res.problems.join("; ")).toBe("");
+        });
+      }
     }
-  });
-  afterAll(() => {
-    for (const backend of backends.values()) backend.destroy();
-  });
 
-  for (const c of CASES) {
-    for (const run of RUNS) {
-      it(`${c.name} — ${run.kind} ${run.dtype === "f32" ? "f32" : run.half}`, async () => {
-        const backend = backends.get(`${run.kind}-${run.half}`)!;
-        const rng = new Rng(7);
-        const T = layoutTokens(c.layout);
-        const L = layoutMaxLen(c.layout);
-        const HD = c.H * c.d;
-        const round = (v: Float64Array) => (run.dtype === "f32" ? roundToDtype(v, "f32") : run.half === "bf16" ? roundBf16(v) : roundToDtype(v, "f16"));
-        const gen = (n: number, std: number) => round(randomNormal(rng, n, std));
-        const q = gen(T * HD, 0.6);
-        const k = gen(T * HD, 0.6);
-        const v = gen(T * HD, 1);
-        const pk = gen(2 * c.span * HD, 0.6);
-        const pq = gen(2 * c.span * HD, 0.6);
-        const rel = buildRelIndex(L + 3, c.span, c.buckets, c.maxPosition); // a longer table than needed, read around its centre
-        const spec: AttentionSpec = {
-          numHeads: c.H,
-          headDim: c.d,
-          c2p: c.c2p,
-          p2c: c.p2c,
-          scale: Math.sqrt(c.d * (1 + Number(c.c2p) + Number(c.p2c))),
-          span: c.span,
-          buckets: c.buckets,
-          maxPosition: c.maxPosition,
-        };
-        const mask = c.layout.kind === "padded" ? Array.from(c.layout.mask) : undefined;
-        const ref = refDisentangledAttention({
-          q: { shape: [T, HD], data: q },
-          k: { shape: [T, HD], data: k },
-          v: { shape: [T, HD], data: v },
-          posKey: c.c2p ? { shape: [2 * c.span, HD], data: pk } : undefined,
-          posQuery: c.p2c ? { shape: [2 * c.span, HD], data: pq } : undefined,
-          relIndex: rel,
-          mask,
-          layout: c.layout,
-          spec,
-          dtype: run.dtype,
-        }).context.data;
-
-        const up = (x: Float64Array, shape: number[]) => {
-          if (run.dtype === "f32") return backend.upload(Float32Array.from(x), shape, "f32");
-          // bf16 storage: upload f32 and cast, so the values are exactly the bf16 ones (IEEE half bits could not hold them all)
-          if (run.half === "bf16") {
-            const f = backend.upload(Float32Array.from(x), shape, "f32");
-            const h = backend.cast(f, "f16");
-            f.dispose();
-            return h;
-          }
-          return backend.upload(f32ArrayToF16(Float32Array.from(x)), shape, "f16");
-        };
-        const tq = up(q, [T, HD]);
-        const tk = up(k, [T, HD]);
-        const tv = up(v, [T, HD]);
-        const tpk = c.c2p ? up(pk, [2 * c.span, HD]) : undefined;
-        const tpq = c.p2c ? up(pq, [2 * c.span, HD]) : undefined;
-        const trel = backend.upload(rel, [rel.length], "i32");
-        const tmask = mask ? backend.upload(Float32Array.from(mask), [c.layout.kind === "padded" ? c.layout.batch : 1, L], "f32") : undefined;
-        const { context } = backend.disentangledAttention({ q: tq, k: tk, v: tv, posKey: tpk, posQuery: tpq, relIndex: trel, mask: tmask, layout: c.layout, spec });
-        expect(backend.lastAttentionKernel).toMatch(new RegExp(`^djs_attn_${run.kind}_`));
-        let out: Float32Array;
-        if (run.dtype === "f32") out = (await backend.read(context)) as Float32Array;
-        else if (run.half === "bf16") {
-          const f = backend.cast(context, "f32");
-          out = (await backend.read(f)) as Float32Array;
-          f.dispose();
-        } else out = f16ArrayToF32((await backend.read(context)) as Uint16Array);
-        for (const t of [tq, tk, tv, tpk, tpq, trel, tmask, context]) t?.dispose();
-        expect(out.every(Number.isFinite)).toBe(true);
-        if (run.dtype === "f32") {
-          let worst = 0;
-          for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(out[i] - ref[i]) / (1e-3 + Math.abs(ref[i])));
-          expect(worst).toBeLessThan(run.tol * 50);
-        }
-        expect(relErr(out, ref)).toBeLessThan(run.tol);
-      });
-    }
-  }
-
-  it("bf16 storage round-trips through upload/read as IEEE half bits", async () => {
-    const backend = backends.get("scalar-bf16")!;
-    const vals = Float32Array.from([0, 1, -2.5, 0.15625, 1024, -3.0e-3]);
-    const t = backend.upload(f32ArrayToF16(vals), [6], "f16");
-    const back = f16ArrayToF32((await backend.read(t)) as Uint16Array);
-    t.dispose();
-    // stored as bfloat16, read back as the IEEE half of that value
-    const expected = f16ArrayToF32(f32ArrayToF16(Float32Array.from(roundBf16(vals))));
-    expect([...back]).toEqual([...expected]);
+    it("bf16 storage round-trips through upload/read as IEEE half bits", async () => {
+      const backend = backends.get("scalar-bf16")!;
+      const vals = Float32Array.from([0, 1, -2.5, 0.15625, 1024, -3.0e-3]);
+      const t = backend.upload(f32ArrayToF16(vals), [6], "f16");
+      const back = f16ArrayToF32((await backend.read(t)) as Uint16Array);
+      t.dispose();
+      // stored as bfloat16, read back as the IEEE half of that value
+      const expected = f16ArrayToF32(f32ArrayToF16(Float32Array.from(roundBf16(vals))));
+      expect([...back]).toEqual([...expected]);
+    });
   });
-});
 }

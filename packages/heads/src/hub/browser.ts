@@ -6,6 +6,10 @@
  *
  * Without Cache Storage (insecure context, old runtime) files are downloaded and kept in memory for the life of the
  * returned object.
+ *
+ * Requests use `fetch` directly, not `@huggingface/hub` as in Node: the library's browser build is reachable only
+ * through its `package.json` `browser` field, which esbuild ignores next to an `exports` map, so importing it here
+ * would make esbuild bundle its Node build (fs, os, path) and fail. See README.md.
  */
 import {
   DEFAULT_REVISION,

@@ -1,6 +1,7 @@
 /**
  * Hub protocol pieces shared by the Node cache and the browser cache: options, environment variables, URLs, the
- * typed `HubError`, and the repo-info (listing) request. Browser-safe: imports nothing from `node:*`.
+ * typed `HubError` and the mapping of HTTP failures onto it. Also the browser cache's repo-info (listing) request;
+ * Node makes its requests through `@huggingface/hub` (hf-client.ts). Browser-safe: imports nothing from `node:*`.
  */
 import { WeightsError, type ModelFiles } from "@deberta-js/core";
 
@@ -175,6 +176,7 @@ export function describe(repo: string, revision: string, file?: string): string 
 export function httpError(
   resp: { status: number; statusText?: string; headers: { get(name: string): string | null } },
   where: { repo: string; revision: string; file?: string; endpoint: string; hasToken: boolean },
+  options?: { cause?: unknown },
 ): HubError {
   const { repo, revision, file, endpoint, hasToken } = where;
   const status = resp.status;
@@ -189,21 +191,23 @@ export function httpError(
       "unauthorized",
       `cannot access ${describe(repo, revision, file)} on ${endpoint} (HTTP ${status}${code ? ` ${code}` : ""}): ${what}${tokenHint}`,
       at,
+      options,
     );
   }
   if (status === 404) {
     if (code === "RepoNotFound" || (file === undefined && code !== "RevisionNotFound")) {
-      return new HubError("repo-not-found", `repository "${repo}" not found on ${endpoint} (HTTP 404, revision "${revision}"); if it is private, ${hasToken ? "check that the token sent (HF_TOKEN or `token`) can read it" : "set HF_TOKEN (or pass `token`)"}`, at);
+      return new HubError("repo-not-found", `repository "${repo}" not found on ${endpoint} (HTTP 404, revision "${revision}"); if it is private, ${hasToken ? "check that the token sent (HF_TOKEN or `token`) can read it" : "set HF_TOKEN (or pass `token`)"}`, at, options);
     }
     if (code === "RevisionNotFound") {
-      return new HubError("revision-not-found", `revision "${revision}" not found in "${repo}" on ${endpoint} (HTTP 404)`, at);
+      return new HubError("revision-not-found", `revision "${revision}" not found in "${repo}" on ${endpoint} (HTTP 404)`, at, options);
     }
-    return new HubError("file-not-found", `${describe(repo, revision, file)} not found on ${endpoint} (HTTP 404)`, at);
+    return new HubError("file-not-found", `${describe(repo, revision, file)} not found on ${endpoint} (HTTP 404)`, at, options);
   }
   return new HubError(
     "download-failed",
     `cannot fetch ${describe(repo, revision, file)} from ${endpoint}: HTTP ${status}${resp.statusText ? ` ${resp.statusText}` : ""}`,
     at,
+    options,
   );
 }
 
@@ -215,17 +219,22 @@ export interface RepoInfo {
 /** Parses the JSON of `/api/models/{repo}/revision/{rev}`: `{ sha, siblings: [{ rfilename }] }`. */
 export function parseRepoInfo(json: unknown, where: { repo: string; revision: string; url: string }): RepoInfo {
   const o = (typeof json === "object" && json !== null ? json : {}) as { sha?: unknown; siblings?: unknown };
+  const names = Array.isArray(o.siblings) ? o.siblings.map((s) => (s as { rfilename?: unknown } | null)?.rfilename) : o.siblings;
+  return checkRepoInfo(o.sha, names, where);
+}
+
+/** Checks a repo's commit sha and file names (dropping names that cannot be cache paths) and sorts the names. */
+export function checkRepoInfo(sha: unknown, names: unknown, where: { repo: string; revision: string; url: string }): RepoInfo {
   const bad = (what: string) =>
     new HubError("download-failed", `${where.url}: unexpected repo info for ${describe(where.repo, where.revision)}: ${what}`, where);
-  if (typeof o.sha !== "string" || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(o.sha)) throw bad(`"sha" is not a commit hash`);
-  if (!Array.isArray(o.siblings)) throw bad(`"siblings" is not a list`);
+  if (typeof sha !== "string" || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) throw bad(`"sha" is not a commit hash`);
+  if (!Array.isArray(names)) throw bad(`"siblings" is not a list`);
   const files: string[] = [];
-  for (const s of o.siblings) {
-    const name = (s as { rfilename?: unknown } | null)?.rfilename;
+  for (const name of names) {
     if (typeof name !== "string") throw bad(`a sibling has no "rfilename"`);
     if (invalidFileNameReason(name) === undefined) files.push(name);
   }
-  return { sha: o.sha, files: files.sort() };
+  return { sha, files: files.sort() };
 }
 
 export interface HubContext {

@@ -15,7 +15,6 @@ import {
   describe,
   httpError,
   hubFileUrl,
-  invalidFileNameReason,
   networkError,
   checkRepoInfo,
   type HubContext,
@@ -193,7 +192,7 @@ export async function hubFileMeta(ctx: HubContext, name: string, commit: string)
   }
   const etag = entry.lfs?.oid ?? entry.oid;
   const size = entry.lfs?.size ?? entry.size;
-  if (typeof etag !== "string" || invalidFileNameReason(etag) !== undefined || etag.includes("/")) {
+  if (typeof etag !== "string" || !/^[\w.-]+$/.test(etag) || /^\.\.?$/.test(etag)) {
     throw new HubError("download-failed", `${ctx.endpoint} sent no usable oid for ${describe(ctx.repo, ctx.revision, name)} (got ${JSON.stringify(etag ?? null)}); cannot place it in the cache`, at);
   }
   if (!Number.isSafeInteger(size) || size < 0) {

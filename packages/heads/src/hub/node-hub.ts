@@ -2,10 +2,12 @@
  * Node: a hub model as `ModelFiles`, backed by the hub cache in Python `huggingface_hub`'s layout (see paths.ts).
  * Loaded only through a guarded dynamic `import()` from index.ts, so browser bundles never see `node:*`.
  *
- * Files are fetched lazily: `has()` answers from the repo's file list, `read()` downloads the one file asked for.
- * Downloads stream into `blobs/{etag}.{pid}-{random}.incomplete`, are checked (size; sha256 for LFS files), synced
- * and renamed onto `blobs/{etag}`; the snapshot symlink is created under a temporary name and renamed into place.
- * An interrupted download therefore leaves nothing under a final name, and the temporary file is removed.
+ * Requests to the hub go through `@huggingface/hub` (hf-client.ts): the revision's commit and file list, each
+ * file's blob name and size, and its bytes. Writing the cache is ours: files are fetched lazily (`has()` answers
+ * from the repo's file list, `read()` downloads the one file asked for); bytes stream into
+ * `blobs/{etag}.{pid}-{random}.incomplete`, are checked (size; sha256 for LFS files), synced and renamed onto
+ * `blobs/{etag}`; the snapshot symlink is created under a temporary name and renamed into place. An interrupted
+ * download therefore leaves nothing under a final name, and the temporary file is removed.
  */
 import { promises as fs } from "node:fs";
 import * as os from "node:os";
@@ -16,24 +18,20 @@ import { directoryFiles } from "@deberta-js/core/node";
 import {
   DEFAULT_REVISION,
   HubError,
-  authHeaders,
   describe,
   envToken,
-  fetchRepoInfo,
-  httpError,
-  hubFileUrl,
   invalidFileNameReason,
   invalidRepoIdReason,
   invalidRevisionReason,
   isCommitSha,
   isOffline,
-  networkError,
   plainFetch,
   resolveEndpoint,
   type HubContext,
   type HubModelFiles,
   type HubOptions,
 } from "./common.js";
+import { hubDownload, hubFileMeta, hubRepoInfo, type HubFileMeta } from "./hf-client.js";
 import { cachePaths, hubCacheDir, tokenFilePath, type CachePaths } from "./paths.js";
 
 /** Where our own bookkeeping lives inside a repo folder (Python's tools ignore it). */
@@ -53,13 +51,6 @@ function looksLikePath(s: string): boolean {
 
 function rand(): string {
   return `${process.pid}-${randomBytes(6).toString("hex")}`;
-}
-
-/** Python's `_normalize_etag`: drop a weak-validator prefix and the quotes. */
-function normalizeEtag(etag: string | null): string | undefined {
-  if (!etag) return undefined;
-  const e = etag.trim().replace(/^W\//, "").replace(/^"|"$/g, "");
-  return e.length > 0 ? e : undefined;
 }
 
 async function readTokenFile(): Promise<string | undefined> {
@@ -90,6 +81,11 @@ async function removeStaleDownloads(blobsDir: string): Promise<void> {
     const st = await statOrUndefined(p);
     if (st && st.mtimeMs < cutoff) await fs.rm(p, { force: true }).catch(() => {});
   }
+}
+
+function describeCause(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  return e.cause instanceof Error ? `${e.message}: ${e.cause.message}` : e.message;
 }
 
 /** Writes `data` to `dest` atomically: a temporary file in `stageDir`, then a rename. */
@@ -156,7 +152,7 @@ export async function openHubRepo(repo: string, opts: HubOptions = {}): Promise<
     if (commit === undefined) throw offlineMiss(`no refs/${revision}`);
     if (!(await statOrUndefined(store.snapshotDir(commit)))?.isDirectory()) throw offlineMiss(`no snapshots/${commit}`);
   } else if (commit === undefined) {
-    const info = await fetchRepoInfo(ctx);
+    const info = await hubRepoInfo(ctx);
     commit = info.sha;
     listing = info.files;
     await store.saveListing(commit, listing);
@@ -165,7 +161,7 @@ export async function openHubRepo(repo: string, opts: HubOptions = {}): Promise<
   } else {
     listing = await store.loadListing(commit);
     if (listing === undefined && !(await statOrUndefined(store.snapshotDir(commit)))?.isDirectory()) {
-      listing = (await fetchRepoInfo(ctx, commit)).files;
+      listing = (await hubRepoInfo(ctx, commit)).files;
       await store.saveListing(commit, listing);
     }
   }
@@ -211,15 +207,6 @@ class RepoCache {
   }
 }
 
-interface FileMeta {
-  etag: string;
-  size?: number;
-  /** Where to GET the bytes: the hub URL, or the CDN URL it redirected to. */
-  url: string;
-  /** The etag came from X-Linked-Etag (an LFS file): then a 64-hex etag is the content's sha256. */
-  linked: boolean;
-}
-
 class NodeHubFiles implements HubModelFiles {
   readonly location: string;
   readonly repo: string;
@@ -263,7 +250,7 @@ class NodeHubFiles implements HubModelFiles {
     if (this.listing) return Promise.resolve(this.listing);
     this.listingPromise ??= (async () => {
       const saved = await this.store.loadListing(this.commit);
-      const files = saved ?? (await fetchRepoInfo(this.ctx, this.commit)).files;
+      const files = saved ?? (await hubRepoInfo(this.ctx, this.commit)).files;
       if (!saved) await this.store.saveListing(this.commit, files).catch(() => {});
       this.listing = files;
       return files;
@@ -375,7 +362,7 @@ class NodeHubFiles implements HubModelFiles {
   }
 
   private async download(name: string, pointer: string): Promise<string> {
-    const meta = await this.fileMeta(name);
+    const meta = await hubFileMeta(this.ctx, name, this.commit);
     const blob = path.join(this.store.paths.blobsDir, meta.etag);
     const have = await statOrUndefined(blob);
     if (have?.isFile()) {
@@ -390,100 +377,59 @@ class NodeHubFiles implements HubModelFiles {
   }
 
   /**
-   * HEAD on the resolve URL (at the commit), following same-origin redirects (renamed repos, the hub's
-   * resolve cache) and stopping at a cross-origin one (the CDN), like Python's `get_hf_file_metadata`.
+   * The bytes (`downloadFile` through hf-client.ts) into `blobs/{etag}.{pid}-{rand}.incomplete`, checked against the
+   * size and (LFS files) the sha256 that `pathsInfo` announced, then renamed onto `blobs/{etag}`.
    */
-  private async fileMeta(name: string): Promise<FileMeta> {
-    const { ctx } = this;
-    const hubOrigin = new URL(ctx.endpoint).origin;
-    let url = hubFileUrl(this.repo, name, { revision: this.commit, endpoint: ctx.endpoint });
-    let linkedEtag: string | undefined;
-    let etag: string | undefined;
-    let size: number | undefined;
-    for (let hop = 0; ; hop++) {
-      let resp: Response;
-      try {
-        resp = await ctx.fetch(url, { method: "HEAD", redirect: "manual", headers: { ...authHeaders(ctx, url), "accept-encoding": "identity" } });
-      } catch (e) {
-        throw networkError(ctx, name, e);
-      }
-      await resp.body?.cancel().catch(() => {});
-      const isRedirect = resp.status >= 300 && resp.status < 400 && resp.headers.has("location");
-      linkedEtag = normalizeEtag(resp.headers.get("x-linked-etag")) ?? linkedEtag;
-      etag = normalizeEtag(resp.headers.get("etag")) ?? etag;
-      const linkedSize = resp.headers.get("x-linked-size");
-      const length = isRedirect ? null : resp.headers.get("content-length");
-      if (linkedSize ?? length) size = Number(linkedSize ?? length);
-      if (isRedirect) {
-        const next = new URL(resp.headers.get("location")!, url).href;
-        if (new URL(next).origin === hubOrigin && hop < 10) {
-          url = next;
-          continue;
-        }
-        url = next; // the CDN: download from there, without the token
-        break;
-      }
-      if (!resp.ok) throw httpError(resp, { ...this.where(name), endpoint: ctx.endpoint, hasToken: !!ctx.token });
-      break;
-    }
-    const tag = linkedEtag ?? etag;
-    if (!tag || /[\\/\0]|^\.\.?$/.test(tag)) {
-      throw new HubError(
+  private async fetchBlob(name: string, meta: HubFileMeta, blob: string): Promise<void> {
+    const total = meta.size;
+    const sha256: Hash | undefined = meta.lfs && /^[0-9a-f]{64}$/.test(meta.etag) ? createHash("sha256") : undefined;
+    const download = await hubDownload(this.ctx, name, this.commit, meta);
+    const reader = download.stream.getReader();
+    let loaded = 0;
+    const interrupted = (e: unknown) =>
+      download.failure() ??
+      new HubError(
         "download-failed",
-        `${ctx.endpoint} sent no usable ETag for ${describe(this.repo, this.revision, name)} (got ${JSON.stringify(tag ?? null)}); cannot place it in the cache`,
+        `download of ${describe(this.repo, this.revision, name)} was interrupted after ${loaded} of ${total} bytes ` +
+          `(${describeCause(e)}); nothing was kept in the cache, try again`,
         this.where(name),
+        { cause: e },
       );
-    }
-    return { etag: tag, size: size !== undefined && Number.isSafeInteger(size) && size >= 0 ? size : undefined, url, linked: linkedEtag !== undefined };
-  }
-
-  /** GET the bytes into `blobs/{etag}.{pid}-{rand}.incomplete`, verify, then rename onto `blobs/{etag}`. */
-  private async fetchBlob(name: string, meta: FileMeta, blob: string): Promise<void> {
-    const { ctx } = this;
-    let resp: Response;
+    // Nothing touches the cache before the hub answered with bytes (or an empty file).
+    let first: ReadableStreamReadResult<Uint8Array>;
     try {
-      resp = await ctx.fetch(meta.url, { redirect: "follow", headers: { ...authHeaders(ctx, meta.url), "accept-encoding": "identity" } });
+      first = await reader.read();
     } catch (e) {
-      throw networkError(ctx, name, e);
+      throw interrupted(e);
     }
-    if (!resp.ok || !resp.body) {
-      await resp.body?.cancel().catch(() => {});
-      throw httpError(resp, { ...this.where(name), endpoint: ctx.endpoint, hasToken: !!ctx.token });
-    }
-    const lengthHeader = resp.headers.get("content-encoding") ? null : resp.headers.get("content-length");
-    const total = meta.size ?? (lengthHeader !== null ? Number(lengthHeader) : undefined);
-    const sha256: Hash | undefined = meta.linked && /^[0-9a-f]{64}$/.test(meta.etag) ? createHash("sha256") : undefined;
 
     await fs.mkdir(path.dirname(blob), { recursive: true });
     await removeStaleDownloads(path.dirname(blob));
     const tmp = `${blob}.${rand()}.incomplete`;
-    const fh = await fs.open(tmp, "wx");
-    let loaded = 0;
+    let fh: fs.FileHandle;
+    try {
+      fh = await fs.open(tmp, "wx");
+    } catch (e) {
+      reader.cancel().catch(() => {});
+      throw e;
+    }
     let closed = false;
     try {
-      this.progress(name, 0, total ?? 0, "download");
-      const reader = resp.body.getReader();
-      try {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          let off = 0;
-          while (off < value.byteLength) off += (await fh.write(value, off, value.byteLength - off)).bytesWritten;
-          sha256?.update(value);
-          loaded += value.byteLength;
-          this.progress(name, loaded, total ?? 0, "download");
+      this.progress(name, 0, total, "download");
+      for (let chunk = first; !chunk.done; ) {
+        const value = chunk.value;
+        let off = 0;
+        while (off < value.byteLength) off += (await fh.write(value, off, value.byteLength - off)).bytesWritten;
+        sha256?.update(value);
+        loaded += value.byteLength;
+        this.progress(name, loaded, total, "download");
+        try {
+          chunk = await reader.read();
+        } catch (e) {
+          throw interrupted(e);
         }
-      } catch (e) {
-        reader.cancel().catch(() => {});
-        throw new HubError(
-          "download-failed",
-          `download of ${describe(this.repo, this.revision, name)} was interrupted after ${loaded}` +
-            `${total !== undefined ? ` of ${total}` : ""} bytes (${(e as Error).message}${(e as Error).cause instanceof Error ? `: ${((e as Error).cause as Error).message}` : ""}); nothing was kept in the cache, try again`,
-          this.where(name),
-          { cause: e },
-        );
       }
-      if (total !== undefined && loaded !== total) {
+      if (loaded !== total) {
         throw new HubError(
           "download-failed",
           `download of ${describe(this.repo, this.revision, name)} ended after ${loaded} of ${total} bytes; nothing was kept in the cache, try again`,
@@ -505,6 +451,7 @@ class NodeHubFiles implements HubModelFiles {
       closed = true;
       await fs.rename(tmp, blob);
     } catch (e) {
+      reader.cancel().catch(() => {});
       if (!closed) await fh.close().catch(() => {});
       await fs.rm(tmp, { force: true });
       throw e;

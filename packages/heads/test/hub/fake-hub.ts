@@ -1,7 +1,12 @@
 /**
  * A fake Hugging Face hub on 127.0.0.1 for the hub tests, speaking the subset of the hub's HTTP protocol that
- * `huggingface_hub` (and our client) use:
- *   GET  /api/models/{repo}/revision/{rev}              → { id, sha, siblings: [{ rfilename }] }
+ * Python's `huggingface_hub`, `@huggingface/hub` (which our Node cache uses) and our browser client use:
+ *   GET  /api/models/{repo}/revision/{rev}              → the model info: { _id, id, sha, siblings: [{ rfilename }], … };
+ *        with `?expand=a&expand=b` only `_id`, `id` and those fields (an unknown field is a 400), as the hub does
+ *   POST /api/models/{repo}/paths-info/{rev}            body `{ paths: [...], expand }` (JSON, or form-encoded as
+ *        Python sends it) → [{ type, oid, size, path, lfs?: { oid, size, pointerSize } }] for the paths that exist:
+ *        `oid` is the git blob sha1 (of the LFS pointer, for LFS files), `lfs.oid` the sha256 of the content;
+ *        no `xetHash` (no file here is xet-backed, and no X-Xet-* header is ever sent)
  *   HEAD|GET /{repo}/resolve/{rev}/{file}
  *        LFS files:   302 to the CDN (a second server, another origin) with X-Repo-Commit, X-Linked-Etag (sha256),
  *                     X-Linked-Size, ETag
@@ -20,8 +25,11 @@ import { fileURLToPath } from "node:url";
 export interface LoggedRequest {
   server: "hub" | "cdn";
   method: string;
+  /** The request target: path and query. */
   path: string;
   authorization?: string;
+  /** The request body, for POSTs. */
+  body?: string;
 }
 
 export interface FakeFile {
@@ -44,6 +52,18 @@ export function sha256(b: Uint8Array): string {
 export function gitBlobSha1(b: Uint8Array): string {
   return createHash("sha1").update(`blob ${b.byteLength}\0`).update(b).digest("hex");
 }
+
+/** The Git LFS pointer file that git stores in place of an LFS file. */
+export function lfsPointer(b: Uint8Array): Uint8Array {
+  return new TextEncoder().encode(`version https://git-lfs.github.com/spec/v1\noid sha256:${sha256(b)}\nsize ${b.byteLength}\n`);
+}
+
+/** The fields `/api/models/{repo}/revision/{rev}` can be asked for with `expand` (those huggingface.js knows). */
+const EXPANDABLE = new Set([
+  "author", "cardData", "config", "createdAt", "disabled", "downloads", "downloadsAllTime", "gated", "gitalyUid",
+  "inferenceProviderMapping", "lastModified", "library_name", "likes", "model-index", "pipeline_tag", "private",
+  "safetensors", "sha", "siblings", "spaces", "tags", "transformersInfo",
+]);
 
 const isLfs = (name: string) => /\.(safetensors|bin|model|onnx|h5|msgpack)$/.test(name);
 
@@ -79,7 +99,7 @@ export class FakeHub {
   readonly interrupt = new Set<string>();
   /** File names whose content responses carry altered bytes (same length). */
   readonly corrupt = new Set<string>();
-  /** File names that stay in the repo listing but whose resolve URL answers 404 EntryNotFound. */
+  /** File names that stay in the repo listing (and in paths-info) but whose resolve URL answers 404 EntryNotFound. */
   readonly hidden = new Set<string>();
   private readonly repos = new Map<string, Repo>();
   private readonly byEtag = new Map<string, FakeFile>();
@@ -129,8 +149,60 @@ export class FakeHub {
     }
   }
 
-  private log(server: "hub" | "cdn", req: http.IncomingMessage): void {
-    this.requests.push({ server, method: req.method ?? "", path: req.url ?? "", authorization: req.headers.authorization });
+  private log(server: "hub" | "cdn", req: http.IncomingMessage, body?: string): void {
+    this.requests.push({ server, method: req.method ?? "", path: req.url ?? "", authorization: req.headers.authorization, ...(body !== undefined ? { body } : {}) });
+  }
+
+  private static readBody(req: http.IncomingMessage): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      req.on("error", reject);
+    });
+  }
+
+  /** The commit a branch, tag or sha names, or an error response sent. */
+  private commitOf(res: http.ServerResponse, repoId: string, rawRev: string): { repo: Repo; commit: string } | undefined {
+    const repo = this.repos.get(repoId);
+    if (!repo) return void this.error(res, 404, "RepoNotFound", "Repository not found");
+    const rev = decodeURIComponent(rawRev);
+    const commit = repo.refs.get(rev) ?? (repo.commits.has(rev) ? rev : undefined);
+    if (!commit) return void this.error(res, 404, "RevisionNotFound", `Invalid rev id: ${rev}`);
+    return { repo, commit };
+  }
+
+  private modelInfo(id: string, commit: string, files: Map<string, FakeFile>): Record<string, unknown> {
+    return {
+      _id: createHash("sha1").update(id).digest("hex").slice(0, 24),
+      id,
+      modelId: id,
+      author: id.split("/")[0],
+      sha: commit,
+      lastModified: "2024-01-02T03:04:05.000Z",
+      createdAt: "2024-01-01T00:00:00.000Z",
+      private: false,
+      disabled: false,
+      gated: false,
+      downloads: 0,
+      likes: 0,
+      tags: ["deberta-v2"],
+      library_name: "transformers",
+      siblings: [...files.keys()].map((rfilename) => ({ rfilename })),
+    };
+  }
+
+  private pathInfo(path: string, files: Map<string, FakeFile>): Record<string, unknown> | undefined {
+    const f = files.get(path);
+    if (f?.lfs) {
+      const pointer = lfsPointer(f.bytes);
+      return { type: "file", oid: gitBlobSha1(pointer), size: f.bytes.byteLength, lfs: { oid: f.etag, size: f.bytes.byteLength, pointerSize: pointer.byteLength }, path };
+    }
+    if (f) return { type: "file", oid: f.etag, size: f.bytes.byteLength, path };
+    if ([...files.keys()].some((n) => n.startsWith(`${path}/`))) {
+      return { type: "directory", oid: createHash("sha1").update(`tree ${path}`).digest("hex"), size: 0, path };
+    }
+    return undefined;
   }
 
   private error(res: http.ServerResponse, status: number, code: string | undefined, message: string): void {
@@ -139,7 +211,15 @@ export class FakeHub {
   }
 
   private onHub(req: http.IncomingMessage, res: http.ServerResponse): void {
-    this.log("hub", req);
+    const body = req.method === "POST" ? FakeHub.readBody(req) : Promise.resolve(undefined);
+    body.then(
+      (text) => this.routeHub(req, res, text),
+      (e: Error) => this.error(res, 400, undefined, e.message),
+    );
+  }
+
+  private routeHub(req: http.IncomingMessage, res: http.ServerResponse, body: string | undefined): void {
+    this.log("hub", req, body);
     if (this.requiredToken !== undefined && req.headers.authorization !== `Bearer ${this.requiredToken}`) {
       return this.error(res, 401, "RepoNotFound", "Invalid credentials in Authorization header");
     }
@@ -147,14 +227,36 @@ export class FakeHub {
     const p = url.pathname;
     let m = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(p);
     if (m && req.method === "GET") {
-      const repo = this.repos.get(m[1]);
-      if (!repo) return this.error(res, 404, "RepoNotFound", "Repository not found");
-      const rev = decodeURIComponent(m[2]);
-      const commit = repo.refs.get(rev) ?? (repo.commits.has(rev) ? rev : undefined);
-      if (!commit) return this.error(res, 404, "RevisionNotFound", `Invalid rev id: ${rev}`);
-      const files = repo.commits.get(commit)!;
+      const at = this.commitOf(res, m[1], m[2]);
+      if (!at) return;
+      const info = this.modelInfo(m[1], at.commit, at.repo.commits.get(at.commit)!);
+      const expand = url.searchParams.getAll("expand");
+      const unknown = expand.find((k) => !EXPANDABLE.has(k));
+      if (unknown !== undefined) return this.error(res, 400, undefined, `"expand" must be one of [${[...EXPANDABLE].join(", ")}], got "${unknown}"`);
+      const out = expand.length === 0 ? info : Object.fromEntries(Object.entries(info).filter(([k]) => k === "_id" || k === "id" || expand.includes(k)));
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ id: m[1], sha: commit, siblings: [...files.keys()].map((rfilename) => ({ rfilename })) }));
+      res.end(JSON.stringify(out));
+      return;
+    }
+    m = /^\/api\/models\/([^/]+\/[^/]+)\/paths-info\/([^/]+)$/.exec(p);
+    if (m && req.method === "POST") {
+      const at = this.commitOf(res, m[1], m[2]);
+      if (!at) return;
+      let paths: unknown;
+      if ((req.headers["content-type"] ?? "").startsWith("application/json")) {
+        try {
+          paths = (JSON.parse(body ?? "") as { paths?: unknown }).paths;
+        } catch {
+          return this.error(res, 400, undefined, "Invalid JSON body");
+        }
+      } else {
+        paths = new URLSearchParams(body ?? "").getAll("paths");
+      }
+      if (!Array.isArray(paths) || !paths.every((x) => typeof x === "string")) return this.error(res, 400, undefined, '"paths" must be a list of strings');
+      const files = at.repo.commits.get(at.commit)!;
+      const out = paths.map((x) => this.pathInfo(x, files)).filter((x) => x !== undefined);
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(out));
       return;
     }
     m = /^\/api\/resolve-cache\/models\/([^/]+\/[^/]+)\/([0-9a-f]{40})\/(.+)$/.exec(p);
@@ -165,11 +267,10 @@ export class FakeHub {
     }
     m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(p);
     if (m && (req.method === "GET" || req.method === "HEAD")) {
-      const repo = this.repos.get(m[1]);
-      if (!repo) return this.error(res, 404, "RepoNotFound", "Repository not found");
+      const at = this.commitOf(res, m[1], m[2]);
+      if (!at) return;
+      const { repo, commit } = at;
       const rev = decodeURIComponent(m[2]);
-      const commit = repo.refs.get(rev) ?? (repo.commits.has(rev) ? rev : undefined);
-      if (!commit) return this.error(res, 404, "RevisionNotFound", `Invalid rev id: ${rev}`);
       const name = decodeURIComponent(m[3]);
       const f = this.hidden.has(name) ? undefined : repo.commits.get(commit)!.get(name);
       if (!f) return this.error(res, 404, "EntryNotFound", `${name} does not exist on "${rev}"`);

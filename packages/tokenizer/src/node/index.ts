@@ -77,3 +77,5 @@ export { loadTokenizer as loadFastTokenizerFromDir };
 export async function loadSlowTokenizerFromDir(dirOrSource: string | TokenizerSource, options?: LoadOptions): Promise<DebertaV2Tokenizer> {
   return loadSlowTokenizer(await sourceOf(dirOrSource), options);
 }
+
+export { runTokenizerBenchmark, buildBenchCorpus, BENCH_IMPLEMENTATIONS, type TokenizerBenchOptions, type BenchReport, type BenchResult, type BenchImplementation } from "./bench.js";
