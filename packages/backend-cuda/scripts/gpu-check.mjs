@@ -61,14 +61,17 @@ async function guarded(name, fn) {
 }
 
 // ── 0. device ────────────────────────────────────────────────────────────────────────────────────────────────
-const avail = probeCuda();
+// DJS_GPU_CHECK_DEVICE: a module exporting createDevice() used instead of the GPU (the README's dry run of this
+// script on the CPU emulator).
+const hook = process.env.DJS_GPU_CHECK_DEVICE ? await import(process.env.DJS_GPU_CHECK_DEVICE) : undefined;
+const avail = hook ? { available: true } : probeCuda();
 if (!avail.available) {
   log(`CUDA backend unavailable: ${avail.reason}`);
   process.exit(2);
 }
 const backends = [];
 const make = (o = {}) => {
-  const b = new CudaBackend(CudaDevice.create(), o);
+  const b = new CudaBackend(hook ? hook.createDevice() : CudaDevice.create(), o);
   backends.push(b);
   return b;
 };
@@ -156,9 +159,11 @@ if (!flag("skip-checks")) {
 // ── 3. benchmark ─────────────────────────────────────────────────────────────────────────────────────────────
 const rows = [];
 const comparisons = [];
-function seqIds(s, n, split) {
+/** The token ids hf_bench.py uses too: sequence s of length n, a 2 at `split` for pairs. */
+function seqIds(s, n, vocab, split) {
+  const mod = Math.min(8000, vocab - 3);
   const ids = new Array(n);
-  for (let p = 0; p < n; p++) ids[p] = 3 + ((s * 1009 + p * 7919) % 8000);
+  for (let p = 0; p < n; p++) ids[p] = 3 + ((s * 1009 + p * 7919) % mod);
   ids[0] = 1;
   ids[n - 1] = 2;
   if (split !== undefined && split > 0 && split < n - 1) ids[split] = 2;
@@ -222,6 +227,7 @@ if (!flag("skip-bench")) {
       const model = await DebertaV2Model.fromPretrained(directoryFiles(m.dir), { backend: be, dtype: "f16", warn: () => {} });
       log(`[ours] ${m.name}: loaded in ${((performance.now() - tl) / 1000).toFixed(1)}s`);
       const H = model.config.hidden_size;
+      const V = model.config.vocab_size;
       const hm = hf.models?.[m.name]?.workloads ?? {};
       const forward = async (inputs, packed) => {
         const o = await model.forward(inputs, { packed });
@@ -234,7 +240,7 @@ if (!flag("skip-bench")) {
           continue;
         }
         if (w.kind === "fixed") {
-          const inputs = { input_ids: Array.from({ length: w.batch }, (_, s) => seqIds(s, w.seq)) };
+          const inputs = { input_ids: Array.from({ length: w.batch }, (_, s) => seqIds(s, w.seq, V)) };
           for (let i = 0; i < w.warmup; i++) (await forward(inputs, false)).dispose();
           const times = [];
           for (let i = 0; i < w.runs; i++) {
@@ -257,7 +263,7 @@ if (!flag("skip-bench")) {
           }
         } else {
           let s = 0;
-          const batches = w.lengths.map((lens) => padded(lens.map((n) => seqIds(s++, n, Math.floor(n / 2)))));
+          const batches = w.lengths.map((lens) => padded(lens.map((n) => seqIds(s++, n, V, Math.floor(n / 2)))));
           const real = w.lengths.flat().reduce((a, b) => a + b, 0);
           for (const packed of [true, false]) {
             for (const b of batches.slice(0, w.warmup_batches)) (await forward(b, packed)).dispose();

@@ -24,6 +24,10 @@ done
 xz -dc "$carry/node.xz" > "$work/node" && chmod +x "$work/node"
 tar -xJf "$carry/runtime.tar.xz" -C "$work"
 cp "$repo/packages/backend-cuda/scripts/gpu-check.mjs" "$work/runtime/gpu-check.mjs"
+if [ -n "${DJS_GPU_CHECK_DEVICE_SRC:-}" ]; then  # dry run (scripts/dry-run-emulator.sh): the CPU emulator as device
+  cp "$DJS_GPU_CHECK_DEVICE_SRC" "$work/runtime/device-hook.mjs"
+  export DJS_GPU_CHECK_DEVICE="$work/runtime/device-hook.mjs"
+fi
 
 echo "== machine =="
 "$work/node" --version

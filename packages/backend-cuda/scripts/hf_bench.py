@@ -10,7 +10,7 @@ Input: --spec spec.json written by gpu-check.mjs:
 Output: --result result.json with timings per model and workload (milliseconds, real and padded token counts).
 
 Token ids (the same formula in gpu-check.mjs): sequence s of length n is [1, t_1 .. t_{n-2}, 2] with
-t_p = 3 + ((s * 1009 + p * 7919) % 8000); a pair puts a 2 after its first segment. Padding id 0, mask 0.
+t_p = 3 + ((s * 1009 + p * 7919) % min(8000, vocab_size - 3)); a pair puts a 2 after its first segment. Padding id 0, mask 0.
 """
 import argparse
 import json
@@ -24,8 +24,9 @@ import transformers
 from transformers import DebertaV2Config, DebertaV2Model
 
 
-def seq_ids(s, n, split=None):
-    ids = [3 + ((s * 1009 + p * 7919) % 8000) for p in range(n)]
+def seq_ids(s, n, vocab, split=None):
+    mod = min(8000, vocab - 3)
+    ids = [3 + ((s * 1009 + p * 7919) % mod) for p in range(n)]
     ids[0] = 1
     ids[n - 1] = 2
     if split is not None and 0 < split < n - 1:
@@ -81,7 +82,7 @@ def main():
             for w in spec["workloads"]:
                 if w["kind"] == "fixed":
                     B, L = w["batch"], w["seq"]
-                    ids, mask = batch_tensors([seq_ids(s, L) for s in range(B)])
+                    ids, mask = batch_tensors([seq_ids(s, L, cfg.vocab_size) for s in range(B)])
                     for _ in range(w["warmup"]):
                         forward(ids, mask)
                     torch.cuda.synchronize()
@@ -102,7 +103,7 @@ def main():
                     for lens in w["lengths"]:
                         rows = []
                         for n in lens:
-                            rows.append(seq_ids(s, n, split=n // 2))
+                            rows.append(seq_ids(s, n, cfg.vocab_size, split=n // 2))
                             s += 1
                         batches.append(batch_tensors(rows))
                     for ids, mask in batches[: w["warmup_batches"]]:

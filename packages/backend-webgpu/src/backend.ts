@@ -6,7 +6,7 @@
  *   reached. A forward pass is therefore one submit, and no data comes back until an output is asked for.
  * - Pipelines are compiled once per shader variant (`PipelineCache`), buffers come from a size-bucketed pool
  *   (`BufferPool`), kernel parameters from a uniform arena written once per submit (`UniformArena`).
- * - Tensors bigger than one buffer may be are split in row chunks (`GpuStorage`); gather and linear/matmul with the
+ * - Tensors bigger than the largest buffer are split in row chunks (`GpuStorage`); gather and linear/matmul with the
  *   split tensor as the transposed right operand walk the chunks (the embedding table and the tied MLM decoder).
  * - f16 when the device has `shader-f16`: f16 storage, f32 arithmetic inside the kernels.
  * - Validation and out-of-memory errors are caught with error scopes around each submit and thrown from the next
@@ -134,11 +134,11 @@ export class WebGpuBackend implements Backend {
     this.f16 = (options.f16 ?? true) && device.features.has("shader-f16");
     this.maxDispatches = options.maxDispatchesPerSubmit ?? DEFAULT_MAX_DISPATCHES;
     this.kernels = options.kernels ?? kernelProfileFor((device as { adapterInfo?: GPUAdapterInfo }).adapterInfo);
+    this.pushScopes();
     this.profiler = options.profile && device.features.has("timestamp-query") ? new Profiler(device) : null;
     device.lost?.then((info) => {
       this.lostReason = `${info.reason}: ${info.message}`;
     });
-    this.pushScopes();
   }
 
   supportsDtype(dtype: FloatDType): boolean {
@@ -372,6 +372,7 @@ export class WebGpuBackend implements Backend {
     const idsBuf = this.storage(ids).single("gather", ids.shape);
     const kv = gatherKernel(table.dtype);
     const rowsPerChunk = st.chunkElems / D;
+    if (st.split && !Number.isInteger(rowsPerChunk)) st.single("gather (a view that splits rows)", table.shape);
     for (let c = 0; c < st.chunks.length; c++) {
       const rowStart = c * rowsPerChunk;
       const rows = Math.min(rowsPerChunk, V - rowStart);
@@ -658,7 +659,8 @@ export class WebGpuBackend implements Backend {
   private unary(x: Tensor, act: Activation | undefined, dtype: DType, op: string): Tensor {
     const src = this.storage(x);
     const n = src.elems;
-    const chunkElems = this.plan(x.shape, dtype, op);
+    // a split input keeps its chunks (a view of it may have another shape); else plan from the shape
+    const chunkElems = src.split ? src.chunkElems : this.plan(x.shape, dtype, op);
     let out: Tensor;
     if (chunkElems >= n) out = this.alloc(x.shape, dtype, op);
     else {
@@ -746,7 +748,7 @@ export class WebGpuBackend implements Backend {
     bias?: Tensor;
     act?: Activation;
   }): Tensor {
-    const { a, b, M, N, K, outBatch } = g;
+    const { a, M, N, K, outBatch } = g;
     const out = this.alloc([...outBatch, M, N], a.dtype, "matmul");
     const batch = sizeOf(outBatch);
     if (!out.size) return out;
@@ -769,6 +771,7 @@ export class WebGpuBackend implements Backend {
     const variant = { da: a.dtype, db: g.b.dtype, dout: a.dtype, transA: g.transA, transB: g.transB, bias: g.bias?.dtype, act: g.act, r } as const;
     const kv = cpu ? matmulDirectKernel({ ...variant, vec4: !g.transA && g.transB && K % 4 === 0 }) : matmulKernel(variant);
     const rowsPerChunk = bSt.split ? bSt.chunkElems / K : N;
+    if (!Number.isInteger(rowsPerChunk)) bSt.single("matmul (a view that splits rows)", g.b.shape);
     for (let ch = 0; ch < bSt.chunks.length; ch++) {
       const nOff = ch * rowsPerChunk;
       const n = Math.min(rowsPerChunk, N - nOff);
@@ -892,7 +895,7 @@ export class WebGpuBackend implements Backend {
     if (oom) {
       throw new DebertaError(
         "BACKEND_ERROR",
-        `webgpu ${op}: the GPU ran out of memory (${oom.message.trim()}); the backend held ${(this.pool.bytesAllocated / 2 ** 20).toFixed(1)} MiB in buffers. The model does not fit this device: try f16, a smaller batch, or another backend`,
+        `webgpu ${op}: the GPU${this.options.adapterDescription ? ` (${this.options.adapterDescription})` : ""} ran out of memory (${oom.message.trim()}); the backend held ${(this.pool.bytesAllocated / 2 ** 20).toFixed(1)} MiB in buffers. The model does not fit this device: try f16, a smaller batch, or another backend`,
       );
     }
     throw new DebertaError("BACKEND_ERROR", `webgpu ${op}: ${errs.map((e) => e.message.trim()).join("; ")}`);

@@ -121,6 +121,27 @@ describeGpu("WebGpuBackend", () => {
     }
   });
 
+  it("times kernels with GPU timestamps when asked (profile: true)", async () => {
+    const p = await gpuBackend({ profile: true });
+    try {
+      const x = p.upload(Float32Array.from({ length: 64 }, (_, i) => i), [8, 8], "f32");
+      const y = p.matmul(x, x, { transB: true });
+      const z = p.activation(y, "gelu");
+      await z.data();
+      const report = await p.profileReport();
+      if (!p.device.features.has("timestamp-query")) {
+        expect(report).toEqual([]);
+        return;
+      }
+      expect(report.map((r) => r.kernel.split("/")[0]).sort()).toEqual(["matmul" + (p.kernels === "cpu" ? "-direct" : ""), "unary"].sort());
+      expect(report.every((r) => r.calls === 1 && r.ms >= 0)).toBe(true);
+      expect(await p.profileReport()).toEqual([]);
+      for (const t of [x, y, z]) t.dispose();
+    } finally {
+      p.destroy();
+    }
+  });
+
   it("frees everything on destroy() and refuses work afterwards", async () => {
     const b = await gpuBackend();
     const x = b.upload(new Float32Array(1000), [10, 100], "f32");

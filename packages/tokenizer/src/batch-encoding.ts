@@ -9,6 +9,10 @@ import { TokenizerError } from "./errors.js";
 
 type Rows<T> = T[] | T[][];
 
+// Kept under symbols: not enumerable data, so JSON.stringify / Object.entries show only the arrays.
+const ENCODINGS = Symbol("encodings");
+const BATCHED = Symbol("isBatched");
+
 export class BatchEncoding {
   input_ids: Rows<number>;
   declare token_type_ids?: Rows<number>;
@@ -20,10 +24,17 @@ export class BatchEncoding {
   /** Python-slow-style truncation outputs (slow tokenizer with `returnOverflowingTokens`). */
   declare overflowing_tokens?: number[] | number[][];
   declare num_truncated_tokens?: number | number[];
+  declare [ENCODINGS]: Encoding[] | undefined;
+  declare [BATCHED]: boolean;
+
   /** One `Encoding` per row (fast tokenizer only; undefined for the slow tokenizer, as in transformers). */
-  declare readonly encodings: Encoding[] | undefined;
+  get encodings(): Encoding[] | undefined {
+    return this[ENCODINGS];
+  }
   /** Whether the arrays are batched (one row per encoding). */
-  declare readonly isBatched: boolean;
+  get isBatched(): boolean {
+    return this[BATCHED];
+  }
 
   constructor(fields: Partial<BatchEncoding> & { input_ids: Rows<number> }, encodings: Encoding[] | undefined, isBatched: boolean) {
     this.input_ids = fields.input_ids;
@@ -39,8 +50,8 @@ export class BatchEncoding {
     ] as const) {
       if (fields[k] !== undefined) (this as Record<string, unknown>)[k] = fields[k];
     }
-    Object.defineProperty(this, "encodings", { value: encodings, enumerable: false });
-    Object.defineProperty(this, "isBatched", { value: isBatched, enumerable: false });
+    this[ENCODINGS] = encodings;
+    this[BATCHED] = isBatched;
   }
 
   private encodingAt(batchIndex: number, what: string): Encoding {

@@ -41,20 +41,3 @@ export function decoderFromJson(json: unknown, where = "tokenizer.json: decoder"
   }
   throw new TokenizerError(`${where}: decoder type ${JSON.stringify(j.type)} is not supported`, "UNSUPPORTED");
 }
-
-/**
- * transformers' `clean_up_tokenization` (applied by `decode` when `clean_up_tokenization_spaces` is true).
- */
-export function cleanUpTokenization(s: string): string {
-  return s
-    .replaceAll(" .", ".")
-    .replaceAll(" ?", "?")
-    .replaceAll(" !", "!")
-    .replaceAll(" ,", ",")
-    .replaceAll(" ' ", "'")
-    .replaceAll(" n't", "n't")
-    .replaceAll(" 'm", "'m")
-    .replaceAll(" 's", "'s")
-    .replaceAll(" 've", "'ve")
-    .replaceAll(" 're", "'re");
-}

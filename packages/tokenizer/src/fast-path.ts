@@ -24,7 +24,7 @@ import {
 } from "./normalizer.js";
 import type { PrecompiledCharsmap } from "./precompiled-charsmap.js";
 import { MetaspacePreTokenizer, PunctuationPreTokenizer, SequencePreTokenizer, type PreTokenizer } from "./pre-tokenizer.js";
-import { isRustWhitespace, lowercaseCodePoint, punctuationTable, utf8Length, isPunctuation } from "./unicode.js";
+import { isRustWhitespace, lowercaseCodePoint, utf8Length, isPunctuationCached } from "./unicode.js";
 import { TokenSink, type UnigramModel } from "./unigram.js";
 import { WordCache } from "./word-cache.js";
 
@@ -69,14 +69,11 @@ const F_JOINS_PREV = 1; // Extend, ZWJ, SpacingMark: joins the previous characte
 const F_MAY_JOIN_NEXT = 2; // Prepend, CR, Hangul L/V/T/LV/LVT, Regional Indicator
 const F_CONTROL = 4; // Control, CR, LF
 
-let flagTable: Uint8Array | null = null;
+// Per-BMP-character grapheme flags, computed on first use (0xff = not computed yet).
+const flagTable = new Uint8Array(0x10000).fill(0xff);
+for (let cp = 0x20; cp < 0x7f; cp++) flagTable[cp] = 0;
 function graphemeFlags(): Uint8Array {
-  if (flagTable) return flagTable;
-  const t = new Uint8Array(0x10000);
-  for (let cp = 0x80; cp < 0x10000; cp++) t[cp] = flagsOf(cp);
-  for (let cp = 0; cp < 0x80; cp++) t[cp] = flagsOf(cp);
-  flagTable = t;
-  return t;
+  return flagTable;
 }
 function flagsOf(cp: number): number {
   const g = graphemeProps(cp) & 0x0f;
@@ -88,7 +85,14 @@ function flagsOf(cp: number): number {
 }
 const astralFlags = new Map<number, number>();
 function flagsAt(table: Uint8Array, cp: number): number {
-  if (cp < 0x10000) return table[cp]!;
+  if (cp < 0x10000) {
+    let f = table[cp]!;
+    if (f === 0xff) {
+      f = cp >= 0xd800 && cp <= 0xdfff ? 0 : flagsOf(cp);
+      table[cp] = f;
+    }
+    return f;
+  }
   let f = astralFlags.get(cp);
   if (f === undefined) {
     f = flagsOf(cp);
@@ -126,9 +130,7 @@ class Buf {
 }
 
 export class FastPath {
-  private readonly lowercase: boolean;
   private readonly charsmap: PrecompiledCharsmap | null;
-  private readonly splitPunct: boolean;
   private readonly model: UnigramModel;
   private readonly normMatcher: TokenMatcher;
   /** BMP: lowercase mapping when it is one BMP character (0xFFFF: expands or astral, take the slow route). */
@@ -145,7 +147,7 @@ export class FastPath {
   private readonly plain: Uint16Array;
   /** BMP: 1 for characters that start a normalized added-token pattern (e.g. "["). */
   private readonly patternStart = new Uint8Array(0x10000);
-  private readonly punct: Uint8Array | null;
+  private readonly splitPunctOn: boolean;
   private readonly norm = new Buf(1024);
   private readonly words = new Buf(1024);
   private readonly sink = new TokenSink(1024);
@@ -163,24 +165,11 @@ export class FastPath {
     this.model = model;
     this.unkId = model.unkId ?? -1;
     this.byteFallback = model.byteFallback;
-    this.lowercase = lowercase;
     this.charsmap = charsmap;
-    this.splitPunct = splitPunct;
     this.normMatcher = normMatcher;
     this.flags = graphemeFlags();
-    this.punct = splitPunct ? punctuationTable() : null;
-    if (lowercase) {
-      const t = new Uint16Array(0x10000);
-      for (let c = 0; c < 0x10000; c++) {
-        if (c >= 0xd800 && c <= 0xdfff) {
-          t[c] = c;
-          continue;
-        }
-        const l = lowercaseCodePoint(c);
-        t[c] = l.length === 1 ? l.charCodeAt(0) : 0xffff;
-      }
-      this.lower = t;
-    } else this.lower = null;
+    this.splitPunctOn = splitPunct;
+    this.lower = lowercase ? new Uint16Array(0x10000).fill(0xfffe) : null;
     if (charsmap) {
       const r = new Int32Array(0x10000).fill(-1);
       for (let c = 0; c < 0x10000; c++) {
@@ -190,29 +179,50 @@ export class FastPath {
       }
       this.rule = r;
     } else this.rule = null;
-    const plain = new Uint16Array(0x10000).fill(0xffff);
-    for (let c = 0; c < 0x10000; c++) {
-      if (c >= 0xd800 && c <= 0xdfff) continue;
-      if (this.flags[c] !== 0) continue;
-      let x = c;
+    this.plain = new Uint16Array(0x10000).fill(0xfffe);
+    for (const t of normMatcher.tokens) if (t.pattern.length > 0) this.patternStart[t.pattern.charCodeAt(0)] = 1;
+  }
+
+  /** Lowercase of a BMP character when it is one BMP character, else 0xffff (computed on first use). */
+  private lowerOf(c: number): number {
+    const t = this.lower!;
+    let l = t[c]!;
+    if (l === 0xfffe) {
+      if (c >= 0xd800 && c <= 0xdfff) l = c;
+      else {
+        const s = lowercaseCodePoint(c);
+        l = s.length === 1 ? s.charCodeAt(0) : 0xffff;
+      }
+      t[c] = l;
+    }
+    return l;
+  }
+
+  /** The `plain` entry of a BMP character (computed on first use). */
+  private plainOf(c: number): number {
+    let x = 0xffff;
+    compute: {
+      if (c >= 0xd800 && c <= 0xdfff) break compute;
+      if (flagsAt(this.flags, c) !== 0) break compute;
+      let y = c;
       if (this.lower) {
-        x = this.lower[c]!;
-        if (x === 0xffff || this.flags[x] !== 0) continue;
+        y = this.lowerOf(c);
+        if (y === 0xffff || flagsAt(this.flags, y) !== 0) break compute;
       }
       if (this.rule) {
-        const r = this.rule[x]!;
-        if (r === -2) continue;
+        const r = this.rule[y]!;
+        if (r === -2) break compute;
         if (r >= 0) {
           const rep = this.reps[r]!;
-          if (rep.length !== 1 || (rep[0]! >= 0xd800 && rep[0]! <= 0xdfff)) continue;
-          x = rep[0]!;
+          if (rep.length !== 1 || (rep[0]! >= 0xd800 && rep[0]! <= 0xdfff)) break compute;
+          y = rep[0]!;
         }
       }
-      if (x === 0xffff) continue;
-      plain[c] = x;
+      if (y >= 0xfffe) break compute;
+      x = y;
     }
-    this.plain = plain;
-    for (const t of normMatcher.tokens) if (t.pattern.length > 0) this.patternStart[t.pattern.charCodeAt(0)] = 1;
+    this.plain[c] = x;
+    return x;
   }
 
   private repIndex(value: number): number {
@@ -355,10 +365,11 @@ export class FastPath {
       // Hot path: a plain BMP character not followed by a joining one.
       {
         const c0 = text.charCodeAt(i);
-        const x = plain[c0]!;
+        let x = plain[c0]!;
+        if (x === 0xfffe) x = this.plainOf(c0);
         if (x !== 0xffff) {
           const nx = i + 1 < b ? text.charCodeAt(i + 1) : 0x20;
-          if (nx < 0x300 || (nx < 0xd800 && (flags[nx]! & F_JOINS_PREV) === 0)) {
+          if (nx < 0x300 || (nx < 0xd800 && (flagsAt(flags, nx) & F_JOINS_PREV) === 0)) {
             if (x === SPACE && n > 0 && u[n - 1] === SPACE) {
               S[n - 1] = i;
               E[n - 1] = i + 1;
@@ -382,7 +393,7 @@ export class FastPath {
       }
       if (lower) {
         if (c < 0x10000) {
-          const l = lower[c]!;
+          const l = this.lowerOf(c);
           if (l === 0xffff) return false;
           c = l;
         } else {
@@ -517,7 +528,6 @@ export class FastPath {
     const end = graphemeEnd(cps, 0, cps.length);
     if (end === cps.length && cps.length >= MAX) return -1; // cluster may be longer than the window
     const k = end;
-    const buf = this.norm;
     const cm = this.charsmap!;
     let bytes = 0;
     for (let q = 0; q < k; q++) bytes += utf8Length(cps[q]!);
@@ -631,7 +641,7 @@ export class FastPath {
     if (this.wordStarts.length < y - x + 2) this.wordStarts = new Int32Array((y - x + 2) * 2);
     const starts = this.wordStarts;
     let w = 0;
-    const punct = this.punct;
+    const punct = this.splitPunctOn;
     // Walk the piece; a "sub-piece" boundary comes before and after each punctuation character (Punctuation
     // isolated). Within a sub-piece, every ▁ (former space) starts a word; a sub-piece not starting with ▁ gets a
     // ▁ prepended (aligned to its first character).
@@ -644,8 +654,8 @@ export class FastPath {
       if (c === SPACE) c = META;
       let isP = false;
       if (punct) {
-        if (len === 1) isP = punct[c] === 1;
-        else isP = isPunctuation(((U[i]! - 0xd800) << 10) + (U[i + 1]! - 0xdc00) + 0x10000);
+        if (len === 1) isP = isPunctuationCached(c);
+        else isP = isPunctuationCached(((U[i]! - 0xd800) << 10) + (U[i + 1]! - 0xdc00) + 0x10000);
       }
       if (isP) subStart = true;
       if (c === META) {

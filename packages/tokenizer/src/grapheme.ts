@@ -132,25 +132,21 @@ function computeProps(cp: number): number {
   return flags;
 }
 
-let bmp: Uint8Array | null = null;
+// BMP properties, computed on first use of each code point (0xff = not computed yet).
+const bmp = new Uint8Array(0x10000).fill(0xff);
+for (let cp = 0x20; cp < 0x7f; cp++) bmp[cp] = GCB.Other;
 const astral = new Map<number, number>();
-
-function bmpTable(): Uint8Array {
-  if (bmp) return bmp;
-  const t = new Uint8Array(0x10000);
-  // ASCII and Latin-1 letters are by far the most common: fill them without regexes.
-  for (let cp = 0; cp < 0x10000; cp++) {
-    if (cp >= 0x20 && cp < 0x7f) t[cp] = GCB.Other;
-    else if (cp >= 0xd800 && cp <= 0xdfff) t[cp] = GCB.Control; // lone surrogates never reach here (sanitised)
-    else t[cp] = computeProps(cp);
-  }
-  bmp = t;
-  return t;
-}
 
 /** GCB value and flags of a code point. */
 export function graphemeProps(cp: number): number {
-  if (cp < 0x10000) return bmpTable()[cp]!;
+  if (cp < 0x10000) {
+    let v = bmp[cp]!;
+    if (v === 0xff) {
+      v = cp >= 0xd800 && cp <= 0xdfff ? GCB.Control : computeProps(cp);
+      bmp[cp] = v;
+    }
+    return v;
+  }
   let v = astral.get(cp);
   if (v === undefined) {
     v = computeProps(cp);

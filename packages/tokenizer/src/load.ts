@@ -211,10 +211,13 @@ export function fastPartsFromSentencePiece(spm: SentencePieceModel, cfg: Tokeniz
   pre.push(new MetaspacePreTokenizer("\u2581", scheme, true));
   // Added tokens: CONTROL pieces, then the special tokens (unk normalized, as DebertaV2Tokenizer declares it).
   const added: AddedToken[] = [];
-  const idOf = new Map<string, number>();
-  spm.pieces.forEach((p, i) => {
-    if (!idOf.has(p.piece)) idOf.set(p.piece, i);
-  });
+  // A few lookups only (the special tokens): a scan beats building a 128K-entry map.
+  const idOf = {
+    get(t: string): number | undefined {
+      const i = spm.pieces.findIndex((p) => p.piece === t);
+      return i >= 0 ? i : undefined;
+    },
+  };
   let next = vocab.length;
   const specials = allSpecialTokens(cfg.special);
   if (cfg.addedTokensDecoder) {

@@ -6,7 +6,6 @@
 import { TokenizerError } from "./errors.js";
 import { NormalizedString } from "./normalized-string.js";
 import { PrecompiledCharsmap } from "./precompiled-charsmap.js";
-import { codePoints } from "./unicode.js";
 
 export interface Normalizer {
   readonly type: string;
@@ -191,5 +190,3 @@ export function normalizeStr(n: Normalizer | null, s: string): string {
   n.normalize(ns);
   return ns.toString();
 }
-
-export { codePoints };

@@ -35,6 +35,9 @@ export class TemplateProcessing {
   }
 
   process(encoding: Encoding, pair: Encoding | null, addSpecialTokens: boolean): Encoding {
+    if (encoding.overflowing.length === 0 && (!pair || pair.overflowing.length === 0)) {
+      return this.processSimple(encoding, pair, addSpecialTokens);
+    }
     const encodings = pair ? [encoding, pair] : [encoding];
     encodings.forEach((e, i) => e.setSequenceId(i));
     const template = pair ? this.pair : this.single;
@@ -64,6 +67,60 @@ export class TemplateProcessing {
       }
     }
     return Encoding.merge(parts);
+  }
+
+  /** `process` without overflowing windows: one pass, same result as the merge chain. */
+  private processSimple(encoding: Encoding, pair: Encoding | null, addSpecialTokens: boolean): Encoding {
+    const template = pair ? this.pair : this.single;
+    let n = 0;
+    for (const piece of template) {
+      if (piece.kind === "sequence") n += (piece.id === "A" ? encoding : pair)?.length ?? 0;
+      else if (addSpecialTokens) n += this.specialTokens.get(piece.id)!.ids.length;
+    }
+    const ids: number[] = new Array(n);
+    const typeIds: number[] = new Array(n);
+    const tokens: string[] = new Array(n);
+    const offsets: number[] = new Array(2 * n);
+    const words: (number | null)[] = new Array(n);
+    const special: number[] = new Array(n);
+    const attention: number[] = new Array(n);
+    const ranges = new Map<number, [number, number]>();
+    let k = 0;
+    for (const piece of template) {
+      if (piece.kind === "sequence") {
+        const i = piece.id === "A" ? 0 : 1;
+        const e = i === 0 ? encoding : pair;
+        if (!e) throw new TokenizerError(`TemplateProcessing: the template uses $${piece.id} but no such sequence was given`, "INVALID_ARGUMENT");
+        const start = k;
+        for (let t = 0; t < e.ids.length; t++, k++) {
+          ids[k] = e.ids[t]!;
+          typeIds[k] = piece.typeId;
+          tokens[k] = e.tokens[t]!;
+          offsets[2 * k] = e.offsetsFlat[2 * t]!;
+          offsets[2 * k + 1] = e.offsetsFlat[2 * t + 1]!;
+          words[k] = e.words[t]!;
+          special[k] = e.specialTokensMask[t]!;
+          attention[k] = e.attentionMask[t]!;
+        }
+        ranges.set(i, [start, k]);
+      } else if (addSpecialTokens) {
+        const tok = this.specialTokens.get(piece.id)!;
+        for (let t = 0; t < tok.ids.length; t++, k++) {
+          ids[k] = tok.ids[t]!;
+          typeIds[k] = piece.typeId;
+          tokens[k] = tok.tokens[t]!;
+          offsets[2 * k] = 0;
+          offsets[2 * k + 1] = 0;
+          words[k] = null;
+          special[k] = 1;
+          attention[k] = 1;
+        }
+      }
+    }
+    // tokenizers also records the sequence ids on the inputs.
+    encoding.setSequenceId(0);
+    pair?.setSequenceId(1);
+    return new Encoding(ids, typeIds, tokens, offsets, words, special, attention, ranges, []);
   }
 
   static fromJson(json: Record<string, unknown>, where = "tokenizer.json: post_processor"): TemplateProcessing {

@@ -35,7 +35,10 @@ export function tagWire(tag: number): number {
 
 export class ProtobufReader {
   pos: number;
-  readonly end: number;
+  end: number;
+  /** Bounds of the last field read by `skipToField` (no allocation). */
+  fieldStart = 0;
+  fieldEnd = 0;
 
   constructor(
     readonly bytes: Uint8Array,
@@ -84,6 +87,23 @@ export class ProtobufReader {
     F32_BYTES[3] = b[p + 3]!;
     this.pos += 4;
     return F32[0]!;
+  }
+
+  /** Re-targets the reader at bytes[start..end) (reuse without allocation). */
+  reset(start: number, end: number): void {
+    this.pos = start;
+    this.end = end;
+  }
+
+  /** Reads a length-delimited field's bounds into fieldStart / fieldEnd without allocating. */
+  lengthDelimited(): void {
+    const len = this.varint();
+    if (len > this.end - this.pos) {
+      throw new ProtobufError(`length-delimited field of ${len} bytes at byte ${this.pos} runs past the end (${this.end})`);
+    }
+    this.fieldStart = this.pos;
+    this.fieldEnd = this.pos + len;
+    this.pos += len;
   }
 
   bytesField(): Uint8Array {

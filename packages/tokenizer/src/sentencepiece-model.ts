@@ -100,11 +100,16 @@ function str(r: ProtobufReader, what: string): string {
 }
 
 const codeBuf: number[] = [];
-/** Strict UTF-8 decoding of a short byte string without TextDecoder's per-call overhead; null when invalid. */
 function decodeShortUtf8(b: Uint8Array): string | null {
+  return decodeShortUtf8Range(b, 0, b.length);
+}
+
+/** Strict UTF-8 decoding of bytes[start..end) without TextDecoder's per-call overhead; null when invalid or long. */
+function decodeShortUtf8Range(b: Uint8Array, start: number, end: number): string | null {
+  if (end - start > 256) return null;
   codeBuf.length = 0;
-  const n = b.length;
-  let i = 0;
+  const n = end;
+  let i = start;
   while (i < n) {
     const b0 = b[i]!;
     if (b0 < 0x80) {
@@ -137,22 +142,31 @@ function decodeShortUtf8(b: Uint8Array): string | null {
   return String.fromCharCode.apply(null, codeBuf);
 }
 
-function parsePiece(r: ProtobufReader): SentencePiece {
-  const p: SentencePiece = { piece: "", score: 0, type: PieceType.NORMAL };
-  let hasPiece = false;
+/** Parses one `SentencePiece` message at bytes[start..end) with a reused reader. */
+function parsePiece(r: ProtobufReader, bytes: Uint8Array, start: number, end: number): SentencePiece {
+  r.reset(start, end);
+  let piece: string | null = null;
+  let score = 0;
+  let type = PieceType.NORMAL;
   while (!r.done) {
     const tag = r.tag();
-    const field = tagField(tag);
-    const wire = tagWire(tag);
-    if (field === 1 && wire === WireType.LengthDelimited) {
-      p.piece = str(r, "piece");
-      hasPiece = true;
-    } else if (field === 2 && wire === WireType.Fixed32) p.score = r.float();
-    else if (field === 3 && wire === WireType.Varint) p.type = r.varint() as PieceType;
-    else r.skip(wire);
+    if (tag === 10) {
+      // field 1, length-delimited: the piece string
+      r.lengthDelimited();
+      piece = decodeShortUtf8Range(bytes, r.fieldStart, r.fieldEnd);
+      if (piece === null) {
+        try {
+          piece = utf8.decode(bytes.subarray(r.fieldStart, r.fieldEnd));
+        } catch {
+          throw new ProtobufError("piece is not valid UTF-8");
+        }
+      }
+    } else if (tag === 21) score = r.float(); // field 2, fixed32
+    else if (tag === 24) type = r.varint() as PieceType; // field 3, varint
+    else r.skip(tagWire(tag));
   }
-  if (!hasPiece) throw new ProtobufError("a SentencePiece entry has no piece string");
-  return p;
+  if (piece === null) throw new ProtobufError("a SentencePiece entry has no piece string");
+  return { piece, score, type };
 }
 
 function parseTrainerSpec(r: ProtobufReader): TrainerSpec {
@@ -221,14 +235,18 @@ export function parseSentencePieceModel(bytes: Uint8Array, file = "spm.model"): 
   let sawNormalizer = false;
   try {
     const r = new ProtobufReader(bytes);
+    const pr = new ProtobufReader(bytes);
     while (!r.done) {
       const tag = r.tag();
-    const field = tagField(tag);
-    const wire = tagWire(tag);
-      if (wire === WireType.LengthDelimited && field >= 1 && field <= 5) {
+      const field = tagField(tag);
+      const wire = tagWire(tag);
+      if (field === 1 && wire === WireType.LengthDelimited) {
+        r.lengthDelimited();
+        pieces.push(parsePiece(pr, bytes, r.fieldStart, r.fieldEnd));
+      } else if (wire === WireType.LengthDelimited && field >= 2 && field <= 5) {
         const sub = r.bytesField();
         const sr = new ProtobufReader(sub);
-        if (field === 1) pieces.push(parsePiece(sr));
+        if (field === 1) throw new ProtobufError("unreachable");
         else if (field === 2) trainerSpec = parseTrainerSpec(sr);
         else if (field === 3) {
           normalizerSpec = parseNormalizerSpec(sr);

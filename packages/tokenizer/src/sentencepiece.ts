@@ -242,7 +242,7 @@ export class SentencePieceProcessor {
     const bestScore = this.bestScore; // float32 storage: every store rounds, as `float best_path_score` does
     const bestStart = this.bestStart;
     const bestId = this.bestId;
-    const { alphabet: alpha, base, check, value } = this.trie;
+    const { alphabet: alpha, bc, value } = this.trie;
     const scores = this.viterbiScores;
     const unkScore = this.unkScore;
     const unkId = this.unkId;
@@ -261,8 +261,8 @@ export class SentencePieceProcessor {
       for (let j = i; j < n; j++) {
         const c = alpha[units[j]!]!;
         if (c === 0) break;
-        const t = base[s]! + c;
-        if (check[t] !== s) break;
+        const t = bc[2 * s]! + c;
+        if (bc[2 * t + 1] !== s) break;
         s = t;
         const id = value[t]!;
         if (id >= 0) {

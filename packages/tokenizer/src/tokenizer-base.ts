@@ -206,7 +206,8 @@ export abstract class DebertaV2TokenizerBase {
   }
 }
 
-function cleanUp(s: string): string {
+/** transformers' `clean_up_tokenization` (decode with `clean_up_tokenization_spaces`). */
+export function cleanUp(s: string): string {
   return s
     .replaceAll(" .", ".")
     .replaceAll(" ?", "?")

@@ -12,8 +12,11 @@
 export class VocabTrie {
   /** Code unit -> dense code (0 = not in the alphabet). */
   readonly alphabet: Uint16Array;
-  readonly base: Int32Array;
-  readonly check: Int32Array;
+  /**
+   * Interleaved [base, check] per state: `t = bc[2 * s] + c` is a child of `s` when `bc[2 * t + 1] === s` (one
+   * cache line per transition).
+   */
+  readonly bc: Int32Array;
   readonly value: Int32Array;
   /** Length (code units) of the longest key. */
   readonly maxKeyLength: number;
@@ -49,13 +52,14 @@ export class VocabTrie {
     const nodeValue = new Int32Array(maxNodes).fill(-1);
     let nodeCount = 1;
     // Children of the root in a direct table; deeper children through an interleaved hash of
-    // [parent, code, child] triples (one cache line per probe).
+    // [parent + 1, code, child] triples (0 = empty slot, so the zero-filled allocation needs no fill; one cache
+    // line per probe). Real node counts are about half the characters, so the load factor stays below 1/2.
     const rootChild = new Int32Array(K + 1).fill(-1);
     let hbits = 1;
-    while (1 << hbits < maxNodes * 2) hbits++;
+    while (1 << hbits < maxNodes) hbits++;
     const hmask = (1 << hbits) - 1;
     const hshift = 32 - hbits;
-    const table = new Int32Array((hmask + 1) * 3).fill(-1);
+    const table = new Int32Array((hmask + 1) * 3);
     for (let i = 0; i < keys.length; i++) {
       const v = values[i]!;
       if (v < 0) continue;
@@ -74,12 +78,13 @@ export class VocabTrie {
         c = alphabet[k.charCodeAt(j)]!;
         // Multiplicative hashing: the high bits of the product are the well-mixed ones.
         let h = Math.imul(Math.imul(node, 0x27d4eb2d) + c, 0x9e3779b1) >>> hshift;
+        const key = node + 1;
         let child = -1;
         for (;;) {
           const o = h * 3;
           const p = table[o]!;
-          if (p === -1) break;
-          if (p === node && table[o + 1] === c) {
+          if (p === 0) break;
+          if (p === key && table[o + 1] === c) {
             child = table[o + 2]!;
             break;
           }
@@ -91,7 +96,7 @@ export class VocabTrie {
           nextSibling[child] = firstChild[node]!;
           firstChild[node] = child;
           const o = h * 3;
-          table[o] = node;
+          table[o] = key;
           table[o + 1] = c;
           table[o + 2] = child;
         }
@@ -193,8 +198,12 @@ export class VocabTrie {
     // Trim, keeping K + 1 slots of slack so base[s] + c never reads past the end.
     const size = maxUsed + K + 2;
     if (size > cap) grow(size);
-    this.base = base.slice(0, size);
-    this.check = check.slice(0, size);
+    const bc = new Int32Array(2 * size);
+    for (let i = 0; i < size; i++) {
+      bc[2 * i] = base[i]!;
+      bc[2 * i + 1] = check[i]!;
+    }
+    this.bc = bc;
     this.value = value.slice(0, size);
   }
 
@@ -205,8 +214,8 @@ export class VocabTrie {
     for (let i = 0; i < s.length; i++) {
       const c = this.alphabet[s.charCodeAt(i)]!;
       if (c === 0) return -1;
-      const t = this.base[state]! + c;
-      if (this.check[t] !== state) return -1;
+      const t = this.bc[2 * state]! + c;
+      if (this.bc[2 * t + 1] !== state) return -1;
       state = t;
     }
     return this.value[state]!;

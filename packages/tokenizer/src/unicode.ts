@@ -36,14 +36,16 @@ export function isPunctuation(cp: number): boolean {
   return P_RE.test(String.fromCodePoint(cp));
 }
 
-let punctTable: Uint8Array | null = null;
-/** Cached BMP table for `isPunctuation` (0/1); astral code points go through the regex. */
-export function punctuationTable(): Uint8Array {
-  if (punctTable) return punctTable;
-  const t = new Uint8Array(0x10000);
-  for (let cp = 0; cp < 0x10000; cp++) if (isPunctuation(cp)) t[cp] = 1;
-  punctTable = t;
-  return t;
+const punctTable = new Uint8Array(0x10000).fill(2);
+/** `isPunctuation` through a BMP cache. */
+export function isPunctuationCached(cp: number): boolean {
+  if (cp >= 0x10000) return isPunctuation(cp);
+  let v = punctTable[cp]!;
+  if (v === 2) {
+    v = isPunctuation(cp) ? 1 : 0;
+    punctTable[cp] = v;
+  }
+  return v === 1;
 }
 
 const lowerCache = new Map<number, string>();

@@ -71,6 +71,8 @@ export class UnigramModel {
   readonly minScore: number;
   readonly unkScore: number;
   readonly trie: VocabTrie;
+  /** Per trie state: the score of the piece ending there (saves a dependent lookup in Viterbi). */
+  private readonly stateScore: Float64Array;
   private tokenToIdMap: Map<string, number> | null = null;
   private byteIds: Int32Array | null = null;
   // Viterbi scratch, reused across calls (no per-call allocation once grown).
@@ -82,7 +84,9 @@ export class UnigramModel {
     if (vocab.length === 0) throw new TokenizerError("Unigram model: the vocabulary is empty", "FILE_CORRUPT");
     if (scores.length !== vocab.length) throw new TokenizerError("Unigram model: vocab and scores differ in length", "FILE_CORRUPT");
     this.vocab = vocab;
-    this.scores = Float64Array.from(scores as ArrayLike<number>);
+    const sc = new Float64Array(scores.length);
+    for (let i = 0; i < sc.length; i++) sc[i] = scores[i]!;
+    this.scores = sc;
     const unkId = options.unkId;
     if (unkId !== null && (unkId < 0 || unkId >= vocab.length || !Number.isInteger(unkId))) {
       throw new TokenizerError(`Unigram model: unk_id ${unkId} is out of range (vocabulary of ${vocab.length})`, "FILE_CORRUPT");
@@ -97,6 +101,9 @@ export class UnigramModel {
     const ids = new Int32Array(vocab.length);
     for (let i = 0; i < ids.length; i++) ids[i] = i;
     this.trie = new VocabTrie(vocab, ids);
+    const tv = this.trie.value;
+    this.stateScore = new Float64Array(tv.length);
+    for (let t = 0; t < tv.length; t++) if (tv[t]! >= 0) this.stateScore[t] = this.scores[tv[t]!]!;
     if (this.byteFallback) {
       const b = new Int32Array(256).fill(-1);
       for (let x = 0; x < 256; x++) b[x] = this.tokenToId(`<0x${x.toString(16).toUpperCase().padStart(2, "0")}>`) ?? -1;
@@ -142,10 +149,9 @@ export class UnigramModel {
     const bestId = this.bestId;
     const trie = this.trie;
     const alpha = trie.alphabet;
-    const base = trie.base;
-    const check = trie.check;
+    const bc = trie.bc;
     const value = trie.value;
-    const scores = this.scores;
+    const stateScore = this.stateScore;
     const unkScore = this.unkScore;
     const unkId = this.unkId ?? -1;
     for (let k = 1; k <= n; k++) bestStart[k] = -1;
@@ -161,13 +167,13 @@ export class UnigramModel {
       for (let j = i; j < n; j++) {
         const c = alpha[units[start + j]!]!;
         if (c === 0) break;
-        const t = base[s]! + c;
-        if (check[t] !== s) break;
+        const t = bc[2 * s]! + c;
+        if (bc[2 * t + 1] !== s) break;
         s = t;
         const id = value[t]!;
         if (id >= 0) {
           const e = j + 1;
-          const cand = scores[id]! + sc;
+          const cand = stateScore[t]! + sc;
           if (bestStart[e] === -1 || cand > bestScore[e]!) {
             bestScore[e] = cand;
             bestStart[e] = i;

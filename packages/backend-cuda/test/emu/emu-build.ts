@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { KERNEL_MODULES, signatureChecks, type KernelModule } from "../../src/kernels/index.js";
 
-const EMU_DIR = fileURLToPath(new URL(".", import.meta.url));
+const EMU_DIR = process.env.DJS_EMU_DIR ?? fileURLToPath(new URL(".", import.meta.url));
 const CXX = process.env.CXX || "g++";
 
 export function compilerMissing(): string | undefined {
