@@ -92,7 +92,10 @@ export interface AttentionArgs {
    * centre (`length = 2 * n - 1` for some n ≥ maxLen): a longer table is valid too.
    */
   relIndex?: Tensor;
-  /** `[batch, seqLen]` 0/1 mask (f32 or the compute dtype) for padded layouts; absent for packed layouts. */
+  /**
+   * `[batch, seqLen]` 0/1 mask (f32 or the compute dtype) for padded layouts; absent for packed layouts. It always
+   * equals `layout.mask`, so a backend may read either (e.g. to save a storage binding).
+   */
   mask?: Tensor;
   layout: SequenceLayout;
   spec: AttentionSpec;

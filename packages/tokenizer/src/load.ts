@@ -109,7 +109,12 @@ export async function loadFastTokenizer(source: TokenizerSource, options?: LoadO
 /** transformers' `AutoTokenizer.from_pretrained` for DeBERTa-v2/v3: the fast tokenizer. */
 export const loadTokenizer = loadFastTokenizer;
 
-function mergeConfigAddedTokens(base: AddedToken[], cfg: TokenizerConfig, nextId: () => number): AddedToken[] {
+/**
+ * Adds the tokens the config files declare (added_tokens_decoder, added_tokens.json, special tokens) that the
+ * tokenizer does not have yet, as transformers does when it loads a fast tokenizer: a token already in the model
+ * vocabulary keeps that id, a new one gets the next free id.
+ */
+function mergeConfigAddedTokens(base: AddedToken[], cfg: TokenizerConfig, nextId: () => number, vocabId: (t: string) => number | undefined): AddedToken[] {
   const out = base.slice();
   const byContent = new Set(out.map((t) => t.content));
   if (cfg.addedTokensDecoder) {
@@ -130,7 +135,7 @@ function mergeConfigAddedTokens(base: AddedToken[], cfg: TokenizerConfig, nextId
     if (byContent.has(tok)) continue;
     const flags = cfg.specialTokenFlags.get(tok) ?? {};
     out.push({
-      id: nextId(),
+      id: vocabId(tok) ?? nextId(),
       content: tok,
       singleWord: flags.singleWord ?? false,
       lstrip: flags.lstrip ?? false,
@@ -177,7 +182,7 @@ export function fastPartsFromTokenizerJson(json: unknown, label: string, cfg: To
     j.added_tokens.forEach((t, i) => added.push(addedTokenFromJson(t as Record<string, unknown>, `${label}: added_tokens[${i}]`)));
   }
   let next = Math.max(vocab.length, ...added.map((t) => t.id + 1));
-  const addedTokens = mergeConfigAddedTokens(added, cfg, () => next++);
+  const addedTokens = mergeConfigAddedTokens(added, cfg, () => next++, (t) => model.tokenToId(t));
   return {
     model,
     normalizer: normalizerFromJson(j.normalizer, `${label}: normalizer`),
@@ -244,7 +249,7 @@ export function fastPartsFromSentencePiece(spm: SentencePieceModel, cfg: Tokeniz
     }
     added.sort((a, b) => a.id - b.id);
   }
-  const addedTokens = mergeConfigAddedTokens(added, cfg, () => next++);
+  const addedTokens = mergeConfigAddedTokens(added, cfg, () => next++, (t) => model.tokenToId(t));
   const cls = cfg.special.cls ?? "[CLS]";
   const sep = cfg.special.sep ?? "[SEP]";
   const idFor = (t: string) => addedTokens.find((a) => a.content === t)?.id ?? idOf.get(t);

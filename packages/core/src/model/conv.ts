@@ -22,7 +22,7 @@ export class ConvLayer {
     const H = c.hidden_size;
     return new ConvLayer(
       c,
-      p.take(`${prefix}conv.weight`, [H, H / c.conv_groups, c.conv_kernel_size]),
+      p.take(`${prefix}conv.weight`, [H, H, c.conv_kernel_size]), // conv_groups is 1 (validated by the config)
       p.take(`${prefix}conv.bias`, [H]),
       { weight: p.take(`${prefix}LayerNorm.weight`, [H]), bias: p.take(`${prefix}LayerNorm.bias`, [H]) },
     );
