@@ -21,13 +21,18 @@ import {
   type MatmulOptions,
   type SequenceLayout,
   type TensorData,
+  broadcastShapes,
+  broadcastStrides,
+  sizeOf,
+  stridesOf,
+  f16ToF32Into,
+  f32ToF16Into,
 } from "@deberta-js/core";
 import { applyActivation } from "./activation.js";
 import { disentangledAttention } from "./attention.js";
-import { f16ToF32, f32ToF16 } from "./f16.js";
 import { gemm } from "./gemm.js";
 import { BufferPool, type Storage } from "./pool.js";
-import { broadcastShapes, broadcastStrides, forEachRow, sizeOf, stridesOf } from "./shape.js";
+import { forEachRow } from "./shape.js";
 
 export interface CpuBackendOptions {
   /** Bytes of freed tensor storage kept for reuse (default 256 MiB; 0 disables the pool). */
@@ -57,7 +62,7 @@ export class CpuBackend implements Backend {
     if (dtype === "f16") {
       const h = this.pool.f16(n);
       if (data instanceof Uint16Array) h.set(data);
-      else f32ToF16(data instanceof Float32Array ? data : Float32Array.from(data), h);
+      else f32ToF16Into(data instanceof Float32Array ? data : Float32Array.from(data), h);
       out = h;
     } else {
       if (data instanceof Uint16Array) throw new InputError(`upload: Uint16Array (f16 bits) given for a ${dtype} tensor [${shape}]`);
@@ -89,7 +94,7 @@ export class CpuBackend implements Backend {
     if (s instanceof Float32Array) return s;
     const out = this.pool.f32(s.length);
     temps.push(out);
-    if (s instanceof Uint16Array) f16ToF32(s, out);
+    if (s instanceof Uint16Array) f16ToF32Into(s, out);
     else out.set(s);
     return out;
   }
@@ -103,7 +108,7 @@ export class CpuBackend implements Backend {
     if (dtype === "f32") return new Tensor(this, values, [...shape], "f32");
     if (dtype === "f16") {
       const h = this.pool.f16(values.length);
-      f32ToF16(values, h);
+      f32ToF16Into(values, h);
       this.pool.give(values);
       return new Tensor(this, h, [...shape], "f16");
     }
@@ -129,15 +134,15 @@ export class CpuBackend implements Backend {
     }
     if (dtype === "f16") {
       const out = this.pool.f16(n);
-      if (s instanceof Float32Array) f32ToF16(s, out);
+      if (s instanceof Float32Array) f32ToF16Into(s, out);
       else {
         const tmp = Float32Array.from(s as Int32Array);
-        f32ToF16(tmp, out);
+        f32ToF16Into(tmp, out);
       }
       return new Tensor(this, out, [...x.shape], "f16");
     }
     const out = this.pool.f32(n);
-    if (s instanceof Uint16Array) f16ToF32(s, out);
+    if (s instanceof Uint16Array) f16ToF32Into(s, out);
     else out.set(s);
     return new Tensor(this, out, [...x.shape], "f32");
   }

@@ -87,6 +87,8 @@ export interface CudaDeviceOptions {
 }
 
 const ARENA_BYTES = 4096;
+const STAGING_CHUNK = 256 * 1024;
+const STAGING_CHUNKS = 16;
 const STATIC_SMEM_LIMIT = 48 * 1024;
 
 interface LoadedFunction {
@@ -101,6 +103,9 @@ export class CudaDevice implements Device {
   private readonly arenaView: DataView;
   private readonly pinnedFree = new Map<number, bigint[]>();
   private readonly events: bigint[] = [];
+  private readonly staging: { ptr: bigint; event: bigint; pending: boolean }[] = [];
+  private stagingNext = 0;
+  private stagingBase = 0n;
   private destroyed = false;
   private readonly supportedArchs: number[];
   private readonly nvrtcVersion: string;
@@ -161,9 +166,38 @@ export class CudaDevice implements Device {
     this.d.memFree(ptr);
   }
 
+  /**
+   * Small uploads (inputs, index tables, layout offsets) go through a pinned staging ring and stay asynchronous;
+   * a copy from pageable memory would first wait for the whole stream. Large ones (weights) copy directly.
+   */
   upload(dst: bigint, src: ArrayBufferView): void {
-    if (src.byteLength === 0) return;
-    this.d.check(this.d.fn.cuMemcpyHtoDAsync(dst, src, src.byteLength, this.stream), `cuMemcpyHtoDAsync(${src.byteLength} bytes)`);
+    const bytes = src.byteLength;
+    if (bytes === 0) return;
+    if (bytes <= STAGING_CHUNK) {
+      const chunk = this.stagingChunk();
+      new Uint8Array(loadKoffi().view(chunk.ptr, bytes)).set(new Uint8Array(src.buffer, src.byteOffset, bytes));
+      this.d.check(this.d.fn.cuMemcpyHtoDAsync(dst, chunk.ptr, bytes, this.stream), `cuMemcpyHtoDAsync(${bytes} bytes, staged)`);
+      this.d.check(this.d.fn.cuEventRecord(chunk.event, this.stream), "cuEventRecord");
+      chunk.pending = true;
+      return;
+    }
+    this.d.check(this.d.fn.cuMemcpyHtoDAsync(dst, src, bytes, this.stream), `cuMemcpyHtoDAsync(${bytes} bytes)`);
+  }
+
+  /** The next staging chunk, once the copy that last used it has finished (almost always already). */
+  private stagingChunk(): { ptr: bigint; event: bigint; pending: boolean } {
+    if (!this.staging.length) {
+      const base = this.d.memAllocHost(STAGING_CHUNK * STAGING_CHUNKS);
+      this.stagingBase = base;
+      for (let i = 0; i < STAGING_CHUNKS; i++) {
+        this.staging.push({ ptr: base + BigInt(i * STAGING_CHUNK), event: this.d.eventCreate(EVENT_DISABLE_TIMING), pending: false });
+      }
+    }
+    const c = this.staging[this.stagingNext];
+    this.stagingNext = (this.stagingNext + 1) % this.staging.length;
+    if (c.pending && !this.d.eventDone(c.event)) this.d.check(this.d.fn.cuEventSynchronize(c.event), "cuEventSynchronize(staging)");
+    c.pending = false;
+    return c;
   }
 
   copy(dst: bigint, src: bigint, bytes: number): void {
@@ -302,6 +336,9 @@ export class CudaDevice implements Device {
     this.pinnedFree.clear();
     for (const e of this.events) d.fn.cuEventDestroy(e);
     this.events.length = 0;
+    for (const c of this.staging) d.fn.cuEventDestroy(c.event);
+    if (this.stagingBase) d.fn.cuMemFreeHost(this.stagingBase);
+    this.staging.length = 0;
     d.fn.cuMemFree(this.workspace);
     d.fn.cuStreamDestroy(this.stream);
     loadKoffi().free(this.arena);

@@ -29,11 +29,16 @@ import {
   layoutBatch,
   layoutMaxLen,
   layoutTokens,
+  broadcastShapes,
+  broadcastStrides,
+  coalesceDims,
+  sameShape,
+  sizeOf,
+  stridesOf,
 } from "@deberta-js/core";
 import { BufferPool, type PooledBuffer } from "./buffer-pool.js";
 import { BufferUsage, MapMode } from "./gpu-constants.js";
 import { PipelineCache, type KernelVariant } from "./pipelines.js";
-import { broadcastShapes, broadcastStrides, coalesce, sameShape, sizeOf, stridesOf } from "./shape.js";
 import { GpuStorage, bytesPerElement, planChunks } from "./storage.js";
 import { UniformArena } from "./uniforms.js";
 import { type KernelTiming, Profiler } from "./profiler.js";
@@ -335,7 +340,7 @@ export class WebGpuBackend implements Backend {
     if (K !== Kb) throw new InputError(`webgpu matmul: inner dims differ: a [${a.shape}]${transA ? "ᵀ" : ""} · b [${b.shape}]${transB ? "ᵀ" : ""}`);
     const batchA = a.shape.slice(0, -2);
     const batchB = b.shape.slice(0, -2);
-    const outBatch = broadcastShapes("matmul", batchA, batchB);
+    const outBatch = broadcastShapes(batchA, batchB, "matmul");
     return this.gemm({ a, b, M, N, K, batchA, batchB, outBatch, transA, transB, alpha: opts.alpha ?? 1 });
   }
 
@@ -430,11 +435,11 @@ export class WebGpuBackend implements Backend {
     let shape: number[] = [x.size];
     let sm: number[] = [0];
     if (mask) {
-      const outShape = broadcastShapes("softmax mask", x.shape, mask.shape);
+      const outShape = broadcastShapes(x.shape, mask.shape, "softmax mask");
       if (!sameShape(outShape, x.shape)) throw new InputError(`webgpu softmax: mask [${mask.shape}] does not broadcast to x [${x.shape}]`);
-      const c = coalesce(x.shape, [stridesOf(x.shape), broadcastStrides(mask.shape, x.shape)]);
-      if (c.shape.length > SOFTMAX_MAX_RANK) throw new DebertaError("UNSUPPORTED", `webgpu softmax: mask broadcast needs ${c.shape.length} dims > ${SOFTMAX_MAX_RANK}`);
-      shape = c.shape;
+      const c = coalesceDims(x.shape, [stridesOf(x.shape), broadcastStrides(mask.shape, x.shape)]);
+      if (c.dims.length > SOFTMAX_MAX_RANK) throw new DebertaError("UNSUPPORTED", `webgpu softmax: mask broadcast needs ${c.dims.length} dims > ${SOFTMAX_MAX_RANK}`);
+      shape = c.dims;
       sm = c.strides[1];
     }
     this.dispatch(
@@ -480,11 +485,11 @@ export class WebGpuBackend implements Backend {
     const out = this.alloc(outShape, x.dtype, "transpose");
     const n = out.size;
     if (!n) return out;
-    const c = coalesce(outShape, [perm.map((p) => xs[p])]);
-    if (c.shape.length > TRANSPOSE_MAX_RANK) throw new DebertaError("UNSUPPORTED", `webgpu transpose: ${c.shape.length} dims after merging > ${TRANSPOSE_MAX_RANK}`);
+    const c = coalesceDims(outShape, [perm.map((p) => xs[p])]);
+    if (c.dims.length > TRANSPOSE_MAX_RANK) throw new DebertaError("UNSUPPORTED", `webgpu transpose: ${c.dims.length} dims after merging > ${TRANSPOSE_MAX_RANK}`);
     this.dispatch(
       transposeKernel(x.dtype),
-      transposeParams.pack({ n, rank: c.shape.length, shape: c.shape, sx: c.strides[0] }),
+      transposeParams.pack({ n, rank: c.dims.length, shape: c.dims, sx: c.strides[0] }),
       [undefined, this.buf(x, "transpose"), this.buf(out)],
       this.grid1d(n, TRANSPOSE_WG),
     );
@@ -692,7 +697,7 @@ export class WebGpuBackend implements Backend {
   }
 
   private binary(op: "add" | "mul", a: Tensor, b: Tensor): Tensor {
-    const outShape = broadcastShapes(op, a.shape, b.shape);
+    const outShape = broadcastShapes(a.shape, b.shape, op);
     // The full-shape operand first, so the fast paths apply (both ops commute).
     if (!sameShape(a.shape, outShape) && sameShape(b.shape, outShape) && a.dtype === b.dtype) [a, b] = [b, a];
     const out = this.alloc(outShape, a.dtype, op);
@@ -709,9 +714,9 @@ export class WebGpuBackend implements Backend {
       params = binaryParams.pack({ n, nb: Math.max(1, b.size) });
     } else {
       mode = "general";
-      const c = coalesce(outShape, [broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape)]);
-      if (c.shape.length > EW_MAX_RANK) throw new DebertaError("UNSUPPORTED", `webgpu ${op}: ${c.shape.length} broadcast dims > ${EW_MAX_RANK}`);
-      params = binaryParams.pack({ n, rank: c.shape.length, shape: c.shape, sa: c.strides[0], sb: c.strides[1] });
+      const c = coalesceDims(outShape, [broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape)]);
+      if (c.dims.length > EW_MAX_RANK) throw new DebertaError("UNSUPPORTED", `webgpu ${op}: ${c.dims.length} broadcast dims > ${EW_MAX_RANK}`);
+      params = binaryParams.pack({ n, rank: c.dims.length, shape: c.dims, sa: c.strides[0], sb: c.strides[1] });
     }
     this.dispatch(binaryKernel(op, mode, a.dtype, b.dtype, a.dtype), params, [undefined, this.buf(a, op), this.buf(b, op), this.buf(out)], this.grid1d(n, EW_WG));
     return out;
@@ -754,12 +759,12 @@ export class WebGpuBackend implements Backend {
     if (!out.size) return out;
     const aMat = M * K;
     const bMat = K * N;
-    const c = coalesce(outBatch, [
+    const c = coalesceDims(outBatch, [
       broadcastStrides(g.batchA, outBatch).map((s) => s * aMat),
       broadcastStrides(g.batchB, outBatch).map((s) => s * bMat),
       stridesOf(outBatch).map((s) => s * M * N),
     ]);
-    if (c.shape.length > MATMUL_MAX_BATCH_RANK) throw new DebertaError("UNSUPPORTED", `webgpu matmul: ${c.shape.length} batch dims > ${MATMUL_MAX_BATCH_RANK}`);
+    if (c.dims.length > MATMUL_MAX_BATCH_RANK) throw new DebertaError("UNSUPPORTED", `webgpu matmul: ${c.dims.length} batch dims > ${MATMUL_MAX_BATCH_RANK}`);
     if (batch > MAX_GROUPS) throw new DebertaError("UNSUPPORTED", `webgpu matmul: batch ${batch} > ${MAX_GROUPS}`);
     const aBuf = this.buf(a, "matmul (left operand)");
     const bSt = this.storage(g.b);
@@ -786,7 +791,7 @@ export class WebGpuBackend implements Backend {
       }
       this.dispatch(
         kv,
-        matmulParams.pack({ M, N: n, K, ldc: N, nOff, alpha: g.alpha, batchRank: c.shape.length, bshape: c.shape, sa: c.strides[0], sb: c.strides[1], sc: c.strides[2] }),
+        matmulParams.pack({ M, N: n, K, ldc: N, nOff, alpha: g.alpha, batchRank: c.dims.length, bshape: c.dims, sa: c.strides[0], sb: c.strides[1], sc: c.strides[2] }),
         [undefined, aBuf, bSt.chunks[ch], biasBuf, this.buf(out)],
         groups,
       );

@@ -10,15 +10,19 @@ export type TensorData = Float32Array | Uint16Array | Int32Array;
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
-/** float32 → IEEE half bits, round to nearest even (as torch's `.half()`). */
+/** float32 → IEEE half bits, round to nearest even (as torch's `.half()`); NaN stays NaN, overflow gives ±inf. */
 export function f32ToF16Bits(value: number): number {
   f32[0] = value;
-  const x = u32[0];
+  return f32BitsToF16Bits(u32[0]);
+}
+
+/** The same conversion from the float32's raw bits (for bulk conversion through a Uint32Array view). */
+export function f32BitsToF16Bits(x: number): number {
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
   if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // inf / nan
-  let e = exp - 127 + 15;
+  const e = exp - 127 + 15;
   if (e >= 0x1f) return sign | 0x7c00; // overflow → inf
   if (e <= 0) {
     if (e < -10) return sign; // underflow → ±0
@@ -52,15 +56,38 @@ export function bf16BitsToF32(h: number): number {
   return f32[0];
 }
 
+let halfTable: Float32Array | null = null;
+
+/** half bits → float32 for all 65536 patterns: bulk conversion is one table lookup per element. */
+function f16Table(): Float32Array {
+  if (!halfTable) {
+    halfTable = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) halfTable[h] = f16BitsToF32(h);
+  }
+  return halfTable;
+}
+
+/** Bulk half bits → float32 into `dst` (first `n` elements). */
+export function f16ToF32Into(src: Uint16Array, dst: Float32Array, n = src.length): void {
+  const t = f16Table();
+  for (let i = 0; i < n; i++) dst[i] = t[src[i]];
+}
+
+/** Bulk float32 → half bits into `dst` (first `n` elements). */
+export function f32ToF16Into(src: Float32Array, dst: Uint16Array, n = src.length): void {
+  const bits = new Uint32Array(src.buffer, src.byteOffset, n);
+  for (let i = 0; i < n; i++) dst[i] = f32BitsToF16Bits(bits[i]);
+}
+
 export function f16ArrayToF32(src: Uint16Array): Float32Array {
   const out = new Float32Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = f16BitsToF32(src[i]);
+  f16ToF32Into(src, out);
   return out;
 }
 
 export function f32ArrayToF16(src: Float32Array): Uint16Array {
   const out = new Uint16Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = f32ToF16Bits(src[i]);
+  f32ToF16Into(src, out);
   return out;
 }
 

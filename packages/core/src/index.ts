@@ -21,3 +21,4 @@ export { DebertaV2Layer } from "./model/layer.js";
 export { ConvLayer } from "./model/conv.js";
 export type { EncoderContext } from "./model/context.js";
 export { RandomWeightStore } from "./model/random.js";
+export * from "./shape.js";

@@ -82,56 +82,10 @@ export function fromTensorData(data: TensorData): Float64Array {
   return out;
 }
 
-// ── shape helpers ──────────────────────────────────────────────────────────────────────────────────────────────
+// ── shape helpers (core's, re-exported for kit users) ───────────────────────────────────────────────────────
 
-export function sizeOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
-/** Row-major strides. */
-export function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
-}
-
-/** numpy broadcasting of two shapes (aligned from the right). */
-export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
-  const r = Math.max(a.length, b.length);
-  const out = new Array<number>(r);
-  for (let i = 0; i < r; i++) {
-    const da = i < r - a.length ? 1 : a[i - (r - a.length)];
-    const db = i < r - b.length ? 1 : b[i - (r - b.length)];
-    if (da !== db && da !== 1 && db !== 1) {
-      throw new InputError(`shapes [${a}] and [${b}] do not broadcast (dim ${i}: ${da} vs ${db})`);
-    }
-    out[i] = da === 1 ? db : da;
-  }
-  return out;
-}
-
-/**
- * Strides to read a tensor of `shape` at the indices of a tensor of `outShape` it broadcasts to: 0 on broadcast
- * dims, `outShape.length` entries.
- */
-export function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
-  const own = stridesOf(shape);
-  const off = outShape.length - shape.length;
-  if (off < 0) throw new InputError(`shape [${shape}] has more dims than [${outShape}]`);
-  const out = new Array<number>(outShape.length).fill(0);
-  for (let i = 0; i < shape.length; i++) {
-    if (shape[i] === outShape[i + off]) out[i + off] = shape[i] === 1 ? 0 : own[i];
-    else if (shape[i] === 1) out[i + off] = 0;
-    else throw new InputError(`shape [${shape}] does not broadcast to [${outShape}]`);
-  }
-  return out;
-}
+export { sizeOf, stridesOf, broadcastShapes, broadcastStrides } from "../shape.js";
+import { sizeOf, stridesOf, broadcastShapes, broadcastStrides } from "../shape.js";
 
 /** Multi-index of flat position `flat` in `shape`. */
 function unravel(flat: number, shape: readonly number[]): number[] {
