@@ -40,11 +40,15 @@ export interface CudaBackendOptions {
   maxCachedBytes?: number;
 }
 
-/** Device storage of a tensor. i32 tensors keep a host copy (index tables: core's reference attention needs it). */
+/**
+ * Device storage of a tensor, shared by its views (and by the tensor `moveTo` hands ownership to). i32 tensors
+ * keep a host copy (index tables: core's reference attention needs it).
+ */
 export interface CudaStorage {
   ptr: bigint;
   bytes: number;
   host?: Int32Array;
+  freed?: boolean;
 }
 
 interface LayoutBuffers {
@@ -63,8 +67,11 @@ export class CudaBackend implements Backend {
   /** The kernel the last `disentangledAttention` ran ("reference" for core's composition), for logs and tests. */
   lastAttentionKernel = "";
   private readonly pool: MemoryPool;
-  private readonly live = new Set<CudaStorage>();
-  private readonly finalizer: FinalizationRegistry<CudaStorage>;
+  /**
+   * Storage nobody disposed goes back to the pool once no tensor references it any more. The registry watches the
+   * storage object (not a Tensor: views and `moveTo` make several tensors share one storage).
+   */
+  private readonly finalizer: FinalizationRegistry<{ ptr: bigint }>;
   private readonly layouts = new WeakMap<SequenceLayout, LayoutBuffers>();
   private readonly layoutFinalizer: FinalizationRegistry<LayoutBuffers>;
   private readonly maxBlocks: number;
@@ -80,8 +87,8 @@ export class CudaBackend implements Backend {
       (p) => device.memFree(p),
       options.maxCachedBytes,
     );
-    this.finalizer = new FinalizationRegistry((s) => {
-      if (!this.destroyed && this.live.delete(s)) this.pool.release(s.ptr);
+    this.finalizer = new FinalizationRegistry((token) => {
+      if (!this.destroyed) this.pool.release(token.ptr);
     });
     this.layoutFinalizer = new FinalizationRegistry((lb) => {
       if (!this.destroyed) this.releaseLayout(lb);
@@ -156,15 +163,15 @@ export class CudaBackend implements Backend {
 
   dispose(t: Tensor): void {
     const s = t.storage as CudaStorage;
-    if (this.destroyed || !this.live.delete(s)) return;
-    this.finalizer.unregister(t);
+    if (this.destroyed || s.freed) return;
+    s.freed = true;
+    this.finalizer.unregister(s);
     this.pool.release(s.ptr);
   }
 
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    this.live.clear();
     this.pool.releaseAll();
     this.device.destroy();
   }
@@ -638,16 +645,15 @@ export class CudaBackend implements Backend {
     if (this.destroyed) throw new CudaError("the CUDA backend was destroyed", 0);
     const bytes = Math.max(1, size) * bytesOf(dtype);
     const s: CudaStorage = { ptr: this.pool.allocate(bytes), bytes };
-    this.live.add(s);
-    const t = new Tensor(this, s, [...shape], dtype);
-    this.finalizer.register(t, s, t);
-    return t;
+    this.finalizer.register(s, { ptr: s.ptr }, s);
+    return new Tensor(this, s, [...shape], dtype);
   }
 
   private storageOf(t: Tensor, what: string): CudaStorage {
     if (t.backend !== this) throw new InputError(`${what}: tensor [${t.shape}] belongs to backend "${t.backend.name}", not this CUDA backend`);
-    if (t.isDisposed) throw new InputError(`${what}: tensor [${t.shape}] ${t.dtype} was used after dispose()`);
-    return t.storage as CudaStorage;
+    const s = t.storage as CudaStorage;
+    if (s.freed || t.isDisposed) throw new InputError(`${what}: tensor [${t.shape}] ${t.dtype} was used after dispose()`);
+    return s;
   }
 
   private ptr(t: Tensor): bigint {

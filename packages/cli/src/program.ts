@@ -4,6 +4,8 @@ import { registerBench } from "./commands/bench.js";
 import { registerForward } from "./commands/forward.js";
 import { registerInfo } from "./commands/info.js";
 import { registerRun } from "./commands/run.js";
+import { registerTokenize } from "./commands/tokenize.js";
+import { registerBenchTokenizer } from "./commands/bench-tokenizer.js";
 
 export function buildProgram(): Command {
   const program = new Command("deberta-js")
@@ -13,5 +15,7 @@ export function buildProgram(): Command {
   registerInfo(program);
   registerBench(program);
   registerRun(program);
+  registerTokenize(program);
+  registerBenchTokenizer(program);
   return program;
 }

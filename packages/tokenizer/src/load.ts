@@ -110,32 +110,57 @@ export async function loadFastTokenizer(source: TokenizerSource, options?: LoadO
 export const loadTokenizer = loadFastTokenizer;
 
 /**
- * Adds the tokens the config files declare (added_tokens_decoder, added_tokens.json, special tokens) that the
- * tokenizer does not have yet, as transformers does when it loads a fast tokenizer: a token already in the model
- * vocabulary keeps that id, a new one gets the next free id.
+ * tokenizers' `AddedVocabulary::add_tokens`: tokens are added in order; a token already added or in the model
+ * vocabulary keeps that id, a new one gets the next id after the vocabulary (the ids written in tokenizer.json or
+ * the config are not trusted, exactly as tokenizers does when it loads them).
  */
-function mergeConfigAddedTokens(base: AddedToken[], cfg: TokenizerConfig, nextId: () => number, vocabId: (t: string) => number | undefined): AddedToken[] {
-  const out = base.slice();
-  const byContent = new Set(out.map((t) => t.content));
-  if (cfg.addedTokensDecoder) {
-    for (const t of [...cfg.addedTokensDecoder].sort((a, b) => a.id - b.id)) {
-      if (byContent.has(t.content)) continue;
-      out.push(t);
-      byContent.add(t.content);
+class AddedTokensBuilder {
+  readonly tokens: AddedToken[] = [];
+  private readonly byContent = new Map<string, AddedToken>();
+  private maxId = -1;
+  constructor(
+    private readonly vocabSize: number,
+    private readonly vocabId: (t: string) => number | undefined,
+  ) {}
+  has(content: string): boolean {
+    return this.byContent.has(content);
+  }
+  add(t: Omit<AddedToken, "id">): void {
+    if (t.content.length === 0) return;
+    const existing = this.byContent.get(t.content);
+    let id: number;
+    if (existing) id = existing.id;
+    else {
+      const v = this.vocabId(t.content);
+      if (v !== undefined) id = v;
+      else id = this.maxId < 0 ? this.vocabSize : this.maxId >= this.vocabSize || this.vocabSize === 0 ? this.maxId + 1 : this.vocabSize;
     }
+    const tok: AddedToken = { ...t, id };
+    if (existing) this.tokens[this.tokens.indexOf(existing)] = tok;
+    else this.tokens.push(tok);
+    this.byContent.set(t.content, tok);
+    if (id > this.maxId) this.maxId = id;
+  }
+}
+
+/**
+ * Adds the tokens the config files declare (added_tokens_decoder, added_tokens.json, special tokens) that the
+ * tokenizer does not have yet, as transformers does when it loads a fast tokenizer.
+ */
+function addConfigTokens(b: AddedTokensBuilder, cfg: TokenizerConfig): void {
+  if (cfg.addedTokensDecoder) {
+    for (const t of [...cfg.addedTokensDecoder].sort((x, y) => x.id - y.id)) if (!b.has(t.content)) b.add(t);
   }
   if (cfg.addedTokensFile) {
-    for (const [content, id] of Object.entries(cfg.addedTokensFile).sort((a, b) => a[1] - b[1])) {
-      if (byContent.has(content)) continue;
-      out.push({ id, content, singleWord: false, lstrip: false, rstrip: false, normalized: true, special: false });
-      byContent.add(content);
+    for (const [content, id] of Object.entries(cfg.addedTokensFile).sort((x, y) => x[1] - y[1])) {
+      void id;
+      if (!b.has(content)) b.add({ content, singleWord: false, lstrip: false, rstrip: false, normalized: true, special: false });
     }
   }
   for (const tok of allSpecialTokens(cfg.special)) {
-    if (byContent.has(tok)) continue;
+    if (b.has(tok)) continue;
     const flags = cfg.specialTokenFlags.get(tok) ?? {};
-    out.push({
-      id: vocabId(tok) ?? nextId(),
+    b.add({
       content: tok,
       singleWord: flags.singleWord ?? false,
       lstrip: flags.lstrip ?? false,
@@ -143,9 +168,7 @@ function mergeConfigAddedTokens(base: AddedToken[], cfg: TokenizerConfig, nextId
       normalized: flags.normalized ?? false,
       special: true,
     });
-    byContent.add(tok);
   }
-  return out;
 }
 
 /** Builds the fast pipeline from a parsed tokenizer.json. */
@@ -176,13 +199,13 @@ export function fastPartsFromTokenizerJson(json: unknown, label: string, cfg: To
     if (e instanceof TokenizerError) throw new TokenizerError(`${label}: ${e.message}`, e.reason, { cause: e });
     throw e;
   }
-  const added: AddedToken[] = [];
+  const builder = new AddedTokensBuilder(vocab.length, (t) => model.tokenToId(t));
   if (j.added_tokens !== undefined && j.added_tokens !== null) {
     if (!Array.isArray(j.added_tokens)) throw new TokenizerError(`${label}: "added_tokens" must be a list`, "FILE_CORRUPT");
-    j.added_tokens.forEach((t, i) => added.push(addedTokenFromJson(t as Record<string, unknown>, `${label}: added_tokens[${i}]`)));
+    j.added_tokens.forEach((t, i) => builder.add(addedTokenFromJson(t as Record<string, unknown>, `${label}: added_tokens[${i}]`)));
   }
-  let next = Math.max(vocab.length, ...added.map((t) => t.id + 1));
-  const addedTokens = mergeConfigAddedTokens(added, cfg, () => next++, (t) => model.tokenToId(t));
+  addConfigTokens(builder, cfg);
+  const addedTokens = builder.tokens;
   return {
     model,
     normalizer: normalizerFromJson(j.normalizer, `${label}: normalizer`),
@@ -214,31 +237,20 @@ export function fastPartsFromSentencePiece(spm: SentencePieceModel, cfg: Tokeniz
   const pre: PreTokenizer[] = [];
   if (cfg.splitByPunct) pre.push(new PunctuationPreTokenizer("isolated"));
   pre.push(new MetaspacePreTokenizer("\u2581", scheme, true));
-  // Added tokens: CONTROL pieces, then the special tokens (unk normalized, as DebertaV2Tokenizer declares it).
-  const added: AddedToken[] = [];
-  // A few lookups only (the special tokens): a scan beats building a 128K-entry map.
-  const idOf = {
-    get(t: string): number | undefined {
-      const i = spm.pieces.findIndex((p) => p.piece === t);
-      return i >= 0 ? i : undefined;
-    },
-  };
-  let next = vocab.length;
-  const specials = allSpecialTokens(cfg.special);
-  if (cfg.addedTokensDecoder) {
-    for (const t of [...cfg.addedTokensDecoder].sort((a, b) => a.id - b.id)) added.push(t);
-    next = Math.max(next, ...added.map((t) => t.id + 1));
-  } else {
-    spm.pieces.forEach((p, i) => {
+  // Added tokens, in the order transformers adds them: the added_tokens_decoder of the config when there is one
+  // (it lists every added token), otherwise the CONTROL pieces then the special tokens (DebertaV2Tokenizer
+  // declares [UNK] normalized); then whatever the config files add.
+  const builder = new AddedTokensBuilder(vocab.length, (t) => model.tokenToId(t));
+  if (!cfg.addedTokensDecoder) {
+    spm.pieces.forEach((p) => {
       if (p.type === PieceType.CONTROL) {
-        added.push({ id: i, content: p.piece, singleWord: false, lstrip: false, rstrip: false, normalized: false, special: true });
+        builder.add({ content: p.piece, singleWord: false, lstrip: false, rstrip: false, normalized: false, special: true });
       }
     });
-    for (const tok of specials) {
-      if (added.some((t) => t.content === tok)) continue;
+    for (const tok of allSpecialTokens(cfg.special)) {
+      if (builder.has(tok)) continue;
       const flags = cfg.specialTokenFlags.get(tok) ?? {};
-      added.push({
-        id: idOf.get(tok) ?? next++,
+      builder.add({
         content: tok,
         singleWord: flags.singleWord ?? false,
         lstrip: flags.lstrip ?? false,
@@ -247,12 +259,13 @@ export function fastPartsFromSentencePiece(spm: SentencePieceModel, cfg: Tokeniz
         special: true,
       });
     }
-    added.sort((a, b) => a.id - b.id);
   }
-  const addedTokens = mergeConfigAddedTokens(added, cfg, () => next++, (t) => model.tokenToId(t));
+  addConfigTokens(builder, cfg);
+  const addedTokens = builder.tokens;
+  const idOf = (t: string) => model.tokenToId(t);
   const cls = cfg.special.cls ?? "[CLS]";
   const sep = cfg.special.sep ?? "[SEP]";
-  const idFor = (t: string) => addedTokens.find((a) => a.content === t)?.id ?? idOf.get(t);
+  const idFor = (t: string) => addedTokens.find((a) => a.content === t)?.id ?? idOf(t);
   const clsId = idFor(cls);
   const sepId = idFor(sep);
   if (clsId === undefined || sepId === undefined) {

@@ -131,6 +131,21 @@ describe("DebertaV2TokenizerFast API", () => {
     expect(tok.model_max_length).toBe(512);
   });
 
+  it("honours clean_up_tokenization_spaces and added_tokens.json from the config files", async () => {
+    const files = modelFiles("spm-v3-like");
+    const cfg = JSON.parse(new TextDecoder().decode(files["tokenizer_config.json"]));
+    const tok = await loadFastTokenizer({ ...files, "tokenizer_config.json": JSON.stringify({ ...cfg, clean_up_tokenization_spaces: true }) });
+    const ids = tok.encode("Hello , world !", { addSpecialTokens: false });
+    expect(tok.decode(ids)).toBe("Hello, world!");
+    expect(tok.decode(ids, { cleanUpTokenizationSpaces: false })).toBe("Hello , world !");
+    for (const load of [loadFastTokenizer, (await import("../src/index.js")).loadSlowTokenizer]) {
+      const t = await load({ ...files, "added_tokens.json": JSON.stringify({ "<new_token>": 8001 }) });
+      const r = t("a <new_token> b");
+      expect(r.input_ids).toContain(8001);
+      expect(t.convert_tokens_to_ids("<new_token>")).toBe(8001);
+    }
+  });
+
   it("lean encode() equals the full call for singles and pairs", async () => {
     const tok = await fastTokenizer("spm-lower-punct");
     for (const [a, b] of [["Hello, World!", null], ["unknown [UNK] token", "pair [MASK] text"], ["", ""], ["ﬁ  \t x", null]] as const) {

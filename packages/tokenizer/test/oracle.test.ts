@@ -136,3 +136,38 @@ describe.each(MODELS)("%s vs tokenizers (random inputs)", (model) => {
     expect(m.report(), `${m.count} mismatches`).toEqual([]);
   });
 });
+
+describe("added-token options vs tokenizers", () => {
+  it("lstrip / rstrip / single_word / extra normalized tokens behave like tokenizers", async () => {
+    const json = JSON.parse(new TextDecoder().decode(modelFiles("spm-v3-like")["tokenizer.json"]));
+    for (const t of json.added_tokens) if (t.content === "[MASK]") t.lstrip = true;
+    json.added_tokens.push(
+      { id: 8001, content: "<sep2>", single_word: false, lstrip: false, rstrip: true, normalized: false, special: true },
+      { id: 8002, content: "word", single_word: true, lstrip: false, rstrip: false, normalized: false, special: false },
+      { id: 8003, content: "Ｎorm", single_word: false, lstrip: false, rstrip: false, normalized: true, special: false },
+    );
+    const text = JSON.stringify(json);
+    const { loadFastTokenizer } = await import("../src/index.js");
+    const tok = await loadFastTokenizer({ "tokenizer.json": text });
+    const r = Tokenizer.fromString(text);
+    const m = new Mismatches();
+    const inputs = [
+      "Paris is the   [MASK] of France.",
+      "a<sep2>   b [MASK][MASK]  c",
+      "word words sword word. (word)",
+      "Norm Ｎorm norm xNormx",
+      "  [MASK]",
+      "<sep2>",
+    ];
+    for (const s of inputs) {
+      const re = await r.encode(s);
+      const e = tok(s, { offsetsUnit: "code_point", returnOffsetsMapping: true }).encodings![0]!;
+      m.check(`${JSON.stringify(s)} ids`, e.ids, re.getIds());
+      m.check(`${JSON.stringify(s)} tokens`, e.tokens, re.getTokens());
+      m.check(`${JSON.stringify(s)} offsets`, e.offsets, re.getOffsets());
+      m.check(`${JSON.stringify(s)} words`, e.wordIds, re.getWordIds());
+      m.check(`${JSON.stringify(s)} decode`, tok.decode(e.ids, { skipSpecialTokens: true }), await r.decode(re.getIds(), true));
+    }
+    expect(m.report(), `${m.count} mismatches`).toEqual([]);
+  });
+});

@@ -56,6 +56,9 @@ DJS_DEV void djs_mma_16816(float* c, djs_u32 a0, djs_u32 a1, djs_u32 a2, djs_u32
 
 DJS_DEV djs_u32 djs_lds32(const djs_u16* p) { return *(const djs_u32*)p; }
 
+/* 16 bytes (8 halves), for vectorised tile loads. */
+struct __align__(16) djs_v16 { djs_u32 x, y, z, w; };
+
 /* 0/1/-1 flag of key j: 1 a valid key, 0 a padded key, -1 beyond the sequence. */
 DJS_DEV float djs_key_flag(int j, int n, const void* mask, int maskKind, int base) {
   if (j >= n) return -1.0f;
@@ -255,18 +258,38 @@ DJS_DEV void djs_attn_mma_impl(const T* __restrict__ q, const T* __restrict__ k,
   for (int dn = 0; dn < DN; ++dn) o[dn][0] = o[dn][1] = o[dn][2] = o[dn][3] = 0.0f;
   float mA = -djs_inf(), mB = -djs_inf(), lA = 0.0f, lB = 0.0f;
 
+  /* 16-byte loads when every row of every head starts 16-byte aligned (head size = DP, row length % 8 == 0). */
+  const bool vec = headDim == DP && (ld & 7) == 0;
+  constexpr int V8 = DP / 8;
+
   for (int j0 = 0; j0 < n; j0 += BC) {
     __syncthreads();
-    for (int e = tid; e < BC * DP; e += blockDim.x) {
-      const int jr = e / DP, c = e - jr * DP, j = j0 + jr;
-      djs_u16 kv = 0, vv = 0;
-      if (j < n && c < headDim) {
-        const djs_i64 off = (djs_i64)(base + j) * ld + hoff + c;
-        kv = kb16[off];
-        vv = vb16[off];
+    if (vec) {
+      for (int e = tid; e < BC * V8; e += blockDim.x) {
+        const int jr = e / V8, c = (e - jr * V8) * 8, j = j0 + jr;
+        djs_v16 kv = {0u, 0u, 0u, 0u}, vv = {0u, 0u, 0u, 0u};
+        if (j < n) {
+          const djs_i64 off = (djs_i64)(base + j) * ld + hoff + c;
+          kv = *(const djs_v16*)(kb16 + off);
+          vv = *(const djs_v16*)(vb16 + off);
+        }
+        *(djs_v16*)(Ks + jr * DPS + c) = kv;
+        const djs_u32 vw[4] = {vv.x, vv.y, vv.z, vv.w};
+#pragma unroll
+        for (int t = 0; t < 8; ++t) Vt[(c + t) * VTS + jr] = (djs_u16)(vw[t >> 1] >> ((t & 1) * 16));
       }
-      Ks[jr * DPS + c] = kv;
-      Vt[c * VTS + jr] = vv;
+    } else {
+      for (int e = tid; e < BC * DP; e += blockDim.x) {
+        const int jr = e / DP, c = e - jr * DP, j = j0 + jr;
+        djs_u16 kv = 0, vv = 0;
+        if (j < n && c < headDim) {
+          const djs_i64 off = (djs_i64)(base + j) * ld + hoff + c;
+          kv = kb16[off];
+          vv = vb16[off];
+        }
+        Ks[jr * DPS + c] = kv;
+        Vt[c * VTS + jr] = vv;
+      }
     }
     int anyKey = 0;
     if (tid < BC) {
@@ -275,13 +298,24 @@ DJS_DEV void djs_attn_mma_impl(const T* __restrict__ q, const T* __restrict__ k,
       anyKey = f > 0.0f;
     }
     if (c2p || p2c) {
-      for (int e = tid; e < NW * DP; e += blockDim.x) {
-        const int w = e / DP, c = e - w * DP;
-        int ri = q0 - j0 + w - (BC - 1) + relCenter;
-        ri = ri < 0 ? 0 : (ri >= relLen ? relLen - 1 : ri);
-        const djs_i64 off = (djs_i64)relIdx[ri] * ld + hoff + c;
-        if (c2p) PKw[w * DPS + c] = c < headDim ? pkb16[off] : (djs_u16)0;
-        if (p2c) PQw[w * DPS + c] = c < headDim ? pqb16[off] : (djs_u16)0;
+      if (vec) {
+        for (int e = tid; e < NW * V8; e += blockDim.x) {
+          const int w = e / V8, c = (e - w * V8) * 8;
+          int ri = q0 - j0 + w - (BC - 1) + relCenter;
+          ri = ri < 0 ? 0 : (ri >= relLen ? relLen - 1 : ri);
+          const djs_i64 off = (djs_i64)relIdx[ri] * ld + hoff + c;
+          if (c2p) *(djs_v16*)(PKw + w * DPS + c) = *(const djs_v16*)(pkb16 + off);
+          if (p2c) *(djs_v16*)(PQw + w * DPS + c) = *(const djs_v16*)(pqb16 + off);
+        }
+      } else {
+        for (int e = tid; e < NW * DP; e += blockDim.x) {
+          const int w = e / DP, c = e - w * DP;
+          int ri = q0 - j0 + w - (BC - 1) + relCenter;
+          ri = ri < 0 ? 0 : (ri >= relLen ? relLen - 1 : ri);
+          const djs_i64 off = (djs_i64)relIdx[ri] * ld + hoff + c;
+          if (c2p) PKw[w * DPS + c] = c < headDim ? pkb16[off] : (djs_u16)0;
+          if (p2c) PQw[w * DPS + c] = c < headDim ? pqb16[off] : (djs_u16)0;
+        }
       }
     }
     if (!__syncthreads_or(anyKey) && !anyRowMasked) continue;
