@@ -57,7 +57,7 @@ DJS_DEV void djs_mma_16816(float* c, djs_u32 a0, djs_u32 a1, djs_u32 a2, djs_u32
 DJS_DEV djs_u32 djs_lds32(const djs_u16* p) { return *(const djs_u32*)p; }
 
 /* 16 bytes (8 halves), for vectorised tile loads. */
-struct __align__(16) djs_v16 { djs_u32 x, y, z, w; };
+struct alignas(16) djs_v16 { djs_u32 x, y, z, w; };
 
 /* 0/1/-1 flag of key j: 1 a valid key, 0 a padded key, -1 beyond the sequence. */
 DJS_DEV float djs_key_flag(int j, int n, const void* mask, int maskKind, int base) {

@@ -11,7 +11,7 @@ export const PRELUDE = String.raw`
 #ifndef DJS_EMU
 #define DJS_DEV static __device__ __forceinline__
 #define DJS_KERNEL extern "C" __global__
-#define DJS_DYN_SMEM(name) extern __shared__ __align__(16) unsigned char name[]
+#define DJS_DYN_SMEM(name) alignas(16) extern __shared__ unsigned char name[]
 #define DJS_SHARED __shared__
 #endif
 

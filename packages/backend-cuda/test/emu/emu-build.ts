@@ -58,24 +58,36 @@ function run(cmd: string, args: string[], cwd: string): Promise<void> {
   });
 }
 
-let building: Promise<string> | undefined;
+let building: Promise<{ emulator: string; fakeCuda: string }> | undefined;
 
 /** Path of the emulator shared library, built on first call. */
-export function buildEmulator(): Promise<string> {
+export async function buildEmulator(): Promise<string> {
   building ??= doBuild();
-  return building;
+  return (await building).emulator;
 }
 
-async function doBuild(): Promise<string> {
+/**
+ * Path of the fake CUDA library (fake_cuda.cpp: libcuda + NVRTC + cuBLASLt entry points on the emulator), for the
+ * real `CudaDevice` to load through `DEBERTA_JS_LIBCUDA` / `DEBERTA_JS_NVRTC` / `DEBERTA_JS_CUBLASLT`.
+ */
+export async function buildFakeCuda(): Promise<string> {
+  building ??= doBuild();
+  return (await building).fakeCuda;
+}
+
+async function doBuild(): Promise<{ emulator: string; fakeCuda: string }> {
   const header = readFileSync(join(EMU_DIR, "djs_emu.h"), "utf8");
   const runtime = readFileSync(join(EMU_DIR, "djs_emu.cpp"), "utf8");
+  const fake = readFileSync(join(EMU_DIR, "fake_cuda.cpp"), "utf8");
   const units = KERNEL_MODULES.map((m) => ({ name: m.name, text: `${m.source}\n${signatureChecks(m)}\n${trampolines(m)}\n` }));
   const hash = createHash("sha256");
-  for (const t of [header, runtime, registry(), ...units.map((u) => u.text), CXX]) hash.update(t).update("\0");
+  for (const t of [header, runtime, fake, registry(), ...units.map((u) => u.text), CXX]) hash.update(t).update("\0");
   const key = hash.digest("hex").slice(0, 20);
   const root = join(tmpdir(), "deberta-js-cuda-emu");
   const lib = join(root, `libdjs_emu-${key}.so`);
-  if (existsSync(lib)) return lib;
+  const fakeLib = join(root, `libdjs_fakecuda-${key}.so`);
+  const done = { emulator: lib, fakeCuda: fakeLib };
+  if (existsSync(lib) && existsSync(fakeLib)) return done;
   // One build at a time across vitest's worker processes: the others wait for the library to appear.
   mkdirSync(root, { recursive: true });
   const lock = join(root, `lock-${key}`);
@@ -84,7 +96,7 @@ async function doBuild(): Promise<string> {
       mkdirSync(lock);
       break;
     } catch {
-      if (existsSync(lib)) return lib;
+      if (existsSync(lib) && existsSync(fakeLib)) return done;
       try {
         if (Date.now() - statSync(lock).mtimeMs > 10 * 60_000) rmSync(lock, { recursive: true, force: true });
       } catch {
@@ -94,31 +106,45 @@ async function doBuild(): Promise<string> {
     }
   }
   try {
-    if (existsSync(lib)) return lib;
-    await compileAll(root, lib, key, header, runtime, units);
-    return lib;
+    if (existsSync(lib) && existsSync(fakeLib)) return done;
+    await compileAll(root, lib, fakeLib, key, header, runtime, fake, units);
+    return done;
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
 }
 
-async function compileAll(root: string, lib: string, key: string, header: string, runtime: string, units: { name: string; text: string }[]): Promise<void> {
+async function compileAll(
+  root: string,
+  lib: string,
+  fakeLib: string,
+  key: string,
+  header: string,
+  runtime: string,
+  fake: string,
+  units: { name: string; text: string }[],
+): Promise<void> {
   const work = join(root, `build-${key}-${process.pid}-${Date.now()}`);
   mkdirSync(work, { recursive: true });
   writeFileSync(join(work, "djs_emu.h"), header);
   writeFileSync(join(work, "djs_emu.cpp"), runtime);
   writeFileSync(join(work, "registry.cpp"), registry());
+  writeFileSync(join(work, "fake_cuda.cpp"), fake);
   for (const u of units) writeFileSync(join(work, `module_${u.name}.cpp`), u.text);
   const flags = ["-std=c++17", "-O2", "-U_FORTIFY_SOURCE", "-fPIC", "-w", "-include", "djs_emu.h", "-I", work];
   const sources = ["djs_emu.cpp", "registry.cpp", ...units.map((u) => `module_${u.name}.cpp`)];
+  const all = [...sources, "fake_cuda.cpp"];
   // Two compilers at a time (the attention module is the slow one: start it first).
-  const queue = [...sources].sort((a, b) => (b.includes("attention") ? 1 : 0) - (a.includes("attention") ? 1 : 0));
+  const queue = [...all].sort((a, b) => (b.includes("attention") ? 1 : 0) - (a.includes("attention") ? 1 : 0));
   const workers = Array.from({ length: 2 }, async () => {
     for (let s = queue.shift(); s; s = queue.shift()) await run(CXX, [...flags, "-c", s, "-o", `${s}.o`], work);
   });
   await Promise.all(workers);
   const tmpLib = join(work, "lib.so");
+  const tmpFake = join(work, "fake.so");
   await run(CXX, ["-shared", "-o", tmpLib, ...sources.map((s) => `${s}.o`)], work);
+  await run(CXX, ["-shared", "-o", tmpFake, ...all.map((s) => `${s}.o`)], work);
+  renameSync(tmpFake, fakeLib);
   renameSync(tmpLib, lib);
   rmSync(work, { recursive: true, force: true });
 }
