@@ -25,4 +25,4 @@ STUB
 chmod +x "$work/fake-python"
 export DJS_EMU_DIR="$pkg/test/emu/"
 DJS_WORK="$work/gpu" OUT="$work/out" PYTHON="$work/fake-python" DJS_GPU_CHECK_DEVICE_SRC="$work/emu-device.mjs" \
-  bash "$pkg/scripts/gpu-check.sh" --quick --pairs 48 --models tiny $([ "${DJS_DRY_BENCH:-}" = 1 ] || echo --skip-bench) "$@"
+  bash "$pkg/scripts/gpu-check.sh" "$@" --quick --pairs 48 --models tiny $([ "${DJS_DRY_BENCH:-}" = 1 ] || echo --skip-bench)

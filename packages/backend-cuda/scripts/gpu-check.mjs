@@ -201,6 +201,7 @@ if (!flag("skip-bench")) {
     { name: "64x128", kind: "fixed", batch: 64, seq: 128, warmup: 3, runs: quick ? 5 : 10 },
     { name: "mnli", kind: "pairs", lengths, warmup_batches: 5, save_first: true },
   ];
+  main.releaseCachedMemory(); // leave the GPU's memory to PyTorch while it runs
   const specPath = join(work, "spec.json");
   const hfPath = join(work, "hf.json");
   writeFileSync(specPath, JSON.stringify({ models, workloads }));

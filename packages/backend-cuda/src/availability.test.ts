@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BackendUnavailableError, createBackend, registeredBackends } from "@deberta-js/core";
@@ -25,6 +25,7 @@ describe("loading the CUDA libraries", () => {
     expect(c).toContain(join(wheelLib, "libnvrtc.so.13"));
     expect(libraryCandidates("cuda", {}, "linux").slice(0, 2)).toEqual(["libcuda.so.1", "libcuda.so"]);
     expect(libraryCandidates("cublasLt", {}, "win32")[0]).toBe("cublasLt64_13.dll");
+    rmSync(venv, { recursive: true, force: true });
   });
 
   it("says what was tried and how to point at the library", () => {

@@ -21,12 +21,17 @@ import {
   shapeSize,
   Tensor,
   type TensorData,
+  broadcastShapes,
+  broadcastStrides,
+  coalesceDims,
+  sameShape,
+  stridesOf,
 } from "@deberta-js/core";
 import { ATTENTION_THREADS, chooseAttentionKernel, QUERY_TILE, queryTiles, sequenceTable, type AttentionKernelKind, type SequenceTable } from "./attention-plan.js";
 import type { Device } from "./device.js";
 import { CudaError } from "./driver.js";
-import { collapseDims, contiguousStrides, isSuffixOf, sameShape, stridesFor } from "./geometry.js";
-import { broadcastShapes, broadcastStrides, chooseEpilogue, type GemmDtype, planBatches, rowMajorGemm } from "./gemm-plan.js";
+import { isSuffixOf } from "./geometry.js";
+import { chooseEpilogue, type GemmDtype, matrixBatchStrides, planBatches, rowMajorGemm } from "./gemm-plan.js";
 import { ACT_CODES } from "./kernels/index.js";
 import { MAX_RANK } from "./launch-params.js";
 import { MemoryPool } from "./memory-pool.js";
@@ -106,6 +111,11 @@ export class CudaBackend implements Backend {
    */
   async warmup(): Promise<{ module: string; ms: number; fromCache: boolean }[]> {
     return this.device.precompile ? this.device.precompile() : [];
+  }
+
+  /** Returns the memory pool's cached free blocks to the driver (tensors in use are untouched). */
+  releaseCachedMemory(): void {
+    this.pool.trim();
   }
 
   /** Pool statistics (bytes in use / cached, device allocations). */
@@ -206,8 +216,7 @@ export class CudaBackend implements Backend {
     if (K !== Kb) throw new InputError(`matmul: inner dims differ: a [${a.shape}]${transA ? "ᵀ" : ""} · b [${b.shape}]${transB ? "ᵀ" : ""}`);
     const batchA = a.shape.slice(0, -2);
     const batchB = b.shape.slice(0, -2);
-    const outBatch = broadcastShapes(batchA, batchB);
-    if (!outBatch) throw new InputError(`matmul: batch dims [${batchA}] and [${batchB}] do not broadcast`);
+    const outBatch = broadcastShapes(batchA, batchB, "matmul batch dims");
     if (K === 0) throw new InputError(`matmul: inner dimension 0 is not supported ([${a.shape}] · [${b.shape}])`);
     const { t: bb, tmp } = this.sameDtype(b, a.dtype);
     try {
@@ -226,9 +235,9 @@ export class CudaBackend implements Backend {
         this.device.gemm(rowMajorGemm({ M: rows, N, K, transA, transB, a: pa, b: pb, c: pc, alpha, dtype }));
         return out;
       }
-      const sa = broadcastStrides(batchA, outBatch, M * K);
-      const sb = broadcastStrides(batchB, outBatch, K * N);
-      const sc = broadcastStrides(outBatch, outBatch, M * N);
+      const sa = matrixBatchStrides(batchA, outBatch, M * K);
+      const sb = matrixBatchStrides(batchB, outBatch, K * N);
+      const sc = matrixBatchStrides(outBatch, outBatch, M * N);
       const plan = planBatches(outBatch, sa, sb, sc);
       for (const [oa, ob, oc] of plan.outer) {
         const call = rowMajorGemm({
@@ -306,9 +315,9 @@ export class CudaBackend implements Backend {
     const out = this.alloc(outShape, x.dtype);
     const n = out.size;
     if (n === 0) return out;
-    const xs = contiguousStrides(x.shape);
+    const xs = stridesOf(x.shape);
     const s0 = outShape.map((d, i) => (i === ax || (x.shape[i] === 1 && d !== 1) ? 0 : xs[i]));
-    const s1 = stridesFor(idx.shape, outShape);
+    const s1 = broadcastStrides(idx.shape, outShape);
     this.launch1d(`djs_take_${this.move(x.dtype)}`, n, [
       this.ptr(x),
       this.ptr(idx),
@@ -348,12 +357,12 @@ export class CudaBackend implements Backend {
     let maskKind = 0;
     let s0: number[] = [];
     if (mask) {
-      if (mask.rank > x.rank || !broadcastShapes(mask.shape, x.shape) || !sameShape(broadcastShapes(mask.shape, x.shape)!, x.shape)) {
+      if (mask.rank > x.rank || !sameShape(broadcastShapes(mask.shape, x.shape, "softmax mask"), x.shape)) {
         throw new InputError(`softmax: mask [${mask.shape}] does not broadcast to x [${x.shape}]`);
       }
       maskPtr = this.ptr(mask);
       maskKind = this.maskKind(mask.dtype);
-      s0 = stridesFor(mask.shape, x.shape);
+      s0 = broadcastStrides(mask.shape, x.shape);
     }
     if (x.rank > MAX_RANK) throw new InputError(`softmax: rank ${x.rank} > ${MAX_RANK} is not supported by the CUDA backend`);
     const lowest = LOWEST[this.storage(x.dtype)];
@@ -399,8 +408,8 @@ export class CudaBackend implements Backend {
     const out = this.alloc(outShape, x.dtype);
     const n = x.size;
     if (n === 0) return out;
-    const xs = contiguousStrides(x.shape);
-    const c = collapseDims(
+    const xs = stridesOf(x.shape);
+    const c = coalesceDims(
       outShape,
       [perm.map((p) => xs[p])],
     );
@@ -576,8 +585,7 @@ export class CudaBackend implements Backend {
 
   private binary(a: Tensor, b: Tensor, op: 0 | 1, what: string): Tensor {
     this.floatOnly(a, what);
-    const outShape = broadcastShapes(a.shape, b.shape);
-    if (!outShape) throw new InputError(`${what}: shapes [${a.shape}] and [${b.shape}] do not broadcast`);
+    const outShape = broadcastShapes(a.shape, b.shape, what);
     const { t: bb, tmp } = this.sameDtype(b, a.dtype);
     try {
       const out = this.alloc(outShape, a.dtype);
@@ -593,7 +601,7 @@ export class CudaBackend implements Backend {
       else if (aFull && isSuffixOf(b.shape, outShape)) this.launch1d(`djs_binary_flat_${suf}`, n, [pa, pb, po, n, op, 1, b.size]);
       else if (bFull && isSuffixOf(a.shape, outShape)) this.launch1d(`djs_binary_flat_${suf}`, n, [pa, pb, po, n, op, 2, a.size]);
       else {
-        const c = collapseDims(outShape, [stridesFor(a.shape, outShape), stridesFor(b.shape, outShape)]);
+        const c = coalesceDims(outShape, [broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape)]);
         if (c.dims.length > MAX_RANK) throw new InputError(`${what}: [${a.shape}] with [${b.shape}] needs rank ${c.dims.length} > ${MAX_RANK}`);
         this.launch1d(`djs_binary_${suf}`, n, [pa, pb, po, n, op, { rank: c.dims.length, dims: c.dims, s0: c.strides[0], s1: c.strides[1] }]);
       }

@@ -6,6 +6,7 @@
  * its transpose `[c, r]` with leading dimension c. So cuBLASLt gets the b buffer as its A operand and the a buffer
  * as its B operand, m = N, n = M, and no data moves.
  */
+import { broadcastStrides } from "@deberta-js/core";
 import type { Activation } from "@deberta-js/core";
 
 export type GemmDtype = "f32" | "f16" | "bf16";
@@ -107,30 +108,9 @@ export function chooseEpilogue(act: Activation | undefined, hasBias: boolean, dt
   return { epilogue: plain, postAct: act };
 }
 
-/** numpy broadcast of two batch shapes (aligned from the right); undefined when they do not broadcast. */
-export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | undefined {
-  const n = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const x = a[a.length - n + i] ?? 1;
-    const y = b[b.length - n + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) return undefined;
-    out.push(Math.max(x, y));
-  }
-  return out;
-}
-
-/** Element strides of `shape`'s dims seen through broadcast `out` (0 on broadcast dims), given a matrix size. */
-export function broadcastStrides(shape: readonly number[], out: readonly number[], matrixSize: number): number[] {
-  const strides = new Array<number>(out.length).fill(0);
-  let s = matrixSize;
-  for (let i = out.length - 1; i >= 0; i--) {
-    const j = shape.length - (out.length - i);
-    const d = j >= 0 ? shape[j] : 1;
-    strides[i] = d === 1 ? 0 : s;
-    s *= d;
-  }
-  return strides;
+/** Element strides of a batch `shape`'s dims seen through the broadcast batch `out`, for matrices of `matrixSize`. */
+export function matrixBatchStrides(shape: readonly number[], out: readonly number[], matrixSize: number): number[] {
+  return broadcastStrides(shape, out, "matmul batch dims").map((s) => s * matrixSize);
 }
 
 export interface BatchPlan {

@@ -4,7 +4,7 @@
  * descriptors, layouts, preferences and heuristics) on fake_cuda.cpp, which implements those entry points on the
  * CPU emulator and checks the parameters as the cuBLASLt documentation defines them.
  */
-import { mkdtempSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runConformance } from "@deberta-js/core/testing";
@@ -27,7 +27,10 @@ describe.skipIf(!!emulatorUnavailable)(`CudaDevice on a fake libcuda/NVRTC/cuBLA
     index = await import("../../src/index.js");
     backend = await index.createCudaBackend();
   });
-  afterAll(() => backend?.destroy());
+  afterAll(() => {
+    backend?.destroy();
+    rmSync(cache, { recursive: true, force: true });
+  });
 
   it("reports the device and library versions through the real bindings", async () => {
     expect(await index.cudaBackendFactory.isAvailable()).toEqual({ available: true });
