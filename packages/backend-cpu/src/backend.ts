@@ -27,6 +27,7 @@ import {
   stridesOf,
   f16ToF32Into,
   f32ToF16Into,
+  matmulGeometry,
 } from "@deberta-js/core";
 import { applyActivation } from "./activation.js";
 import { disentangledAttention } from "./attention.js";
@@ -148,23 +149,9 @@ export class CpuBackend implements Backend {
   }
 
   matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
-    if (a.rank < 2 || b.rank < 2) throw new InputError(`matmul: operands must have rank ≥ 2, got a [${a.shape}] and b [${b.shape}]`);
-    const transA = !!opts.transA;
-    const transB = !!opts.transB;
-    const alpha = opts.alpha ?? 1;
-    const ar = a.shape[a.rank - 2];
-    const ac = a.shape[a.rank - 1];
-    const br = b.shape[b.rank - 2];
-    const bc = b.shape[b.rank - 1];
-    const M = transA ? ac : ar;
-    const K = transA ? ar : ac;
-    const N = transB ? br : bc;
-    if ((transB ? bc : br) !== K) {
-      throw new InputError(`matmul: inner dims differ, a [${a.shape}]${transA ? "ᵀ" : ""} · b [${b.shape}]${transB ? "ᵀ" : ""}`);
-    }
-    const batchA = a.shape.slice(0, -2);
-    const batchB = b.shape.slice(0, -2);
-    const batch = broadcastShapes(batchA, batchB, "matmul batch dims");
+    const { M, N, K, transA, transB, alpha, batchA, batchB, outBatch: batch } = matmulGeometry(a.shape, b.shape, opts);
+    const [ar, ac] = a.shape.slice(-2); // a's stored rows/columns (before any transpose)
+    const [br, bc] = b.shape.slice(-2);
     const nBatch = sizeOf(batch);
     const temps: Storage[] = [];
     const A = this.f32(a, temps);

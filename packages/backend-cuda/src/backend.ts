@@ -26,6 +26,7 @@ import {
   coalesceDims,
   sameShape,
   stridesOf,
+  matmulGeometry,
 } from "@deberta-js/core";
 import { ATTENTION_THREADS, chooseAttentionKernel, QUERY_TILE, queryTiles, sequenceTable, type AttentionKernelKind, type SequenceTable } from "./attention-plan.js";
 import type { Device } from "./device.js";
@@ -204,19 +205,7 @@ export class CudaBackend implements Backend {
   }
 
   matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: boolean; alpha?: number } = {}): Tensor {
-    if (a.rank < 2 || b.rank < 2) throw new InputError(`matmul: operands must have rank >= 2, got [${a.shape}] and [${b.shape}]`);
-    const transA = !!opts.transA;
-    const transB = !!opts.transB;
-    const [ar, ac] = a.shape.slice(-2);
-    const [br, bc] = b.shape.slice(-2);
-    const M = transA ? ac : ar;
-    const K = transA ? ar : ac;
-    const Kb = transB ? bc : br;
-    const N = transB ? br : bc;
-    if (K !== Kb) throw new InputError(`matmul: inner dims differ: a [${a.shape}]${transA ? "ᵀ" : ""} · b [${b.shape}]${transB ? "ᵀ" : ""}`);
-    const batchA = a.shape.slice(0, -2);
-    const batchB = b.shape.slice(0, -2);
-    const outBatch = broadcastShapes(batchA, batchB, "matmul batch dims");
+    const { M, N, K, transA, transB, batchA, batchB, outBatch } = matmulGeometry(a.shape, b.shape, opts);
     if (K === 0) throw new InputError(`matmul: inner dimension 0 is not supported ([${a.shape}] · [${b.shape}])`);
     const { t: bb, tmp } = this.sameDtype(b, a.dtype);
     try {

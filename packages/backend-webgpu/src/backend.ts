@@ -35,6 +35,7 @@ import {
   sameShape,
   sizeOf,
   stridesOf,
+  matmulGeometry,
 } from "@deberta-js/core";
 import { BufferPool, type PooledBuffer } from "./buffer-pool.js";
 import { BufferUsage, MapMode } from "./gpu-constants.js";
@@ -328,19 +329,7 @@ export class WebGpuBackend implements Backend {
 
   matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     this.assertUsable();
-    if (a.rank < 2 || b.rank < 2) throw new InputError(`webgpu matmul: operands must have rank >= 2, got [${a.shape}] and [${b.shape}]`);
-    const transA = !!opts.transA;
-    const transB = !!opts.transB;
-    const [ar, ac] = a.shape.slice(-2);
-    const [br, bc] = b.shape.slice(-2);
-    const M = transA ? ac : ar;
-    const K = transA ? ar : ac;
-    const Kb = transB ? bc : br;
-    const N = transB ? br : bc;
-    if (K !== Kb) throw new InputError(`webgpu matmul: inner dims differ: a [${a.shape}]${transA ? "ᵀ" : ""} · b [${b.shape}]${transB ? "ᵀ" : ""}`);
-    const batchA = a.shape.slice(0, -2);
-    const batchB = b.shape.slice(0, -2);
-    const outBatch = broadcastShapes(batchA, batchB, "matmul");
+    const { M, N, K, transA, transB, batchA, batchB, outBatch } = matmulGeometry(a.shape, b.shape, opts);
     return this.gemm({ a, b, M, N, K, batchA, batchB, outBatch, transA, transB, alpha: opts.alpha ?? 1 });
   }
 

@@ -73,3 +73,35 @@ export function coalesceDims(dims: readonly number[], strides: readonly (readonl
   if (!outDims.length) return { dims: [1], strides: strides.map(() => [0]) };
   return { dims: outDims, strides: outStrides };
 }
+
+/** The dimensions of a `Backend.matmul` call, validated: `[...batchA, M, K] · [...batchB, K, N] → [...outBatch, M, N]`. */
+export interface MatmulGeometry {
+  M: number;
+  N: number;
+  K: number;
+  transA: boolean;
+  transB: boolean;
+  alpha: number;
+  batchA: number[];
+  batchB: number[];
+  outBatch: number[];
+}
+
+export function matmulGeometry(
+  a: readonly number[],
+  b: readonly number[],
+  opts: { transA?: boolean; transB?: boolean; alpha?: number } = {},
+): MatmulGeometry {
+  if (a.length < 2 || b.length < 2) throw new InputError(`matmul: operands must have rank ≥ 2, got a [${a}] and b [${b}]`);
+  const transA = !!opts.transA;
+  const transB = !!opts.transB;
+  const [ar, ac] = a.slice(-2);
+  const [br, bc] = b.slice(-2);
+  const M = transA ? ac : ar;
+  const K = transA ? ar : ac;
+  const N = transB ? br : bc;
+  if ((transB ? bc : br) !== K) throw new InputError(`matmul: inner dims differ, a [${a}]${transA ? "ᵀ" : ""} · b [${b}]${transB ? "ᵀ" : ""}`);
+  const batchA = a.slice(0, -2);
+  const batchB = b.slice(0, -2);
+  return { M, N, K, transA, transB, alpha: opts.alpha ?? 1, batchA, batchB, outBatch: broadcastShapes(batchA, batchB, "matmul batch dims") };
+}
