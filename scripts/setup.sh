@@ -12,7 +12,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     echo "setup: installing ${need_apt[*]} (apt)" >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2
-    apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >&2
+    apt-get install -y -qq "${need_apt[@]}" >&2
   else
     echo "setup: warning: ${need_apt[*]} missing and not root; WebGPU tests will be skipped" >&2
   fi
