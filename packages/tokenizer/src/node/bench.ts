@@ -138,6 +138,22 @@ async function readModelFiles(dir: string): Promise<Record<string, Uint8Array>> 
   return out;
 }
 
+/** An encoder that tokenizes one document at a time (every implementation but the batched Rust binding). */
+function perDocument(load: number, encode: (doc: string) => ArrayLike<number>): Encoder {
+  return {
+    load,
+    encodeAll(docs, sink) {
+      let n = 0;
+      for (let i = 0; i < docs.length; i++) {
+        const ids = encode(docs[i]!);
+        n += ids.length;
+        if (sink) sink[i] = hashIds(ids);
+      }
+      return n;
+    },
+  };
+}
+
 async function makeEncoder(impl: BenchImplementation, dir: string, files: Record<string, Uint8Array>): Promise<Encoder> {
   const t0 = performance.now();
   const done = () => (performance.now() - t0) / 1000;
@@ -147,51 +163,18 @@ async function makeEncoder(impl: BenchImplementation, dir: string, files: Record
       const tok = await loadFastTokenizer(files);
       tok.useWordCache = impl === "fast";
       const load = done();
-      return {
-        load,
-        encodeAll(docs, sink) {
-          let n = 0;
-          for (let i = 0; i < docs.length; i++) {
-            const ids = tok.encode(docs[i]!, { addSpecialTokens: false });
-            n += ids.length;
-            if (sink) sink[i] = hashIds(ids);
-          }
-          return n;
-        },
-      };
+      return perDocument(load, (doc) => tok.encode(doc, { addSpecialTokens: false }));
     }
     case "slow": {
       const tok = await loadSlowTokenizer(files);
       const load = done();
-      return {
-        load,
-        encodeAll(docs, sink) {
-          let n = 0;
-          for (let i = 0; i < docs.length; i++) {
-            const ids = tok.encode(docs[i]!, { addSpecialTokens: false });
-            n += ids.length;
-            if (sink) sink[i] = hashIds(ids);
-          }
-          return n;
-        },
-      };
+      return perDocument(load, (doc) => tok.encode(doc, { addSpecialTokens: false }));
     }
     case "sentencepiece-ts": {
       if (!files["spm.model"]) throw new Error("no spm.model");
       const sp = SentencePieceProcessor.fromBytes(files["spm.model"], path.join(dir, "spm.model"));
       const load = done();
-      return {
-        load,
-        encodeAll(docs, sink) {
-          let n = 0;
-          for (let i = 0; i < docs.length; i++) {
-            const ids = sp.encodeIds(docs[i]!);
-            n += ids.length;
-            if (sink) sink[i] = hashIds(ids);
-          }
-          return n;
-        },
-      };
+      return perDocument(load, (doc) => sp.encodeIds(doc));
     }
     case "sentencepiece-js": {
       const require = createRequire(import.meta.url);
@@ -199,18 +182,7 @@ async function makeEncoder(impl: BenchImplementation, dir: string, files: Record
       const sp = new mod.SentencePieceProcessor();
       await sp.load(path.join(dir, "spm.model"));
       const load = done();
-      return {
-        load,
-        encodeAll(docs, sink) {
-          let n = 0;
-          for (let i = 0; i < docs.length; i++) {
-            const ids = sp.encodeIds(docs[i]!);
-            n += ids.length;
-            if (sink) sink[i] = hashIds(ids);
-          }
-          return n;
-        },
-      };
+      return perDocument(load, (doc) => sp.encodeIds(doc));
     }
     case "hf-tokenizers": {
       // One thread: rayon reads this when the binding starts its pool.
