@@ -2,7 +2,7 @@
  * Backends are optional packages: import the one asked for (which registers it), then create it through the
  * core registry so "cannot start here" comes back with the backend's own reason.
  */
-import { type Backend, createBackend, DebertaError, type FloatDType } from "@deberta-js/core";
+import { type Backend, createBackend, DebertaError, type FloatDType, parseFloatDType } from "@deberta-js/core";
 
 const PACKAGES: Record<string, string> = {
   cpu: "@deberta-js/backend-cpu",
@@ -25,7 +25,7 @@ export async function loadBackend(name = "cpu"): Promise<Backend> {
 
 /** `fp32`/`fp16` (CLI spelling) or `f32`/`f16` → core dtype. */
 export function parseDtype(s: string | undefined): FloatDType {
-  if (s === undefined || s === "fp32" || s === "f32" || s === "float32") return "f32";
-  if (s === "fp16" || s === "f16" || s === "float16") return "f16";
-  throw new DebertaError("INPUT_INVALID", `--dtype "${s}" is not one of fp32, fp16`);
+  const dtype = s === undefined ? "f32" : parseFloatDType(s);
+  if (!dtype) throw new DebertaError("INPUT_INVALID", `--dtype "${s}" is not one of fp32, fp16`);
+  return dtype;
 }

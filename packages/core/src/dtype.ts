@@ -3,6 +3,13 @@ export type DType = "f32" | "f16" | "i32";
 /** Activation/weight dtypes a model can compute in. */
 export type FloatDType = "f32" | "f16";
 
+/** The spellings users write for a float dtype ("fp16", "float16", "f16", …); undefined for anything else. */
+export function parseFloatDType(name: string): FloatDType | undefined {
+  if (name === "f32" || name === "fp32" || name === "float32") return "f32";
+  if (name === "f16" || name === "fp16" || name === "float16") return "f16";
+  return undefined;
+}
+
 /** What `Backend.read` returns for each dtype: f16 comes back as raw IEEE half bits (lossless). */
 export type DataFor<D extends DType> = D extends "f32" ? Float32Array : D extends "f16" ? Uint16Array : Int32Array;
 export type TensorData = Float32Array | Uint16Array | Int32Array;

@@ -18,6 +18,12 @@ export interface ModelFiles {
 
 import { WeightsError } from "./errors.js";
 
+/** Whether `x` is a `ModelFiles` (rather than, say, a path or a hub id). */
+export function isModelFiles(x: unknown): x is ModelFiles {
+  const o = x as Partial<ModelFiles> | null;
+  return typeof o === "object" && o !== null && typeof o.read === "function" && typeof o.has === "function" && typeof o.list === "function";
+}
+
 /** Files held in memory (browser uploads, tests). */
 export function memoryFiles(files: Record<string, Uint8Array>, location = "<memory>"): ModelFiles {
   return {

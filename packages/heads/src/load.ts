@@ -3,7 +3,7 @@
  * hub id, resolved by the hub module (`resolveModelFiles`: downloads on demand into the HF cache in Node, Cache
  * Storage in browsers). Browser-safe: Node-only code is reached through dynamic imports only.
  */
-import { type Backend, DebertaError, type FloatDType, type ModelFiles } from "@deberta-js/core";
+import { type Backend, DebertaError, type FloatDType, isModelFiles, type ModelFiles, parseFloatDType } from "@deberta-js/core";
 import { type HubOptions, resolveModelFiles } from "./hub/index.js";
 
 /** Progress of a download (`phase` "download"), of a file served from the HF cache ("cached"), or of reading weights ("load"). */
@@ -43,23 +43,12 @@ export type DTypeName = FloatDType | "fp32" | "fp16" | "float32" | "float16";
 
 /** "fp16"/"float16"/"f16" → "f16"; "fp32"/"float32"/"f32"/undefined → "f32". */
 export function normalizeDtype(d: DTypeName | string | undefined): FloatDType {
-  if (d === undefined) return "f32";
-  switch (d) {
-    case "f32":
-    case "fp32":
-    case "float32":
-      return "f32";
-    case "f16":
-    case "fp16":
-    case "float16":
-      return "f16";
-  }
-  throw new DebertaError("UNSUPPORTED", `dtype "${d}" is not supported; use "fp32" or "fp16"`);
+  const dtype = d === undefined ? "f32" : parseFloatDType(d);
+  if (!dtype) throw new DebertaError("UNSUPPORTED", `dtype "${d}" is not supported; use "fp32" or "fp16"`);
+  return dtype;
 }
 
-export function isModelFiles(x: unknown): x is ModelFiles {
-  return typeof x === "object" && x !== null && typeof (x as ModelFiles).read === "function" && typeof (x as ModelFiles).has === "function";
-}
+export { isModelFiles } from "@deberta-js/core";
 
 type Resolver = (idOrPath: string, opts: HubOptions) => Promise<ModelFiles>;
 

@@ -167,10 +167,10 @@ export class DebertaV2Model {
     const ctx: EncoderContext = { layout };
     const hasPadding = layout.kind === "padded" && layout.mask.some((m) => m === 0);
     if (layout.kind === "padded") {
-      const maskF = Float32Array.from(layout.mask);
-      ctx.mask = up(maskF, [layout.batch, layout.seqLen], "f32");
+      ctx.mask = up(Float32Array.from(layout.mask), [layout.batch, layout.seqLen], "f32");
       if (hasPadding) {
-        const col = up(maskF, [T, 1], "f32");
+        // The same 0/1 values as a column, in the compute dtype: a view for f32, one cast for f16.
+        const col = ctx.mask.reshape([T, 1]);
         ctx.maskColumn = this.dtype === "f32" ? col : be.cast(col, this.dtype);
         if (ctx.maskColumn !== col) owned.push(ctx.maskColumn);
       }

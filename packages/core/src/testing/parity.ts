@@ -82,30 +82,17 @@ export function caseFiles(root: ModelFiles, c: FixtureCase): { files: ModelFiles
   const map: Record<string, string> = { "config.json": `${c.fixture}/${c.config}`, [weightsName]: `${c.fixture}/${c.weights}` };
   const variant = /^model\.([^.]+)\.safetensors$/.exec(weightsName)?.[1] ?? /^pytorch_model\.([^.]+)\.bin$/.exec(weightsName)?.[1];
   const location = `${root.location}/${c.fixture}`;
+  const source = (name: string): string => {
+    if (!(name in map)) throw new WeightsError(`${location}: file "${name}" not found`, "FILE_NOT_FOUND");
+    return map[name];
+  };
   const files: ModelFiles = {
     location,
-    async list() {
-      return Object.keys(map);
-    },
-    async has(name) {
-      return name in map;
-    },
-    async read(name) {
-      if (!(name in map)) throw new WeightsError(`${location}: file "${name}" not found`, "FILE_NOT_FOUND");
-      return root.read(map[name]);
-    },
-    readRange: root.readRange
-      ? async (name, start, end) => {
-          if (!(name in map)) throw new WeightsError(`${location}: file "${name}" not found`, "FILE_NOT_FOUND");
-          return root.readRange!(map[name], start, end);
-        }
-      : undefined,
-    size: root.size
-      ? async (name) => {
-          if (!(name in map)) throw new WeightsError(`${location}: file "${name}" not found`, "FILE_NOT_FOUND");
-          return root.size!(map[name]);
-        }
-      : undefined,
+    list: async () => Object.keys(map),
+    has: async (name) => name in map,
+    read: async (name) => root.read(source(name)),
+    readRange: root.readRange ? async (name, start, end) => root.readRange!(source(name), start, end) : undefined,
+    size: root.size ? async (name) => root.size!(source(name)) : undefined,
   };
   return { files, variant };
 }

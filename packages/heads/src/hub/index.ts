@@ -5,7 +5,7 @@
  * `huggingface_hub`'s layout, shared with Python) is loaded through a guarded dynamic `import()` of `node-hub.js`;
  * in browsers files are fetched and kept in Cache Storage (`browser.ts`). See README.md in this folder.
  */
-import { DebertaError, type ModelFiles } from "@deberta-js/core";
+import { DebertaError, isModelFiles, type ModelFiles } from "@deberta-js/core";
 import { isNode, type HubOptions } from "./common.js";
 import { resolveBrowserModelFiles } from "./browser.js";
 
@@ -28,11 +28,6 @@ function loadNodeHub(): Promise<NodeHub> {
   const spec = "@deberta-js/heads/hub-node";
   nodeHub ??= import(/* @vite-ignore */ /* webpackIgnore: true */ spec) as Promise<NodeHub>;
   return nodeHub;
-}
-
-function isModelFiles(x: unknown): x is ModelFiles {
-  const o = x as Partial<ModelFiles> | null;
-  return typeof o === "object" && o !== null && typeof o.read === "function" && typeof o.has === "function" && typeof o.list === "function";
 }
 
 /**
