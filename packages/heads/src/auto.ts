@@ -102,6 +102,7 @@ export async function loadModelClass(name: ModelClassName, files: ModelFiles, op
       backend: options.backend,
       dtype: normalizeDtype(options.dtype),
       variant: options.variant,
+      from_tf: options.from_tf,
       warn: options.warn,
       onProgress: onProgress ? (p) => onProgress({ phase: "load", ...p }) : undefined,
     });

@@ -227,6 +227,7 @@ export async function loadHead<T>(cls: HeadClass<T>, files: ModelFiles, options:
   const onProgress = options.onProgress;
   const { stateDict } = await loadStateDict(files, {
     variant: options.variant,
+    from_tf: options.from_tf,
     dtype,
     onProgress: onProgress ? (p) => onProgress({ phase: "load", ...p }) : undefined,
   });

@@ -22,6 +22,11 @@ export interface PretrainedOptions {
   dtype?: DTypeName;
   /** HF weight-file `variant`, e.g. "fp16" → `model.fp16.safetensors`. */
   variant?: string;
+  /**
+   * HF `from_tf`: load TensorFlow's `tf_model.h5` even when PyTorch weights are present. Without it, `tf_model.h5`
+   * is used when it is the only weight file. The `TFDebertaV2*` aliases default to true.
+   */
+  from_tf?: boolean;
   /** Hub revision (branch, tag or commit); default "main". */
   revision?: string;
   /** HF cache folder (default: `$HF_HUB_CACHE`, `$HF_HOME/hub` or `~/.cache/huggingface/hub`). */

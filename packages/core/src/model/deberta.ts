@@ -30,6 +30,8 @@ export interface LoadOptions {
   dtype?: FloatDType;
   /** HF `variant` (e.g. "fp16" → `model.fp16.safetensors`). */
   variant?: string;
+  /** HF `from_tf`: load TensorFlow's `tf_model.h5` (also chosen without it when it is the only weight file). */
+  from_tf?: boolean;
   onProgress?: (p: { file: string; loaded: number; total: number }) => void;
   /** Receives the one warning about unexpected checkpoint tensors (default: console.warn). */
   warn?: (message: string) => void;
@@ -87,7 +89,7 @@ export class DebertaV2Model {
   static async fromPretrained(files: ModelFiles, options: LoadOptions = {}): Promise<DebertaV2Model> {
     const config = await loadConfig(files);
     const { backend, dtype } = await resolveBackend(options);
-    const { stateDict } = await loadStateDict(files, { variant: options.variant, dtype, onProgress: options.onProgress });
+    const { stateDict } = await loadStateDict(files, { variant: options.variant, from_tf: options.from_tf, dtype, onProgress: options.onProgress });
     return DebertaV2Model.fromStateDict(config, stateDict, { ...options, backend, dtype, location: files.location });
   }
 

@@ -1,15 +1,17 @@
 /**
  * Loads a model folder's state dict: resolves the files (single or sharded, safetensors or pytorch_model.bin,
- * with an optional HF variant), reads each one through `ModelFiles` (ranged reads when available) and converts
+ * with an optional HF variant, or TensorFlow's tf_model.h5 mapped to PyTorch names), reads each one through `ModelFiles` (ranged reads when available) and converts
  * every float tensor to the requested dtype.
  */
 import { WeightsError } from "../errors.js";
 import type { ModelFiles } from "../files.js";
 import { readSafetensors } from "./safetensors.js";
-import { joinLocation, openSource } from "./source.js";
+import { type ByteSource, joinLocation, openSource } from "./source.js";
 import type { HostDType, SourceDType, StateDict } from "./state-dict.js";
 import { readTorchCheckpoint } from "./torch-pickle.js";
 import { resolveWeightFiles, type ResolveOptions, type WeightFormat } from "./resolve.js";
+import { readTfH5 } from "./tf-h5.js";
+import { tfWeightsToStateDict } from "./tf-names.js";
 
 export interface LoadProgress {
   /** The file being read. */
@@ -46,7 +48,9 @@ export async function loadStateDict(files: ModelFiles, opts: LoadStateDictOption
     const part =
       resolved.format === "safetensors"
         ? await readSafetensors(src, { dtype: opts.dtype, onProgress })
-        : await readTorchCheckpoint(src, { dtype: opts.dtype, onProgress });
+        : resolved.format === "tf"
+          ? await readTfCheckpoint(src, { dtype: opts.dtype, onProgress })
+          : await readTorchCheckpoint(src, { dtype: opts.dtype, onProgress });
     for (const [name, t] of part.tensors) {
       const prev = origin.get(name);
       if (prev !== undefined) {
@@ -73,4 +77,13 @@ export async function loadStateDict(files: ModelFiles, opts: LoadStateDictOption
     sourceDtypes,
     format: resolved.format,
   };
+}
+
+/** A `tf_model.h5` as a state dict under PyTorch names (see tf-names.ts). */
+async function readTfCheckpoint(
+  src: ByteSource,
+  opts: { dtype?: HostDType; onProgress?: (loaded: number, total: number) => void },
+): Promise<{ tensors: StateDict; sourceDtypes: Set<SourceDType> }> {
+  const weights = await readTfH5(src, opts);
+  return { tensors: tfWeightsToStateDict(weights, src.name), sourceDtypes: weights.sourceDtypes };
 }
