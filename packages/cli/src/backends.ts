@@ -3,7 +3,7 @@
  * to import each backend package from the CLI's own dependencies, so `--backend webgpu` works in any install
  * layout. `--backend auto` (the default) is the library's default choice.
  */
-import { type Backend, type FloatDType, getBackend, registerBackendLoader, resolveDtype } from "@deberta-js/core";
+import { type Backend, DTYPES, DebertaError, type FloatDType, getBackend, parseModelDType, registerBackendLoader, resolveDtype } from "@deberta-js/core";
 
 registerBackendLoader("cpu", () => import("@deberta-js/backend-cpu"));
 registerBackendLoader("webgpu", () => import("@deberta-js/backend-webgpu/node"));
@@ -14,6 +14,18 @@ export const BACKEND_NAMES = ["auto", "cpu", "webgpu", "cuda"];
 /** The shared backend for a `--backend` value. */
 export async function loadBackend(name = "auto"): Promise<Backend> {
   return getBackend(name);
+}
+
+/**
+ * `--dtype` of commands that load a model: fp32 | fp16, or a quantized dtype (q8, q4, nf4, fp4, q4f16, …) that
+ * quantizes the Linear weights at load. Returned as given once checked.
+ */
+export function parseModelDtype(s: string | undefined): string {
+  if (s === undefined) return "f32";
+  if (!DTYPES[s.toLowerCase()] && !parseModelDType(s)) {
+    throw new DebertaError("INPUT_INVALID", `--dtype "${s}" is not one of fp32, fp16, bf16 (cuda), q8, q4, nf4, fp4, q4f16, q8f16, nf4f16, fp4f16`);
+  }
+  return s;
 }
 
 /** `fp32`/`fp16`/`bf16` (and HF's other spellings) → the compute dtype. */

@@ -18,14 +18,16 @@ import {
   type FloatDType,
   type ForwardOptions,
   type HostInputs,
+  type LinearWeight,
+  type QuantMethod,
+  extractBnbModules,
+  warnUnusedModules,
   type ModelFiles,
   Params,
-  type ResolvedLoadOptions,
   type SequenceLayout,
   type StateDict,
   type Tensor,
   WeightStore,
-  backendFor,
   layoutBatch,
   loadConfig,
   loadProgress,
@@ -35,6 +37,8 @@ import {
   savePretrained,
   sequenceSpan,
   warnSink,
+  backendFor,
+  type ResolvedLoadOptions,
 } from "@deberta-js/core";
 import { type InitKind, SeededNormal, initTensor } from "./init.js";
 import { HEAD_OPTIONS, type PretrainedOptions, resolveFilesWith } from "./load.js";
@@ -47,6 +51,8 @@ export interface HeadLoadOptions extends PretrainedOptions {
 export interface HeadStateDictOptions {
   backend: Backend;
   dtype?: FloatDType;
+  /** Quantize the backbone's (and pooler's) float Linear weights at load with this method. */
+  quantize?: QuantMethod;
   warn?: (message: string) => void;
   strict?: boolean;
   /** Where the weights came from, for messages. */
@@ -85,9 +91,17 @@ export class HeadWeights {
     return this.params.upload(initTensor(shape, init, this.config.initializer_range, this.rng), shape, name);
   }
 
-  /** A torch `nn.Linear(inDim, outDim)`: `weight [out, in]`, `bias [out]`. */
-  linear(prefix: string, outDim: number, inDim: number): { weight: Tensor; bias: Tensor } {
-    return { weight: this.tensor(`${prefix}.weight`, [outDim, inDim], "normal"), bias: this.tensor(`${prefix}.bias`, [outDim], "zeros") };
+  /**
+   * A torch `nn.Linear(inDim, outDim)`: `weight [out, in]`, `bias [out]`. The weight stays quantized when the
+   * checkpoint has it quantized (bitsandbytes); with a quantized dtype, `quantize` modules are quantized at load
+   * (the pooler; not the final classifier, which bitsandbytes keeps float too).
+   */
+  linear(prefix: string, outDim: number, inDim: number, quantize = false): { weight: LinearWeight; bias: Tensor } {
+    const bias = () => this.tensor(`${prefix}.bias`, [outDim], "zeros");
+    if (this.params.quantizedModule(prefix) || (quantize && this.params.quant.method && this.has(`${prefix}.weight`))) {
+      return { weight: this.params.linearWeight(prefix, [outDim, inDim]), bias: bias() };
+    }
+    return { weight: this.tensor(`${prefix}.weight`, [outDim, inDim], "normal"), bias: bias() };
   }
 
   layerNorm(prefix: string, dim: number): { weight: Tensor; bias: Tensor } {
@@ -134,6 +148,16 @@ export abstract class DebertaV2PreTrainedModel {
 
   get dtype(): FloatDType {
     return this.deberta.dtype;
+  }
+
+  /** Every parameter this model uploaded, by HF name (quantized Linear weights under `<module>.weight`). */
+  get parameters(): Params {
+    return this.params;
+  }
+
+  /** Bytes of the weights resident on the backend (quantized weights count their packed size). */
+  get residentWeightBytes(): number {
+    return this.params.residentBytes;
   }
 
   /**
@@ -285,22 +309,31 @@ export async function loadHeadWith<T>(cls: HeadClass<T>, files: ModelFiles, load
   const config = await loadConfig(files);
   const backend = await backendFor(load);
   const { stateDict } = await loadStateDict(files, { variant: load.variant, dtype: load.dtype, onProgress: loadProgress(load, files.location) });
-  return buildHead(cls, config, stateDict, { backend, dtype: load.dtype, warn: load.warn, strict, location: files.location });
+  return buildHead(cls, config, stateDict, {
+    backend,
+    dtype: load.dtype,
+    quantize: load.quantize,
+    warn: load.warn,
+    strict,
+    location: files.location,
+  });
 }
 
 export function buildHead<T>(cls: HeadClass<T>, config: DebertaV2Config, stateDict: StateDict, options: HeadStateDictOptions): T {
   const warn = warnSink(options.warn);
-  const store = new WeightStore(stateDict, {
+  const bnb = extractBnbModules(stateDict, options.location);
+  const store = new WeightStore(bnb.stateDict, {
     basePrefix: "deberta",
     location: options.location,
     ignoreUnused: [...DEFAULT_IGNORE, ...(cls.ignoreUnused ?? [])],
   });
-  const params = new Params(options.backend, store, options.dtype ?? "f32");
+  const params = new Params(options.backend, store, options.dtype ?? "f32", { modules: bnb.modules, method: options.quantize });
   try {
     const deberta = DebertaV2Model.load(params, config);
     const weights = new HeadWeights(params, config, options.strict ?? false);
     const model = cls.build({ config, params, deberta, weights, warn, location: options.location });
     store.finish({ warn });
+    warnUnusedModules(params, warn, options.location);
     if (weights.missing.length) {
       const where = options.location ? ` at ${options.location}` : "";
       warn(

@@ -10,6 +10,7 @@ import {
   type LoadOptions,
   type ModelFiles,
   type OptionSpec,
+  type QuantizedDTypeName,
   type ResolvedLoadOptions,
   env,
   isModelFiles,
@@ -27,12 +28,16 @@ export interface PretrainedOptions extends LoadOptions {}
 /** Options of model classes: the loading options plus `strict`. */
 export const HEAD_OPTIONS: readonly OptionSpec[] = [{ name: "strict" }];
 
-/** Any dtype name core's `DTYPES` knows ("fp32", "fp16", "bf16", …). */
-export type DTypeName = FloatDType | "fp32" | "fp16" | "float32" | "float16" | "bf16" | "auto" | (string & {});
+/** Any dtype name core's `resolveDtype` knows ("fp32", "fp16", "bf16", "q8", "q4f16", …). */
+export type DTypeName = FloatDType | "fp32" | "fp16" | "float32" | "float16" | "bf16" | "auto" | QuantizedDTypeName | (string & {});
 
-/** "fp16"/"float16"/"f16" → "f16"; "fp32"/"float32"/"f32"/undefined → "f32" (see core `resolveDtype`). */
-export function normalizeDtype(d: DTypeName | undefined): FloatDType {
-  return resolveDtype(d).compute;
+/**
+ * "fp16"/"float16"/"f16" → "f16"; "fp32"/"float32"/"f32"/undefined → "f32"; quantized names ("q8", "q4f16", …)
+ * are returned as given (checked). Anything else is UNSUPPORTED (see core `resolveDtype`).
+ */
+export function normalizeDtype(d: DTypeName | undefined): FloatDType | QuantizedDTypeName {
+  const choice = resolveDtype(d);
+  return choice.quantize ? (d as QuantizedDTypeName) : choice.compute;
 }
 
 export { isModelFiles } from "@deberta-js/core";

@@ -1,12 +1,13 @@
 /**
- * `deberta-js forward --model ID_OR_DIR --inputs FILE [--class NAME] [--variant fp16|bf16] [--backend auto] [--dtype fp32|fp16|bf16]`
+ * `deberta-js forward --model ID_OR_DIR --inputs FILE [--class NAME] [--variant fp16|bf16] [--backend auto] [--dtype fp32|fp16|bf16|q8|q4|nf4|fp4|q4f16]`
+ * bitsandbytes checkpoints (4-bit / 8-bit) load quantized whatever the dtype.
  * Runs one model class on the inputs and prints `{"<output name>": {"shape": [...], "data": [...]}}`.
  */
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { InputError, type ModelInputs, type Tensor } from "@deberta-js/core";
 import { AutoModelForArchitecture, forwardAny } from "@deberta-js/heads";
-import { BACKEND_NAMES } from "../backends.js";
+import { BACKEND_NAMES, parseModelDtype } from "../backends.js";
 import { action, log, printJson, tensorJson } from "../output.js";
 import { progress, progressLabel } from "../progress.js";
 
@@ -61,7 +62,7 @@ export async function forwardCommand(opts: ForwardOptions): Promise<Record<strin
     // The heads' loader: hub ids or folders, the class from --class or architectures[0], options resolved by core.
     const model = await AutoModelForArchitecture.fromPretrained(opts.model, {
       device: opts.backend,
-      dtype: opts.dtype,
+      dtype: parseModelDtype(opts.dtype),
       variant: opts.variant,
       modelClass: opts.class,
       warn: (m: string) => log(`warning: ${m}`),
@@ -87,7 +88,7 @@ export function registerForward(program: Command): void {
     .option("--class <name>", "model class (default: the config's architectures[0])")
     .option("--variant <variant>", "weights variant, e.g. fp16 or bf16 (model.<variant>.safetensors)")
     .option("--backend <name>", BACKEND_NAMES.join(" | "), "auto")
-    .option("--dtype <dtype>", "fp32 | fp16 | bf16 (cuda)", "fp32")
+    .option("--dtype <dtype>", "fp32 | fp16 | bf16 (cuda) | q8 | q4 | nf4 | fp4 | q4f16 (quantized: Linear weights quantized at load)", "fp32")
     .option("--output-hidden-states", "also print hidden_states")
     .option("--output-attentions", "also print attentions")
     .action(action(async (opts: ForwardOptions) => printJson(await forwardCommand(opts))));

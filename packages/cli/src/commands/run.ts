@@ -13,7 +13,7 @@ import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { InputError } from "@deberta-js/core";
 import { TASKS, type Task, pipeline } from "@deberta-js/heads";
-import { BACKEND_NAMES } from "../backends.js";
+import { BACKEND_NAMES, parseModelDtype } from "../backends.js";
 import { action, log, printJson } from "../output.js";
 import { progress, progressLabel } from "../progress.js";
 
@@ -129,7 +129,7 @@ export async function runCommand(texts: string[], o: RunOptions, out: (value: un
   try {
     pipe = (await pipeline(task, o.model, {
       device: o.backend,
-      dtype: o.dtype,
+      dtype: parseModelDtype(o.dtype),
       revision: o.revision,
       cache_dir: o.cacheDir,
       variant: o.variant,
@@ -168,7 +168,7 @@ export function registerRun(program: Command): void {
     .requiredOption("--task <task>", TASKS.join(" | "))
     .requiredOption("--model <id-or-dir>", "hub id (downloaded into the HF cache) or model folder")
     .option("--backend <name>", BACKEND_NAMES.join(" | "), "auto")
-    .option("--dtype <dtype>", "fp32 | fp16 | bf16 (cuda)", "fp32")
+    .option("--dtype <dtype>", "fp32 | fp16 | bf16 (cuda) | q8 | q4 | nf4 | fp4 | q4f16", "fp32")
     .option("--revision <rev>", "hub revision (branch, tag or commit)")
     .option("--cache-dir <dir>", "HF cache folder")
     .option("--variant <variant>", "weights variant, e.g. fp16 (model.fp16.safetensors)")

@@ -10,6 +10,8 @@
 import type { Backend } from "../backend.js";
 import type { FloatDType } from "../dtype.js";
 import { DebertaError, InputError } from "../errors.js";
+import { parseModelDType } from "../quant/dtype.js";
+import type { QuantMethod } from "../quant/quantized-weight.js";
 import { getBackend } from "./backends.js";
 import { env, warnSink } from "./env.js";
 import { type OptionSpec, normalizeOptions } from "./names.js";
@@ -37,7 +39,10 @@ export interface LoadOptions {
   device?: Backend | string;
   /** @deprecated spelling of `device`. */
   backend?: Backend | string;
-  /** Compute dtype: "fp32" (default), "fp16", "bf16" (CUDA) — see `DTYPES`. Alias `torch_dtype`. */
+  /**
+   * Dtype: "fp32" (default), "fp16", "bf16" (CUDA) — see `DTYPES` — or a quantized dtype that quantizes the Linear
+   * weights at load: "q8" ("int8"), "q4", "nf4" ("bnb4"), "fp4", and "q4f16" etc. computing in fp16. Alias `torch_dtype`.
+   */
   dtype?: string;
   /** HF weight-file variant, e.g. "fp16" → `model.fp16.safetensors`. */
   variant?: string;
@@ -79,15 +84,17 @@ export const LOAD_OPTIONS: readonly OptionSpec[] = [
   { name: "warn" },
 ];
 
-/** What a dtype name means: the compute dtype, and backend options it needs (bf16 is CUDA's 16-bit mode). */
+/** What a dtype name means: the compute dtype, the weight quantization, and backend options it needs (bf16 is CUDA's 16-bit mode). */
 export interface DtypeChoice {
   compute: FloatDType;
+  /** Quantize the Linear weights at load with this method. */
+  quantize?: QuantMethod;
   /** Only this backend computes in it. */
   backend?: string;
   backendOptions?: Record<string, unknown>;
 }
 
-/** Every dtype name users may write (HF / transformers.js / ours). */
+/** Float dtype names users may write (HF / transformers.js / ours); quantized names come from `parseModelDType`. */
 export const DTYPES: Readonly<Record<string, DtypeChoice>> = {
   auto: { compute: "f32" },
   fp32: { compute: "f32" },
@@ -104,8 +111,13 @@ export const DTYPES: Readonly<Record<string, DtypeChoice>> = {
 /** `DTYPES[name]`, or a typed error listing the names. */
 export function resolveDtype(name: string | undefined, context = "dtype"): DtypeChoice {
   const key = name ?? env.dtype ?? "fp32";
-  const choice = typeof key === "string" ? DTYPES[key.toLowerCase()] : undefined;
-  if (!choice) throw new DebertaError("UNSUPPORTED", `${context}: dtype ${JSON.stringify(key)} is not supported; use one of fp32, fp16, bf16 (CUDA)`);
+  const choice = typeof key === "string" ? (DTYPES[key.toLowerCase()] ?? parseModelDType(key)) : undefined;
+  if (!choice) {
+    throw new DebertaError(
+      "UNSUPPORTED",
+      `${context}: dtype ${JSON.stringify(key)} is not supported; use one of fp32, fp16, bf16 (CUDA), q8, q4, nf4, fp4, q4f16, q8f16, nf4f16, fp4f16`,
+    );
+  }
   return choice;
 }
 
@@ -113,6 +125,8 @@ export function resolveDtype(name: string | undefined, context = "dtype"): Dtype
 export interface ResolvedLoadOptions {
   device: Backend | string | undefined;
   dtype: FloatDType;
+  /** Quantize the Linear weights at load (quantized dtypes). */
+  quantize?: QuantMethod;
   /** The name the user gave (e.g. "bf16"), for messages. */
   dtypeName: string;
   backendOptions?: Record<string, unknown>;
@@ -167,6 +181,7 @@ export function resolveLoadOptions(
       // bf16 is one backend's mode: "auto" (or nothing) means that backend.
       device: dtype.backend && (device === undefined || device === "auto") ? dtype.backend : (device ?? env.device),
       dtype: dtype.compute,
+      quantize: dtype.quantize,
       dtypeName: dtypeName ?? env.dtype ?? "fp32",
       backendOptions: dtype.backendOptions,
       variant: check(context, "variant", all.variant, isString, "a string"),

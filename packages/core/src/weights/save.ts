@@ -5,7 +5,8 @@
  * writes them to a folder.
  */
 import type { DebertaV2Config } from "../config.js";
-import { WeightsError } from "../errors.js";
+import { DebertaError, WeightsError } from "../errors.js";
+import { Tensor } from "../tensor.js";
 import type { Params } from "../model/params.js";
 import { type RawTensor, writeSafetensors } from "./safetensors.js";
 
@@ -23,6 +24,9 @@ export async function pretrainedFiles(config: DebertaV2Config, params: Params, o
   }
   const tensors: Record<string, RawTensor> = {};
   for (const [name, t] of params.named) {
+    if (!(t instanceof Tensor)) {
+      throw new DebertaError("UNSUPPORTED", `savePretrained: "${name}" is quantized; saving quantized models is not supported (load with a float dtype to save)`);
+    }
     const data = await t.raw();
     const saved = options.rename ? options.rename(name) : name;
     if (t.dtype === "f32") tensors[saved] = { dtype: "F32", shape: [...t.shape], data: data as Float32Array };
