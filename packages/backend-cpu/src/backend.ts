@@ -28,10 +28,13 @@ import {
   f16ToF32Into,
   f32ToF16Into,
   matmulGeometry,
+  hostViewOf,
+  type QuantizedWeight,
 } from "@deberta-js/core";
 import { applyActivation } from "./activation.js";
 import { disentangledAttention } from "./attention.js";
 import { gemm } from "./gemm.js";
+import { quantizedGemm } from "./quantized.js";
 import { BufferPool, type Storage } from "./pool.js";
 import { forEachRow } from "./shape.js";
 
@@ -448,6 +451,25 @@ export class CpuBackend implements Backend {
     const W = this.f32(weight, temps);
     const out = this.pool.f32(T * outF);
     gemm(T, outF, inF, 1, X, 0, inF, 1, W, 0, 1, inF, out, 0, outF, false);
+    if (bias) {
+      const Bv = this.f32(bias, temps);
+      for (let o = 0; o < out.length; o += outF) for (let j = 0; j < outF; j++) out[o + j] += Bv[j];
+    }
+    if (act && act !== "linear") applyActivation(out, 0, out.length, act);
+    this.release(temps);
+    return this.emit(out, [...x.shape.slice(0, -1), outF], x.dtype);
+  }
+
+  /** Shapes were checked by core (`checkQuantizedLinear`). */
+  quantizedLinear(x: Tensor, weight: QuantizedWeight, bias: Tensor | undefined, act?: Activation): Tensor {
+    const inF = weight.inFeatures;
+    const outF = weight.outFeatures;
+    const T = x.size / inF;
+    const temps: Storage[] = [];
+    const X = this.f32(x, temps);
+    const out = this.pool.f32(T * outF);
+    const view = hostViewOf(weight, weight.data.storage as Int32Array, weight.scales.storage as Float32Array, weight.table?.storage as Float32Array | undefined);
+    quantizedGemm(X, T, view, out);
     if (bias) {
       const Bv = this.f32(bias, temps);
       for (let o = 0; o < out.length; o += outF) for (let j = 0; j < outF; j++) out[o + j] += Bv[j];

@@ -18,6 +18,10 @@ import {
   type FloatDType,
   type ForwardOptions,
   type HostInputs,
+  type LinearWeight,
+  type QuantMethod,
+  extractBnbModules,
+  warnUnusedModules,
   type ModelFiles,
   Params,
   type SequenceLayout,
@@ -26,12 +30,18 @@ import {
   WeightStore,
   layoutBatch,
   loadConfig,
+  loadProgress,
   loadStateDict,
-  resolveBackend,
+  pretrainedFiles,
+  resolveLoadOptions,
+  savePretrained,
   sequenceSpan,
+  warnSink,
+  backendFor,
+  type ResolvedLoadOptions,
 } from "@deberta-js/core";
 import { type InitKind, SeededNormal, initTensor } from "./init.js";
-import { type PretrainedOptions, normalizeDtype, resolveFiles } from "./load.js";
+import { HEAD_OPTIONS, type PretrainedOptions, resolveFilesWith } from "./load.js";
 
 export interface HeadLoadOptions extends PretrainedOptions {
   /** Throw WEIGHTS_MISSING when the checkpoint lacks head parameters instead of initializing them (default false). */
@@ -41,6 +51,8 @@ export interface HeadLoadOptions extends PretrainedOptions {
 export interface HeadStateDictOptions {
   backend: Backend;
   dtype?: FloatDType;
+  /** Quantize the backbone's (and pooler's) float Linear weights at load with this method. */
+  quantize?: QuantMethod;
   warn?: (message: string) => void;
   strict?: boolean;
   /** Where the weights came from, for messages. */
@@ -76,12 +88,20 @@ export class HeadWeights {
     const t = this.params.optional(name, shape);
     if (t) return t;
     this.missing.push(name);
-    return this.params.upload(initTensor(shape, init, this.config.initializer_range, this.rng), shape);
+    return this.params.upload(initTensor(shape, init, this.config.initializer_range, this.rng), shape, name);
   }
 
-  /** A torch `nn.Linear(inDim, outDim)`: `weight [out, in]`, `bias [out]`. */
-  linear(prefix: string, outDim: number, inDim: number): { weight: Tensor; bias: Tensor } {
-    return { weight: this.tensor(`${prefix}.weight`, [outDim, inDim], "normal"), bias: this.tensor(`${prefix}.bias`, [outDim], "zeros") };
+  /**
+   * A torch `nn.Linear(inDim, outDim)`: `weight [out, in]`, `bias [out]`. The weight stays quantized when the
+   * checkpoint has it quantized (bitsandbytes); with a quantized dtype, `quantize` modules are quantized at load
+   * (the pooler; not the final classifier, which bitsandbytes keeps float too).
+   */
+  linear(prefix: string, outDim: number, inDim: number, quantize = false): { weight: LinearWeight; bias: Tensor } {
+    const bias = () => this.tensor(`${prefix}.bias`, [outDim], "zeros");
+    if (this.params.quantizedModule(prefix) || (quantize && this.params.quant.method && this.has(`${prefix}.weight`))) {
+      return { weight: this.params.linearWeight(prefix, [outDim, inDim]), bias: bias() };
+    }
+    return { weight: this.tensor(`${prefix}.weight`, [outDim, inDim], "normal"), bias: bias() };
   }
 
   layerNorm(prefix: string, dim: number): { weight: Tensor; bias: Tensor } {
@@ -130,6 +150,16 @@ export abstract class DebertaV2PreTrainedModel {
     return this.deberta.dtype;
   }
 
+  /** Every parameter this model uploaded, by HF name (quantized Linear weights under `<module>.weight`). */
+  get parameters(): Params {
+    return this.params;
+  }
+
+  /** Bytes of the weights resident on the backend (quantized weights count their packed size). */
+  get residentWeightBytes(): number {
+    return this.params.residentBytes;
+  }
+
   /**
    * Loads a model folder, a hub id (downloaded into the HF cache) or `ModelFiles`: `config.json` plus the weights,
    * chosen as HF does (safetensors first, sharded or not, `variant`).
@@ -139,8 +169,16 @@ export abstract class DebertaV2PreTrainedModel {
     idOrFiles: string | ModelFiles,
     options: HeadLoadOptions = {},
   ): Promise<T> {
-    const files = await resolveFiles(idOrFiles, options);
-    return loadHead(this, files, options);
+    return loadPretrained(this, idOrFiles, options, `${this.className}.fromPretrained`);
+  }
+
+  /** transformers.js's spelling of `fromPretrained`. */
+  static async from_pretrained<T extends DebertaV2PreTrainedModel>(
+    this: HeadClass<T>,
+    idOrFiles: string | ModelFiles,
+    options: HeadLoadOptions = {},
+  ): Promise<T> {
+    return loadPretrained(this, idOrFiles, options, `${this.className}.from_pretrained`);
   }
 
   /** Builds the model from tensors already in memory (HF names, with or without the `deberta.` prefix). */
@@ -151,6 +189,32 @@ export abstract class DebertaV2PreTrainedModel {
     options: HeadStateDictOptions,
   ): T {
     return buildHead(this, config, stateDict, options);
+  }
+
+  /** The backend's name ("cpu", "webgpu", "cuda"): where this model runs. */
+  get device(): string {
+    return this.backend.name;
+  }
+
+  /**
+   * Writes the model in Hugging Face's layout to the folder `dir` (Node): `config.json` (with `architectures`) and
+   * `model.safetensors` with HF's parameter names, which transformers' `from_pretrained(dir)` reads.
+   */
+  async savePretrained(dir: string): Promise<void> {
+    await savePretrained(dir, this.pretrainedFiles());
+  }
+
+  /** HF's spelling of `savePretrained`. */
+  save_pretrained(dir: string): Promise<void> {
+    return this.savePretrained(dir);
+  }
+
+  /** The bytes `savePretrained` writes, by file name (browsers: store them yourself). */
+  pretrainedFiles(): Promise<Record<string, Uint8Array>> {
+    const architecture = (this.constructor as unknown as HeadClass<unknown>).className;
+    // The backbone's parameters live under `deberta.` in a head checkpoint.
+    const rename = (n: string) => (/^(embeddings|encoder)\./.test(n) ? `deberta.${n}` : n);
+    return pretrainedFiles(this.config, this.params, { architecture, rename });
   }
 
   /** Frees every weight on the backend. */
@@ -220,32 +284,56 @@ export abstract class DebertaV2PreTrainedModel {
   }
 }
 
+/** `fromPretrained` of `cls`: options checked under `context`, files resolved, the model built; "ready" reported. */
+export async function loadPretrained<T>(cls: HeadClass<T>, idOrFiles: string | ModelFiles, options: HeadLoadOptions, context: string): Promise<T> {
+  const { load, rest } = resolveLoadOptions(options, context, HEAD_OPTIONS);
+  const files = await resolveFilesWith(idOrFiles, load);
+  const model = await loadHeadWith(cls, files, load, rest.strict === true);
+  reportReady(load, files.location);
+  return model;
+}
+
+/** transformers.js's last progress event: the model is loaded. */
+export function reportReady(load: Pick<ResolvedLoadOptions, "progress">, name: string): void {
+  load.progress?.({ status: "ready", phase: "ready", name, file: "", loaded: 1, total: 1, progress: 100 });
+}
+
 /** Loads config + weights from `files` and builds `cls`. */
 export async function loadHead<T>(cls: HeadClass<T>, files: ModelFiles, options: HeadLoadOptions = {}): Promise<T> {
+  const { load, rest } = resolveLoadOptions(options, `${cls.className}.fromPretrained`, HEAD_OPTIONS);
+  return loadHeadWith(cls, files, load, rest.strict === true);
+}
+
+/** `loadHead` with options already resolved. */
+export async function loadHeadWith<T>(cls: HeadClass<T>, files: ModelFiles, load: ResolvedLoadOptions, strict = false): Promise<T> {
   const config = await loadConfig(files);
-  const { backend, dtype } = await resolveBackend({ backend: options.backend, dtype: normalizeDtype(options.dtype) });
-  const onProgress = options.onProgress;
-  const { stateDict } = await loadStateDict(files, {
-    variant: options.variant,
-    dtype,
-    onProgress: onProgress ? (p) => onProgress({ phase: "load", ...p }) : undefined,
+  const backend = await backendFor(load);
+  const { stateDict } = await loadStateDict(files, { variant: load.variant, dtype: load.dtype, onProgress: loadProgress(load, files.location) });
+  return buildHead(cls, config, stateDict, {
+    backend,
+    dtype: load.dtype,
+    quantize: load.quantize,
+    warn: load.warn,
+    strict,
+    location: files.location,
   });
-  return buildHead(cls, config, stateDict, { backend, dtype, warn: options.warn, strict: options.strict, location: files.location });
 }
 
 export function buildHead<T>(cls: HeadClass<T>, config: DebertaV2Config, stateDict: StateDict, options: HeadStateDictOptions): T {
-  const warn = options.warn ?? ((m: string) => console.warn(m));
-  const store = new WeightStore(stateDict, {
+  const warn = warnSink(options.warn);
+  const bnb = extractBnbModules(stateDict, options.location);
+  const store = new WeightStore(bnb.stateDict, {
     basePrefix: "deberta",
     location: options.location,
     ignoreUnused: [...DEFAULT_IGNORE, ...(cls.ignoreUnused ?? [])],
   });
-  const params = new Params(options.backend, store, options.dtype ?? "f32");
+  const params = new Params(options.backend, store, options.dtype ?? "f32", { modules: bnb.modules, method: options.quantize });
   try {
     const deberta = DebertaV2Model.load(params, config);
     const weights = new HeadWeights(params, config, options.strict ?? false);
     const model = cls.build({ config, params, deberta, weights, warn, location: options.location });
     store.finish({ warn });
+    warnUnusedModules(params, warn, options.location);
     if (weights.missing.length) {
       const where = options.location ? ` at ${options.location}` : "";
       warn(

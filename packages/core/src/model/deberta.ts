@@ -5,7 +5,9 @@
  *   const { last_hidden_state } = await model.forward({ input_ids: [[1, 5, 2]] });
  *   console.log(last_hidden_state.shape, await last_hidden_state.data());
  */
-import { type Backend, createBackend } from "../backend.js";
+import type { Backend } from "../backend.js";
+import { type LoadOptions, type ResolvedLoadOptions, backendFor, loadProgress, resolveLoadOptions } from "../options/load.js";
+import { warnSink } from "../options/env.js";
 import { DebertaV2Config } from "../config.js";
 import type { FloatDType } from "../dtype.js";
 import { DebertaError, InputError } from "../errors.js";
@@ -14,7 +16,11 @@ import { layoutMaxLen, layoutTokens, packedLayout, paddedLayout, type SequenceLa
 import type { Tensor } from "../tensor.js";
 import { loadStateDict } from "../weights/load.js";
 import type { StateDict } from "../weights/state-dict.js";
+import { extractBnbModules } from "../weights/bnb.js";
+import { type ModelDType, parseModelDType } from "../quant/dtype.js";
+import type { QuantMethod } from "../quant/quantized-weight.js";
 import { WeightStore } from "../weights/store.js";
+import { pretrainedFiles, savePretrained } from "../weights/save.js";
 import type { EncoderContext } from "./context.js";
 import { DebertaV2Embeddings } from "./embeddings.js";
 import { DebertaV2Encoder } from "./encoder.js";
@@ -23,21 +29,14 @@ import { Params } from "./params.js";
 import { RandomWeightStore } from "./random.js";
 import { relativeIndexTable } from "./relative-position.js";
 
-export interface LoadOptions {
-  /** A backend instance, or a registered backend's name (default: the best available). */
-  backend?: Backend | string;
-  /** Compute dtype; weights are converted at load. Default "f32". */
-  dtype?: FloatDType;
-  /** HF `variant` (e.g. "fp16" → `model.fp16.safetensors`). */
-  variant?: string;
-  onProgress?: (p: { file: string; loaded: number; total: number }) => void;
-  /** Receives the one warning about unexpected checkpoint tensors (default: console.warn). */
-  warn?: (message: string) => void;
-}
+/** `DebertaV2Model.fromPretrained` takes the loading options every entry point takes (`options/load.ts`). */
+export type { LoadOptions } from "../options/load.js";
 
 export interface StateDictOptions {
   backend: Backend;
   dtype?: FloatDType;
+  /** Quantize the float Linear weights at load with this method. */
+  quantize?: QuantMethod;
   warn?: (message: string) => void;
   /** Where the weights came from, for error messages. */
   location?: string;
@@ -83,21 +82,39 @@ export class DebertaV2Model {
     private readonly params: Params | null,
   ) {}
 
-  /** Loads `config.json` and the weights a folder holds, choosing the weight files the way HF does. */
+  /**
+   * Loads `config.json` and the weights a folder holds, choosing the weight files the way HF does. A quantized dtype
+   * ("q8", "q4", "nf4", "fp4", "q4f16", …) quantizes the Linear weights at load; bitsandbytes checkpoints stay
+   * quantized whatever the dtype.
+   */
   static async fromPretrained(files: ModelFiles, options: LoadOptions = {}): Promise<DebertaV2Model> {
+    return DebertaV2Model.fromFiles(files, resolveLoadOptions(options, "DebertaV2Model.fromPretrained").load);
+  }
+
+  /** `fromPretrained` with options already resolved by `resolveLoadOptions` (the heads' loaders call this). */
+  static async fromFiles(files: ModelFiles, load: ResolvedLoadOptions): Promise<DebertaV2Model> {
     const config = await loadConfig(files);
-    const { backend, dtype } = await resolveBackend(options);
-    const { stateDict } = await loadStateDict(files, { variant: options.variant, dtype, onProgress: options.onProgress });
-    return DebertaV2Model.fromStateDict(config, stateDict, { ...options, backend, dtype, location: files.location });
+    const backend = await backendFor(load);
+    const { stateDict } = await loadStateDict(files, { variant: load.variant, dtype: load.dtype, onProgress: loadProgress(load, files.location) });
+    return DebertaV2Model.fromStateDict(config, stateDict, {
+      backend,
+      dtype: load.dtype,
+      quantize: load.quantize,
+      warn: load.warn,
+      location: files.location,
+    });
   }
 
   /** Builds the model from tensors already in memory. */
   static fromStateDict(config: DebertaV2Config, stateDict: StateDict, options: StateDictOptions): DebertaV2Model {
-    const store = new WeightStore(stateDict, { basePrefix: "deberta", location: options.location });
-    const params = new Params(options.backend, store, options.dtype ?? "f32");
+    const bnb = extractBnbModules(stateDict, options.location);
+    const store = new WeightStore(bnb.stateDict, { basePrefix: "deberta", location: options.location });
+    const params = new Params(options.backend, store, options.dtype ?? "f32", { modules: bnb.modules, method: options.quantize });
     try {
       const model = DebertaV2Model.load(params, config);
-      store.finish({ warn: options.warn ?? ((m) => console.warn(m)) });
+      const warn = warnSink(options.warn);
+      store.finish({ warn });
+      warnUnusedModules(params, warn, options.location);
       return new DebertaV2Model(config, options.backend, params.dtype, model.embeddings, model.encoder, params);
     } catch (e) {
       params.dispose();
@@ -106,9 +123,11 @@ export class DebertaV2Model {
   }
 
   /** A model of `config`'s shape with random weights (benchmarks; real sizes without a download). */
-  static random(config: DebertaV2Config, options: { backend: Backend; dtype?: FloatDType; seed?: number }): DebertaV2Model {
+  static random(config: DebertaV2Config, options: { backend: Backend; dtype?: FloatDType; seed?: number; quantize?: QuantMethod }): DebertaV2Model {
     const dtype = options.dtype ?? "f32";
-    const params = new Params(options.backend, new RandomWeightStore(config.initializer_range, options.seed ?? 1, dtype), dtype);
+    const params = new Params(options.backend, new RandomWeightStore(config.initializer_range, options.seed ?? 1, dtype), dtype, {
+      method: options.quantize,
+    });
     const model = DebertaV2Model.load(params, config);
     return new DebertaV2Model(config, options.backend, dtype, model.embeddings, model.encoder, params);
   }
@@ -218,10 +237,48 @@ export class DebertaV2Model {
     return out.moveTo([B, L, t.shape[t.shape.length - 1]]);
   }
 
+  /** Bytes of the weights resident on the backend (quantized weights count their packed size). */
+  get residentWeightBytes(): number {
+    return this.params?.residentBytes ?? 0;
+  }
+
+  /** The parameters this model uploaded, by HF name (`savePretrained` reads them back). */
+  get parameters(): Params | null {
+    return this.params;
+  }
+
+  /**
+   * Writes the model in Hugging Face's layout to the folder `dir` (Node): `config.json` + `model.safetensors`, which
+   * `DebertaV2Model.from_pretrained(dir)` in Python and `fromPretrained(dir)` here read back.
+   */
+  async savePretrained(dir: string): Promise<void> {
+    await savePretrained(dir, this.pretrainedFiles());
+  }
+
+  /** The bytes `savePretrained` writes, by file name (browsers: store them yourself). */
+  pretrainedFiles(): Promise<Record<string, Uint8Array>> {
+    if (!this.params) throw new DebertaError("UNSUPPORTED", "savePretrained: this DebertaV2Model is a head's backbone; save the head model instead");
+    return pretrainedFiles(this.config, this.params, { architecture: "DebertaV2Model" });
+  }
+
   /** Frees every weight on the backend. */
   dispose(): void {
     this.params?.dispose();
   }
+}
+
+/** `dtype` option → compute dtype + quantization; UNSUPPORTED for an unknown name. */
+export function modelDType(dtype: FloatDType | string | undefined): ModelDType {
+  if (dtype === undefined) return { compute: "f32" };
+  const d = parseModelDType(dtype);
+  if (!d) throw new DebertaError("UNSUPPORTED", `dtype "${dtype}" is not supported; use fp32, fp16, q8, q4, nf4, fp4 or q4f16 (q8f16, nf4f16, fp4f16)`);
+  return d;
+}
+
+/** One warning for quantized checkpoint modules the model has no Linear for. */
+export function warnUnusedModules(params: Params, warn: (m: string) => void, location?: string): void {
+  const unused = params.unusedQuantizedModules();
+  if (unused.length) warn(`${location ? `${location}: ` : ""}${unused.length} quantized module(s) were not used: ${unused.slice(0, 20).join(", ")}`);
 }
 
 export async function loadConfig(files: ModelFiles): Promise<DebertaV2Config> {
@@ -229,13 +286,10 @@ export async function loadConfig(files: ModelFiles): Promise<DebertaV2Config> {
   return DebertaV2Config.fromJSON(bytes, `${files.location}/config.json`);
 }
 
+/** The (shared) backend for `options.backend` — a name, an instance or undefined for the best available — checked to compute in `dtype`. */
 export async function resolveBackend(options: { backend?: Backend | string; dtype?: FloatDType }): Promise<{ backend: Backend; dtype: FloatDType }> {
-  const backend = typeof options.backend === "object" ? options.backend : await createBackend(options.backend);
   const dtype = options.dtype ?? "f32";
-  if (!backend.supportsDtype(dtype)) {
-    throw new DebertaError("UNSUPPORTED", `backend "${backend.name}" does not compute in ${dtype}; use dtype "f32"`);
-  }
-  return { backend, dtype };
+  return { backend: await backendFor({ device: options.backend, dtype, dtypeName: dtype }), dtype };
 }
 
 /** Padded layout, or packed rows (the real tokens of each right-padded row). */

@@ -2,10 +2,19 @@
  * The fused ops the model calls: the backend's own when it has one, the reference fallback otherwise.
  */
 import type { Activation, AttentionArgs, AttentionResult, Backend } from "../backend.js";
+import { QuantizedWeight } from "../quant/quantized-weight.js";
 import type { Tensor } from "../tensor.js";
+import { checkQuantizedLinear, quantizedLinearReference } from "./quantized-linear.js";
 import { addLayerNormReference, disentangledAttentionReference, linearReference } from "./reference.js";
 
-export function linear(be: Backend, x: Tensor, weight: Tensor, bias: Tensor | undefined, act?: Activation): Tensor {
+/** A Linear layer's weight: a float tensor `[out, in]`, or a quantized one. */
+export type LinearWeight = Tensor | QuantizedWeight;
+
+export function linear(be: Backend, x: Tensor, weight: LinearWeight, bias: Tensor | undefined, act?: Activation): Tensor {
+  if (weight instanceof QuantizedWeight) {
+    checkQuantizedLinear(x, weight, bias);
+    return be.quantizedLinear ? be.quantizedLinear(x, weight, bias, act) : quantizedLinearReference(be, x, weight, bias, act);
+  }
   return be.linear ? be.linear(x, weight, bias, act) : linearReference(be, x, weight, bias, act);
 }
 
@@ -17,4 +26,4 @@ export function disentangledAttention(be: Backend, args: AttentionArgs, hostRelI
   return be.disentangledAttention ? be.disentangledAttention(args) : disentangledAttentionReference(be, args, hostRelIndex);
 }
 
-export { addLayerNormReference, disentangledAttentionReference, linearReference };
+export { addLayerNormReference, disentangledAttentionReference, linearReference, quantizedLinearReference };
