@@ -23,6 +23,8 @@ export type { LoadOptions, StateDictOptions, ForwardOptions, DebertaV2ModelOutpu
 export { readInputs } from "./model/inputs.js";
 export type { ModelInputs, HostInputs, IdsInput } from "./model/inputs.js";
 export { Params } from "./model/params.js";
+export { loadDeviceWeights, loadModelWeights, defaultPlacement } from "./model/device-weights.js";
+export type { DeviceWeights, DeviceWeightsOptions, ModelWeightsOptions, WeightPlacement, CheckpointSummary } from "./model/device-weights.js";
 export type { ParamsQuantOptions } from "./model/params.js";
 export { DebertaV2Embeddings } from "./model/embeddings.js";
 export { DebertaV2Encoder } from "./model/encoder.js";

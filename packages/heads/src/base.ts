@@ -31,7 +31,7 @@ import {
   WeightStore,
   layoutBatch,
   loadConfig,
-  loadStateDict,
+  loadModelWeights,
   resolveBackend,
   sequenceSpan,
 } from "@deberta-js/core";
@@ -46,6 +46,8 @@ export interface HeadLoadOptions extends PretrainedOptions {
 export interface HeadStateDictOptions {
   backend: Backend;
   dtype?: FloatDType;
+  /** Tensors already streamed onto `backend` by checkpoint key (`loadModelWeights`); the model takes them over. */
+  device?: Map<string, Tensor>;
   /** Quantize the backbone's (and pooler's) float Linear weights at load with this method. */
   quantize?: QuantMethod;
   warn?: (message: string) => void;
@@ -251,12 +253,14 @@ export async function loadHead<T>(cls: HeadClass<T>, files: ModelFiles, options:
   const { compute, quantize } = modelDType(normalizeDtype(options.dtype));
   const { backend, dtype } = await resolveBackend({ backend: options.backend, dtype: compute });
   const onProgress = options.onProgress;
-  const { stateDict } = await loadStateDict(files, {
+  const { stateDict, device } = await loadModelWeights(files, {
     variant: options.variant,
+    backend,
     dtype,
+    quantize,
     onProgress: onProgress ? (p) => onProgress({ phase: "load", ...p }) : undefined,
   });
-  return buildHead(cls, config, stateDict, { backend, dtype, quantize, warn: options.warn, strict: options.strict, location: files.location });
+  return buildHead(cls, config, stateDict, { backend, dtype, quantize, device, warn: options.warn, strict: options.strict, location: files.location });
 }
 
 export function buildHead<T>(cls: HeadClass<T>, config: DebertaV2Config, stateDict: StateDict, options: HeadStateDictOptions): T {
@@ -266,6 +270,7 @@ export function buildHead<T>(cls: HeadClass<T>, config: DebertaV2Config, stateDi
     basePrefix: "deberta",
     location: options.location,
     ignoreUnused: [...DEFAULT_IGNORE, ...(cls.ignoreUnused ?? [])],
+    device: options.device,
   });
   const params = new Params(options.backend, store, options.dtype ?? "f32", { modules: bnb.modules, method: options.quantize });
   try {

@@ -12,7 +12,7 @@ import { DebertaError, InputError } from "../errors.js";
 import type { ModelFiles } from "../files.js";
 import { layoutMaxLen, layoutTokens, packedLayout, paddedLayout, type SequenceLayout } from "../layout.js";
 import type { Tensor } from "../tensor.js";
-import { loadStateDict } from "../weights/load.js";
+import { loadModelWeights } from "./device-weights.js";
 import type { StateDict } from "../weights/state-dict.js";
 import { extractBnbModules } from "../weights/bnb.js";
 import { type ModelDType, parseModelDType } from "../quant/dtype.js";
@@ -47,6 +47,8 @@ export interface StateDictOptions {
   dtype?: FloatDType;
   /** Quantize the float Linear weights at load with this method. */
   quantize?: QuantMethod;
+  /** Tensors already streamed onto `backend` by checkpoint key (`loadModelWeights`); the model takes them over. */
+  device?: Map<string, Tensor>;
   warn?: (message: string) => void;
   /** Where the weights came from, for error messages. */
   location?: string;
@@ -97,14 +99,14 @@ export class DebertaV2Model {
     const config = await loadConfig(files);
     const { compute, quantize } = modelDType(options.dtype);
     const { backend, dtype } = await resolveBackend({ backend: options.backend, dtype: compute });
-    const { stateDict } = await loadStateDict(files, { variant: options.variant, dtype, onProgress: options.onProgress });
-    return DebertaV2Model.fromStateDict(config, stateDict, { ...options, backend, dtype, quantize, location: files.location });
+    const { stateDict, device } = await loadModelWeights(files, { variant: options.variant, backend, dtype, quantize, onProgress: options.onProgress });
+    return DebertaV2Model.fromStateDict(config, stateDict, { ...options, backend, dtype, quantize, device, location: files.location });
   }
 
   /** Builds the model from tensors already in memory. */
   static fromStateDict(config: DebertaV2Config, stateDict: StateDict, options: StateDictOptions): DebertaV2Model {
     const bnb = extractBnbModules(stateDict, options.location);
-    const store = new WeightStore(bnb.stateDict, { basePrefix: "deberta", location: options.location });
+    const store = new WeightStore(bnb.stateDict, { basePrefix: "deberta", location: options.location, device: options.device });
     const params = new Params(options.backend, store, options.dtype ?? "f32", { modules: bnb.modules, method: options.quantize });
     try {
       const model = DebertaV2Model.load(params, config);
