@@ -3,3 +3,4 @@ export { directoryFiles } from "./files.js";
 export { loadStateDictFromDirectory, writeSafetensorsFile } from "./weights.js";
 export { writeRandomCheckpoint, parameterSpecs } from "./random-checkpoint.js";
 export type { RandomCheckpointFormat, RandomCheckpointOptions, ParamSpec } from "./random-checkpoint.js";
+export { writeModelFolder } from "./save.js";

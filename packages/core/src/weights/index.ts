@@ -17,3 +17,5 @@ export type { TensorRecord, TensorSink, StreamWeightsOptions, StreamedCheckpoint
 export { streamWeights, listCheckpoint, collectingSink } from "./stream.js";
 export { readTensorAs, DEFAULT_CHUNK_BYTES } from "./tensor-read.js";
 export { safetensorsRecords, torchRecords } from "./tensor-records.js";
+export type { PretrainedFileOptions } from "./save.js";
+export { pretrainedFiles, savePretrained } from "./save.js";
