@@ -12,7 +12,7 @@ import type { Command } from "commander";
 import { InputError } from "@deberta-js/core";
 import { loadPipeline } from "@deberta-js/server";
 import { collectResults, enqueueFile, startWorker, writeJsonl } from "@deberta-js/server/jobs";
-import { BACKEND_NAMES, loadBackend, parseDtype } from "../backends.js";
+import { BACKEND_NAMES, parseModelDtype } from "../backends.js";
 import { action, log, printJson } from "../output.js";
 import { positiveInt } from "./serve.js";
 
@@ -73,8 +73,8 @@ export function registerJobs(program: Command): void {
   common(program.command("worker").description("process batch jobs from a queue with one model; SIGTERM finishes the current job, then exits"))
     .requiredOption("--model <id-or-dir>", "hub id or model folder")
     .option("--task <task>", "pipeline task (default: from config.json architectures)")
-    .option("--backend <name>", BACKEND_NAMES.join(" | "), "cpu")
-    .option("--dtype <dtype>", "fp32 | fp16", "fp32")
+    .option("--backend <name>", BACKEND_NAMES.join(" | "), "auto")
+    .option("--dtype <dtype>", "fp32 | fp16 | bf16 (cuda) | q8 | q4 | nf4 | fp4 | q4f16", "fp32")
     .option("--revision <rev>", "hub revision")
     .option("--cache-dir <dir>", "HF cache folder")
     .option("--variant <variant>", "weights variant")
@@ -85,10 +85,10 @@ export function registerJobs(program: Command): void {
     .action(
       action(async (o: WorkerFlags) => {
         const pipe = await loadPipeline(o.model, o.task, {
-          backend: await loadBackend(o.backend ?? "cpu"),
-          dtype: parseDtype(o.dtype),
+          device: o.backend,
+          dtype: parseModelDtype(o.dtype),
           revision: o.revision,
-          cacheDir: o.cacheDir,
+          cache_dir: o.cacheDir,
           variant: o.variant,
           warn: (m: string) => log(`warning: ${m}`),
         } as never);

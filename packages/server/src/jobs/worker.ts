@@ -29,7 +29,7 @@ const UNWRAPS_SINGLE = new Set(["fill-mask", "question-answering"]);
 
 export async function processChunk(pipe: AnyPipeline, data: ChunkData, batchSize = 64): Promise<ItemResult[]> {
   const inputs = data.items.map((x) => x.inputs);
-  const options = { ...(data.parameters ?? {}), packed: true, batchSize };
+  const options = { ...(data.parameters ?? {}), packed: true, batch_size: batchSize };
   try {
     const out = await pipe(inputs, options);
     const results = inputs.length === 1 && UNWRAPS_SINGLE.has(pipe.task) ? [out] : (out as unknown[]);
