@@ -1,17 +1,12 @@
 /**
  * Loads a model folder's state dict: resolves the files (single or sharded, safetensors or pytorch_model.bin,
- * with an optional HF variant, or TensorFlow's tf_model.h5 mapped to PyTorch names), reads each one through `ModelFiles` (ranged reads when available) and converts
- * every float tensor to the requested dtype.
+ * with an optional HF variant), and streams every tensor (`stream.ts`) into memory, each float tensor converted
+ * to the requested dtype as it is read.
  */
-import { WeightsError } from "../errors.js";
 import type { ModelFiles } from "../files.js";
-import { readSafetensors } from "./safetensors.js";
-import { type ByteSource, joinLocation, openSource } from "./source.js";
 import type { HostDType, SourceDType, StateDict } from "./state-dict.js";
-import { readTorchCheckpoint } from "./torch-pickle.js";
-import { resolveWeightFiles, type ResolveOptions, type WeightFormat } from "./resolve.js";
-import { readTfH5 } from "./tf-h5.js";
-import { tfWeightsToStateDict } from "./tf-names.js";
+import type { ResolveOptions, WeightFormat } from "./resolve.js";
+import { collectingSink, streamWeights } from "./stream.js";
 
 export interface LoadProgress {
   /** The file being read. */
@@ -38,52 +33,7 @@ export interface LoadedStateDict {
 }
 
 export async function loadStateDict(files: ModelFiles, opts: LoadStateDictOptions = {}): Promise<LoadedStateDict> {
-  const resolved = await resolveWeightFiles(files, opts);
   const stateDict: StateDict = new Map();
-  const sourceDtypes = new Set<SourceDType>();
-  const origin = new Map<string, string>();
-  for (const file of resolved.files) {
-    const src = await openSource(files, file);
-    const onProgress = opts.onProgress ? (loaded: number, total: number) => opts.onProgress!({ file, loaded, total }) : undefined;
-    const part =
-      resolved.format === "safetensors"
-        ? await readSafetensors(src, { dtype: opts.dtype, onProgress })
-        : resolved.format === "tf"
-          ? await readTfCheckpoint(src, { dtype: opts.dtype, onProgress })
-          : await readTorchCheckpoint(src, { dtype: opts.dtype, onProgress });
-    for (const [name, t] of part.tensors) {
-      const prev = origin.get(name);
-      if (prev !== undefined) {
-        throw new WeightsError(`${files.location}: tensor "${name}" appears in both "${prev}" and "${file}"`);
-      }
-      origin.set(name, file);
-      stateDict.set(name, t);
-    }
-    for (const d of part.sourceDtypes) sourceDtypes.add(d);
-  }
-  if (resolved.weightMap) {
-    for (const [name, shard] of resolved.weightMap) {
-      const found = origin.get(name);
-      if (found !== shard) {
-        throw new WeightsError(
-          `${joinLocation(files.location, resolved.index ?? "")}: tensor "${name}" is listed in shard "${shard}" but ${found === undefined ? "no shard holds it" : `was found in "${found}"`}`,
-        );
-      }
-    }
-  }
-  return {
-    stateDict,
-    files: resolved.index ? [resolved.index, ...resolved.files] : resolved.files,
-    sourceDtypes,
-    format: resolved.format,
-  };
-}
-
-/** A `tf_model.h5` as a state dict under PyTorch names (see tf-names.ts). */
-async function readTfCheckpoint(
-  src: ByteSource,
-  opts: { dtype?: HostDType; onProgress?: (loaded: number, total: number) => void },
-): Promise<{ tensors: StateDict; sourceDtypes: Set<SourceDType> }> {
-  const weights = await readTfH5(src, opts);
-  return { tensors: tfWeightsToStateDict(weights, src.name), sourceDtypes: weights.sourceDtypes };
+  const streamed = await streamWeights(files, collectingSink(stateDict, opts.dtype ?? "f32"), opts);
+  return { stateDict, files: streamed.files, sourceDtypes: streamed.sourceDtypes, format: streamed.format };
 }
