@@ -36,9 +36,9 @@ function quietVulkan(): void {
 
 export const BACKEND_NAMES = ["auto", "cpu", "webgpu", "cuda"];
 
-/** The shared backend for a `--backend` value. */
-export async function loadBackend(name = "auto"): Promise<Backend> {
-  return getBackend(name);
+/** The shared backend for a `--backend` value (`threads`: the cpu backend's thread count). */
+export async function loadBackend(name = "auto", options?: { threads?: number }): Promise<Backend> {
+  return name === "cpu" && options?.threads ? getBackend(name, { threads: options.threads }) : getBackend(name);
 }
 
 /**
