@@ -515,12 +515,20 @@ export interface TorchCheckpoint {
 
 const PK = [0x50, 0x4b, 0x03, 0x04];
 
-/** Reads a torch.save zip checkpoint holding a state dict. */
-export async function readTorchCheckpoint(
-  src: ByteSource,
-  opts: { dtype?: HostDType; onProgress?: (loaded: number, total: number) => void; limits?: Partial<Limits> } = {},
-): Promise<TorchCheckpoint> {
-  const target = opts.dtype ?? "f32";
+/** A torch.save zip checkpoint with its pickle read: tensor name → view of a storage, and the archive. */
+export interface OpenTorchCheckpoint {
+  zip: ZipArchive;
+  /** The archive's folder prefix, e.g. "archive/". */
+  prefix: string;
+  /** Tensor name → storage view, in pickle order. */
+  entries: Array<[string, TensorRef]>;
+}
+
+/**
+ * Checks the zip signature and byte order and unpickles `data.pkl`; reads no tensor data. The views are checked
+ * against the storages' sizes here (`checkViewBudget`), so every reader of the entries gets bounded output.
+ */
+export async function openTorchCheckpoint(src: ByteSource, opts: { limits?: Partial<Limits> } = {}): Promise<OpenTorchCheckpoint> {
   const name = src.name;
   const limits = getLimits(opts.limits);
   const head = await src.read(0, Math.min(src.size, 4));
@@ -545,8 +553,18 @@ export async function readTorchCheckpoint(
   }
   const pkl = await readZipEntry(zip, zip.entries.get(pklNames[0])!, true);
   const { entries } = unpickleStateDict(pkl, name, `${name} (${pklNames[0]})`);
-
   checkViewBudget(entries, name, limits.maxViewAmplification);
+  return { zip, prefix, entries };
+}
+
+/** Reads a torch.save zip checkpoint holding a state dict. */
+export async function readTorchCheckpoint(
+  src: ByteSource,
+  opts: { dtype?: HostDType; onProgress?: (loaded: number, total: number) => void; limits?: Partial<Limits> } = {},
+): Promise<TorchCheckpoint> {
+  const target = opts.dtype ?? "f32";
+  const name = src.name;
+  const { zip, prefix, entries } = await openTorchCheckpoint(src, opts);
 
   // Read each storage once, in archive order, then cut the tensors out of it.
   const byStorage = new Map<string, Array<[string, TensorRef]>>();
@@ -621,7 +639,7 @@ function checkViewBudget(entries: Array<[string, TensorRef]>, name: string, maxA
 }
 
 /** The bytes of a (possibly strided) tensor view of a storage, contiguous. */
-function tensorBytes(storage: Uint8Array, t: TensorRef, itemSize: number, what: string): Uint8Array {
+export function tensorBytes(storage: Uint8Array, t: TensorRef, itemSize: number, what: string): Uint8Array {
   const numel = numelOf(t.shape);
   const storageNumel = t.storage.numel;
   if (numel === 0) return new Uint8Array(0);
