@@ -49,11 +49,12 @@ export class Params {
     return t ? this.named1(name, this.upload(t, shape)) : undefined;
   }
 
-  /** A host tensor this model uploads itself (e.g. a tied weight it found elsewhere). */
-  upload(t: HostTensor, shape: readonly number[]): Tensor {
+  /** A host tensor this model uploads itself (e.g. a tied weight it found elsewhere); `name` when it is a parameter. */
+  upload(t: HostTensor, shape: readonly number[], name?: string): Tensor {
     const c = castHostTensor(t, this.dtype);
     const out = this.backend.upload(c.data, shape, this.dtype);
     this.uploaded.push(out);
+    if (name !== undefined) this.named.set(name, out);
     return out;
   }
 
@@ -117,6 +118,7 @@ export class Params {
     for (const q of this.quantized) q.dispose();
     this.uploaded.length = 0;
     this.quantized.length = 0;
+    this.named.clear();
   }
 
   private named1<T extends Tensor | QuantizedWeight>(name: string, t: T): T {

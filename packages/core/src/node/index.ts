@@ -1,3 +1,4 @@
 // @deberta-js/core/node — Node-only helpers (file system access).
 export { directoryFiles } from "./files.js";
 export { loadStateDictFromDirectory, writeSafetensorsFile } from "./weights.js";
+export { writeModelFolder } from "./save.js";

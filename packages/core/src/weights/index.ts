@@ -13,3 +13,5 @@ export type { WeightStoreOptions, FinishOptions, FinishReport } from "./store.js
 export { WeightStore } from "./store.js";
 export type { ByteSource } from "./source.js";
 export { bytesSource, openSource } from "./source.js";
+export type { PretrainedFileOptions } from "./save.js";
+export { pretrainedFiles, savePretrained } from "./save.js";
