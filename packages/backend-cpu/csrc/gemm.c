@@ -164,8 +164,10 @@ void KFN(dj_gemm)(int m, int n, int k, const float* a, long lda, const float* bp
                   const float* bias, int act) {
   int panels = (n + NR - 1) / NR;
   int threads = dj_threads();
-  int chunks = panels < threads ? panels : threads;
-  /* few rows: less work per panel, so finer chunks balance better; many rows: one chunk per thread keeps B hot */
+  /* a few chunks per thread: tasks are claimed dynamically, so a thread that starts late (preempted on a busy
+     machine) leaves its share to the others instead of holding up the whole product */
+  int chunks = threads > 1 ? 3 * threads : 1;
+  if (chunks > panels) chunks = panels;
   if (chunks < 1) chunks = 1;
   gemm_job j = {m, n, k, chunks, panels, a, lda, bp, c, ldc, alpha, bias, act};
   if (chunks == 1 || (long)m * n * k < 32768) {

@@ -51,7 +51,8 @@ static void ln_task(void* ctx, int t) {
 void KFN(dj_layer_norm)(const float* x, const float* res, const float* gamma, const float* beta, int rows, int d,
                         float eps, float* out) {
   int chunks = dj_threads();
-  if ((long)rows * d < 16384 || rows < chunks) chunks = 1;
+  /* memory-bound and short: below ~1M floats a second thread's wake-up costs more than it saves */
+  if ((long)rows * d < (1L << 20) || rows < chunks) chunks = 1;
   ln_job j = {x, res, gamma, beta, rows, d, chunks, eps, out};
   if (chunks == 1) ln_task(&j, 0);
   else dj_parallel_for(chunks, ln_task, &j);

@@ -58,7 +58,12 @@ static inline vf ldv(const float* p) {
   return v;
 }
 static inline void stv(float* p, vf v) { memcpy(p, &v, sizeof v); }
-static inline vf splat(float s) { return (vf){0} + s; }
+/* (not `(vf){0} + s`: that is an add, since 0 + (−0) ≠ −0) */
+static inline vf splat(float s) {
+  vf v;
+  for (int i = 0; i < VL; i++) v[i] = s;
+  return v;
+}
 
 #if DJ_ISA == DJ_WASM_RELAXED
 /* relaxed_madd: a fused multiply-add where the engine has one (x86 FMA, arm64), a mul+add elsewhere. */

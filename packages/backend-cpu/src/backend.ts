@@ -76,6 +76,14 @@ export class CpuBackend implements Backend {
     return new Tensor(this, out, [...shape], dtype);
   }
 
+  /** Keeps `data` as the storage when it is a whole, exactly-typed array (streamed weights); copies otherwise. */
+  adopt(data: TensorData, shape: readonly number[], dtype: DType): Tensor {
+    const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+    const typed = dtype === "f32" ? data instanceof Float32Array : dtype === "f16" ? data instanceof Uint16Array : data instanceof Int32Array;
+    if (!whole || !typed || data.length !== sizeOf(shape)) return this.upload(data, shape, dtype);
+    return new Tensor(this, data, [...shape], dtype);
+  }
+
   async read(t: Tensor): Promise<TensorData> {
     return (t.storage as Storage).slice();
   }

@@ -24,6 +24,8 @@ export type { StateDictOptions, ForwardOptions, DebertaV2ModelOutput, EncodedBat
 export { readInputs } from "./model/inputs.js";
 export type { ModelInputs, HostInputs, IdsInput } from "./model/inputs.js";
 export { Params } from "./model/params.js";
+export { loadDeviceWeights, loadModelWeights, defaultPlacement } from "./model/device-weights.js";
+export type { DeviceWeights, DeviceWeightsOptions, ModelWeightsOptions, WeightPlacement, CheckpointSummary } from "./model/device-weights.js";
 export type { ParamsQuantOptions } from "./model/params.js";
 export { DebertaV2Embeddings } from "./model/embeddings.js";
 export { DebertaV2Encoder } from "./model/encoder.js";

@@ -30,8 +30,8 @@ import {
   WeightStore,
   layoutBatch,
   loadConfig,
+  loadModelWeights,
   loadProgress,
-  loadStateDict,
   pretrainedFiles,
   resolveLoadOptions,
   savePretrained,
@@ -51,6 +51,8 @@ export interface HeadLoadOptions extends PretrainedOptions {
 export interface HeadStateDictOptions {
   backend: Backend;
   dtype?: FloatDType;
+  /** Tensors already streamed onto `backend` by checkpoint key (`loadModelWeights`); the model takes them over. */
+  device?: Map<string, Tensor>;
   /** Quantize the backbone's (and pooler's) float Linear weights at load with this method. */
   quantize?: QuantMethod;
   warn?: (message: string) => void;
@@ -308,11 +310,18 @@ export async function loadHead<T>(cls: HeadClass<T>, files: ModelFiles, options:
 export async function loadHeadWith<T>(cls: HeadClass<T>, files: ModelFiles, load: ResolvedLoadOptions, strict = false): Promise<T> {
   const config = await loadConfig(files);
   const backend = await backendFor(load);
-  const { stateDict } = await loadStateDict(files, { variant: load.variant, dtype: load.dtype, onProgress: loadProgress(load, files.location) });
+  const { stateDict, device } = await loadModelWeights(files, {
+    variant: load.variant,
+    backend,
+    dtype: load.dtype,
+    quantize: load.quantize,
+    onProgress: loadProgress(load, files.location),
+  });
   return buildHead(cls, config, stateDict, {
     backend,
     dtype: load.dtype,
     quantize: load.quantize,
+    device,
     warn: load.warn,
     strict,
     location: files.location,
@@ -326,6 +335,7 @@ export function buildHead<T>(cls: HeadClass<T>, config: DebertaV2Config, stateDi
     basePrefix: "deberta",
     location: options.location,
     ignoreUnused: [...DEFAULT_IGNORE, ...(cls.ignoreUnused ?? [])],
+    device: options.device,
   });
   const params = new Params(options.backend, store, options.dtype ?? "f32", { modules: bnb.modules, method: options.quantize });
   try {

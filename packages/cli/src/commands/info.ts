@@ -7,6 +7,13 @@ import { getBackend, loadConfig, openSource, readSafetensorsHeader, resolveWeigh
 import { resolveFiles } from "@deberta-js/heads";
 import { BACKEND_NAMES } from "../backends.js";
 import { action, printJson } from "../output.js";
+import { kernelInfo } from "./bench.js";
+
+/** The backend a run would use, and for cpu its kernel set and threads. */
+async function backendInfo(name: string | undefined) {
+  const b = await getBackend(name);
+  return { backend: b.name, ...kernelInfo(b) };
+}
 
 export async function infoCommand(opts: { model: string; variant?: string; backend?: string; revision?: string; cacheDir?: string }) {
   const files = await resolveFiles(opts.model, { revision: opts.revision, cache_dir: opts.cacheDir });
@@ -49,7 +56,7 @@ export async function infoCommand(opts: { model: string; variant?: string; backe
     dtypes: [...dtypes],
     weights: resolved.files,
     files: await files.list(),
-    backend: (await getBackend(opts.backend)).name,
+    ...(await backendInfo(opts.backend)),
   };
 }
 

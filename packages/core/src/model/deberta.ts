@@ -14,7 +14,7 @@ import { DebertaError, InputError } from "../errors.js";
 import type { ModelFiles } from "../files.js";
 import { layoutMaxLen, layoutTokens, packedLayout, paddedLayout, type SequenceLayout } from "../layout.js";
 import type { Tensor } from "../tensor.js";
-import { loadStateDict } from "../weights/load.js";
+import { loadModelWeights } from "./device-weights.js";
 import type { StateDict } from "../weights/state-dict.js";
 import { extractBnbModules } from "../weights/bnb.js";
 import { type ModelDType, parseModelDType } from "../quant/dtype.js";
@@ -37,6 +37,8 @@ export interface StateDictOptions {
   dtype?: FloatDType;
   /** Quantize the float Linear weights at load with this method. */
   quantize?: QuantMethod;
+  /** Tensors already streamed onto `backend` by checkpoint key (`loadModelWeights`); the model takes them over. */
+  device?: Map<string, Tensor>;
   warn?: (message: string) => void;
   /** Where the weights came from, for error messages. */
   location?: string;
@@ -95,11 +97,18 @@ export class DebertaV2Model {
   static async fromFiles(files: ModelFiles, load: ResolvedLoadOptions): Promise<DebertaV2Model> {
     const config = await loadConfig(files);
     const backend = await backendFor(load);
-    const { stateDict } = await loadStateDict(files, { variant: load.variant, dtype: load.dtype, onProgress: loadProgress(load, files.location) });
+    const { stateDict, device } = await loadModelWeights(files, {
+      variant: load.variant,
+      backend,
+      dtype: load.dtype,
+      quantize: load.quantize,
+      onProgress: loadProgress(load, files.location),
+    });
     return DebertaV2Model.fromStateDict(config, stateDict, {
       backend,
       dtype: load.dtype,
       quantize: load.quantize,
+      device,
       warn: load.warn,
       location: files.location,
     });
@@ -108,7 +117,7 @@ export class DebertaV2Model {
   /** Builds the model from tensors already in memory. */
   static fromStateDict(config: DebertaV2Config, stateDict: StateDict, options: StateDictOptions): DebertaV2Model {
     const bnb = extractBnbModules(stateDict, options.location);
-    const store = new WeightStore(bnb.stateDict, { basePrefix: "deberta", location: options.location });
+    const store = new WeightStore(bnb.stateDict, { basePrefix: "deberta", location: options.location, device: options.device });
     const params = new Params(options.backend, store, options.dtype ?? "f32", { modules: bnb.modules, method: options.quantize });
     try {
       const model = DebertaV2Model.load(params, config);
