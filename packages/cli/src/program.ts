@@ -11,6 +11,7 @@ import { registerBenchTokenizer } from "./commands/bench-tokenizer.js";
 import { registerServe } from "./commands/serve.js";
 import { registerJobs } from "./commands/jobs.js";
 import { registerConvert } from "./commands/convert.js";
+import { registerQuantize } from "./commands/quantize.js";
 
 export function buildProgram(): Command {
   const program = new Command("deberta-js")
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerJobs(program);
   registerConvert(program);
+  registerQuantize(program);
   return program;
 }
 
