@@ -32,3 +32,4 @@ export {
   type Comparison,
   type Tolerance as ParityTolerance,
 } from "./parity.js";
+export { withInjectedFailure, type InjectedFailure } from "./inject.js";

@@ -2,6 +2,7 @@
  * What every pipeline shares: its model and tokenizer, batching options, per-call options over the defaults
  * given to `pipeline(...)`, and being callable like HF's (`await classifier("text", { top_k: 2 })`).
  */
+import { DisposedError } from "@deberta-js/core";
 import type { DebertaV2PreTrainedModel } from "../base.js";
 import type { PipelineTokenizer } from "./tokenizer.js";
 
@@ -31,15 +32,22 @@ export abstract class Pipeline<M extends DebertaV2PreTrainedModel, O extends obj
     return { batchSize: o.batchSize ?? 8, padId: this.tokenizer.padTokenId };
   }
 
-  /** Frees the model's weights. */
+  /** Frees the model's weights. Calling the pipeline afterwards rejects with DISPOSED. */
   dispose(): void {
     this.model.dispose();
+  }
+
+  get isDisposed(): boolean {
+    return this.model.isDisposed;
   }
 }
 
 /** Makes a pipeline instance callable: `p(...)` is `p.call(...)`, and its fields and methods stay reachable. */
-export function callable<P extends { call: (...args: never[]) => unknown }>(p: P): P & P["call"] {
-  const f = ((...args: never[]) => p.call(...args)) as P & P["call"];
+export function callable<P extends { call: (...args: never[]) => unknown; task?: string; isDisposed?: boolean }>(p: P): P & P["call"] {
+  const f = ((...args: never[]) => {
+    if (p.isDisposed) return Promise.reject(new DisposedError(`pipeline("${p.task}") was used after dispose()`));
+    return p.call(...args);
+  }) as P & P["call"];
   Object.setPrototypeOf(f, p);
   return f;
 }
