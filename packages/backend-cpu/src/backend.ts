@@ -25,10 +25,13 @@ import {
   stridesOf,
   f16ToF32Into,
   f32ToF16Into,
+  hostViewOf,
+  type QuantizedWeight,
 } from "@deberta-js/core";
 import { applyActivation } from "./activation.js";
 import { disentangledAttention } from "./attention.js";
 import { gemm } from "./gemm.js";
+import { quantizedGemm } from "./quantized.js";
 import { BufferPool, type Storage } from "./pool.js";
 import { forEachRow } from "./shape.js";
 
@@ -417,6 +420,23 @@ export class CpuBackend implements Backend {
     const W = this.f32(weight, temps);
     const out = this.pool.f32(T * outF);
     gemm(T, outF, inF, 1, X, 0, inF, 1, W, 0, 1, inF, out, 0, outF, false);
+    if (bias) {
+      const Bv = this.f32(bias, temps);
+      for (let o = 0; o < out.length; o += outF) for (let j = 0; j < outF; j++) out[o + j] += Bv[j];
+    }
+    if (act && act !== "linear") applyActivation(out, 0, out.length, act);
+    this.release(temps);
+    return this.emit(out, shape, x.dtype);
+  }
+
+  /** Shapes were checked by core (`checkQuantizedLinear`). */
+  quantizedLinear(x: Tensor, weight: QuantizedWeight, bias: Tensor | undefined, act?: Activation): Tensor {
+    const { outF, rows: T, shape } = opContract.quantizedLinear(this, x, weight, bias, act);
+    const temps: Storage[] = [];
+    const X = this.f32(x, temps);
+    const out = this.pool.f32(T * outF);
+    const view = hostViewOf(weight, weight.data.storage as Int32Array, weight.scales.storage as Float32Array, weight.table?.storage as Float32Array | undefined);
+    quantizedGemm(X, T, view, out);
     if (bias) {
       const Bv = this.f32(bias, temps);
       for (let o = 0; o < out.length; o += outF) for (let j = 0; j < outF; j++) out[o + j] += Bv[j];

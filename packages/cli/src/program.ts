@@ -6,6 +6,7 @@ import { registerInfo } from "./commands/info.js";
 import { registerRun } from "./commands/run.js";
 import { registerTokenize } from "./commands/tokenize.js";
 import { registerBenchTokenizer } from "./commands/bench-tokenizer.js";
+import { registerServe } from "./commands/serve.js";
 
 export function buildProgram(): Command {
   const program = new Command("deberta-js")
@@ -17,5 +18,6 @@ export function buildProgram(): Command {
   registerRun(program);
   registerTokenize(program);
   registerBenchTokenizer(program);
+  registerServe(program);
   return program;
 }

@@ -20,6 +20,7 @@
 import type { DType, FloatDType, TensorData } from "./dtype.js";
 import { BackendUnavailableError } from "./errors.js";
 import type { SequenceLayout } from "./layout.js";
+import type { QuantizedWeight } from "./quant/quantized-weight.js";
 import type { Tensor } from "./tensor.js";
 
 /** Hugging Face `ACT2FN` names DeBERTa configs use (`hidden_act`, `conv_act`, `pooler_hidden_act`). */
@@ -176,6 +177,13 @@ export interface Backend {
   // ── optional fused ops (reference fallbacks in core `ops/reference.ts`) ───────────────────────────────────
   /** `act(x · weightᵀ + bias)`: x `[T, in]`, weight `[out, in]`, bias `[out]`. */
   linear?(x: Tensor, weight: Tensor, bias: Tensor | undefined, act?: Activation): Tensor;
+  /**
+   * `act(x · dequant(weight)ᵀ + bias)` with a quantized weight (layouts in `quant/quantized-weight.ts`): x
+   * `[T, in]` f32/f16, weight `[out, in]` kept quantized, bias `[out]` → `[T, out]` in x's dtype. The weight must
+   * never be expanded to float whole (dequantize inside the GEMM, or tile by tile). The fallback dequantizes a
+   * host copy per call; `runConformance` checks this op against the host dequantization.
+   */
+  quantizedLinear?(x: Tensor, weight: QuantizedWeight, bias: Tensor | undefined, act?: Activation): Tensor;
   /** `LayerNorm(x + residual)`. */
   addLayerNorm?(x: Tensor, residual: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor;
   /** The whole disentangled attention, see the semantics above. */

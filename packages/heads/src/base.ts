@@ -18,6 +18,11 @@ import {
   type FloatDType,
   type ForwardOptions,
   type HostInputs,
+  type LinearWeight,
+  type QuantMethod,
+  extractBnbModules,
+  modelDType,
+  warnUnusedModules,
   type ModelFiles,
   Params,
   type SequenceLayout,
@@ -43,6 +48,8 @@ export interface HeadLoadOptions extends PretrainedOptions {
 export interface HeadStateDictOptions {
   backend: Backend;
   dtype?: FloatDType;
+  /** Quantize the backbone's (and pooler's) float Linear weights at load with this method. */
+  quantize?: QuantMethod;
   warn?: (message: string) => void;
   strict?: boolean;
   /** Where the weights came from, for messages. */
@@ -81,9 +88,17 @@ export class HeadWeights {
     return this.params.upload(initTensor(shape, init, this.config.initializer_range, this.rng), shape);
   }
 
-  /** A torch `nn.Linear(inDim, outDim)`: `weight [out, in]`, `bias [out]`. */
-  linear(prefix: string, outDim: number, inDim: number): { weight: Tensor; bias: Tensor } {
-    return { weight: this.tensor(`${prefix}.weight`, [outDim, inDim], "normal"), bias: this.tensor(`${prefix}.bias`, [outDim], "zeros") };
+  /**
+   * A torch `nn.Linear(inDim, outDim)`: `weight [out, in]`, `bias [out]`. The weight stays quantized when the
+   * checkpoint has it quantized (bitsandbytes); with a quantized dtype, `quantize` modules are quantized at load
+   * (the pooler; not the final classifier, which bitsandbytes keeps float too).
+   */
+  linear(prefix: string, outDim: number, inDim: number, quantize = false): { weight: LinearWeight; bias: Tensor } {
+    const bias = () => this.tensor(`${prefix}.bias`, [outDim], "zeros");
+    if (this.params.quantizedModule(prefix) || (quantize && this.params.quant.method && this.has(`${prefix}.weight`))) {
+      return { weight: this.params.linearWeight(prefix, [outDim, inDim]), bias: bias() };
+    }
+    return { weight: this.tensor(`${prefix}.weight`, [outDim, inDim], "normal"), bias: bias() };
   }
 
   layerNorm(prefix: string, dim: number): { weight: Tensor; bias: Tensor } {
@@ -130,6 +145,16 @@ export abstract class DebertaV2PreTrainedModel {
 
   get dtype(): FloatDType {
     return this.deberta.dtype;
+  }
+
+  /** Every parameter this model uploaded, by HF name (quantized Linear weights under `<module>.weight`). */
+  get parameters(): Params {
+    return this.params;
+  }
+
+  /** Bytes of the weights resident on the backend (quantized weights count their packed size). */
+  get residentWeightBytes(): number {
+    return this.params.residentBytes;
   }
 
   /**
@@ -206,29 +231,32 @@ export abstract class DebertaV2PreTrainedModel {
 /** Loads config + weights from `files` and builds `cls`. */
 export async function loadHead<T>(cls: HeadClass<T>, files: ModelFiles, options: HeadLoadOptions = {}): Promise<T> {
   const config = await loadConfig(files);
-  const { backend, dtype } = await resolveBackend({ backend: options.backend, dtype: normalizeDtype(options.dtype) });
+  const { compute, quantize } = modelDType(normalizeDtype(options.dtype));
+  const { backend, dtype } = await resolveBackend({ backend: options.backend, dtype: compute });
   const onProgress = options.onProgress;
   const { stateDict } = await loadStateDict(files, {
     variant: options.variant,
     dtype,
     onProgress: onProgress ? (p) => onProgress({ phase: "load", ...p }) : undefined,
   });
-  return buildHead(cls, config, stateDict, { backend, dtype, warn: options.warn, strict: options.strict, location: files.location });
+  return buildHead(cls, config, stateDict, { backend, dtype, quantize, warn: options.warn, strict: options.strict, location: files.location });
 }
 
 export function buildHead<T>(cls: HeadClass<T>, config: DebertaV2Config, stateDict: StateDict, options: HeadStateDictOptions): T {
   const warn = options.warn ?? ((m: string) => console.warn(m));
-  const store = new WeightStore(stateDict, {
+  const bnb = extractBnbModules(stateDict, options.location);
+  const store = new WeightStore(bnb.stateDict, {
     basePrefix: "deberta",
     location: options.location,
     ignoreUnused: [...DEFAULT_IGNORE, ...(cls.ignoreUnused ?? [])],
   });
-  const params = new Params(options.backend, store, options.dtype ?? "f32");
+  const params = new Params(options.backend, store, options.dtype ?? "f32", { modules: bnb.modules, method: options.quantize });
   try {
     const deberta = DebertaV2Model.load(params, config);
     const weights = new HeadWeights(params, config, options.strict ?? false);
     const model = cls.build({ config, params, deberta, weights, warn, location: options.location });
     store.finish({ warn });
+    warnUnusedModules(params, warn, options.location);
     if (weights.missing.length) {
       const where = options.location ? ` at ${options.location}` : "";
       warn(

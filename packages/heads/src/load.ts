@@ -3,7 +3,16 @@
  * hub id, resolved by the hub module (`resolveModelFiles`: downloads on demand into the HF cache in Node, Cache
  * Storage in browsers). Browser-safe: Node-only code is reached through dynamic imports only.
  */
-import { type Backend, DebertaError, type FloatDType, isModelFiles, type ModelFiles, parseFloatDType } from "@deberta-js/core";
+import {
+  type Backend,
+  DebertaError,
+  type FloatDType,
+  isModelFiles,
+  type ModelFiles,
+  parseFloatDType,
+  parseModelDType,
+  type QuantizedDTypeName,
+} from "@deberta-js/core";
 import { type HubOptions, resolveModelFiles } from "./hub/index.js";
 
 /** Progress of a download (`phase` "download"), of a file served from the HF cache ("cached"), or of reading weights ("load"). */
@@ -18,7 +27,11 @@ export interface ProgressEvent {
 export interface PretrainedOptions {
   /** A backend instance or a registered backend's name ("cpu", "webgpu", "cuda"); default: the best available. */
   backend?: Backend | string;
-  /** Compute dtype: "fp32" (default) or "fp16" ("f32"/"f16"/"float32"/"float16" also accepted). */
+  /**
+   * Compute dtype: "fp32" (default) or "fp16" ("f32"/"f16"/"float32"/"float16" also accepted); or a quantized
+   * dtype that quantizes the Linear weights at load: "q8", "q4", "nf4" ("bnb4"), "fp4", "q4f16" (q4 weights, fp16
+   * compute), "q8f16", "nf4f16", "fp4f16". bitsandbytes checkpoints load quantized whatever the dtype.
+   */
   dtype?: DTypeName;
   /** HF weight-file `variant`, e.g. "fp16" → `model.fp16.safetensors`. */
   variant?: string;
@@ -39,13 +52,18 @@ export interface PretrainedOptions {
   warn?: (message: string) => void;
 }
 
-export type DTypeName = FloatDType | "fp32" | "fp16" | "float32" | "float16";
+export type DTypeName = FloatDType | "fp32" | "fp16" | "float32" | "float16" | QuantizedDTypeName;
 
-/** "fp16"/"float16"/"f16" → "f16"; "fp32"/"float32"/"f32"/undefined → "f32". */
-export function normalizeDtype(d: DTypeName | string | undefined): FloatDType {
-  const dtype = d === undefined ? "f32" : parseFloatDType(d);
-  if (!dtype) throw new DebertaError("UNSUPPORTED", `dtype "${d}" is not supported; use "fp32" or "fp16"`);
-  return dtype;
+/**
+ * "fp16"/"float16"/"f16" → "f16"; "fp32"/"float32"/"f32"/undefined → "f32"; quantized names ("q8", "q4f16", …)
+ * are returned as given (checked). Anything else is UNSUPPORTED.
+ */
+export function normalizeDtype(d: DTypeName | string | undefined): FloatDType | QuantizedDTypeName {
+  if (d === undefined) return "f32";
+  const dtype = parseFloatDType(d);
+  if (dtype) return dtype;
+  if (parseModelDType(d)) return d as QuantizedDTypeName;
+  throw new DebertaError("UNSUPPORTED", `dtype "${d}" is not supported; use "fp32", "fp16", "q8", "q4", "nf4", "fp4" or "q4f16"`);
 }
 
 export { isModelFiles } from "@deberta-js/core";

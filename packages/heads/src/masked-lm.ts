@@ -26,8 +26,7 @@ import {
   type Tensor,
   linear,
   readInputs,
-  sequenceSpan,
-} from "@deberta-js/core";
+  sequenceSpan, type LinearWeight } from "@deberta-js/core";
 import { type BackboneOutputs, type BuildContext, DebertaV2PreTrainedModel, type HeadWeights } from "./base.js";
 
 export interface MaskedLMOutput extends BackboneOutputs {
@@ -36,7 +35,7 @@ export interface MaskedLMOutput extends BackboneOutputs {
 }
 
 interface LMHead {
-  dense: { weight: Tensor; bias: Tensor };
+  dense: { weight: LinearWeight; bias: Tensor };
   ln: { weight: Tensor; bias: Tensor };
   decoder: Tensor;
   bias: Tensor;

@@ -9,8 +9,7 @@ import {
   type ModelInputs,
   OrtTensor,
   type Tensor,
-  readInputs,
-} from "@deberta-js/core";
+  readInputs, type LinearWeight } from "@deberta-js/core";
 import { type BackboneOutputs, type BuildContext, DebertaV2PreTrainedModel } from "./base.js";
 import { ContextPooler } from "./pooler.js";
 import { poolAndClassify } from "./sequence-classification.js";
@@ -36,7 +35,7 @@ export class DebertaV2ForMultipleChoice extends DebertaV2PreTrainedModel {
   private constructor(
     ctx: BuildContext,
     readonly pooler: ContextPooler,
-    private readonly classifier: { weight: Tensor; bias: Tensor },
+    private readonly classifier: { weight: LinearWeight; bias: Tensor },
   ) {
     super(ctx.deberta, ctx.params);
   }

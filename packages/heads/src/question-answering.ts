@@ -2,7 +2,7 @@
  * `DebertaV2ForQuestionAnswering`: `qa_outputs` (`[2, hidden]`) on every token, split into `start_logits` and
  * `end_logits`, each `[batch, seq]`.
  */
-import { DebertaError, type ForwardOptions, type HostInputs, type ModelInputs, type Tensor, linear, readInputs } from "@deberta-js/core";
+import { DebertaError, type ForwardOptions, type HostInputs, type ModelInputs, type Tensor, linear, readInputs, type LinearWeight } from "@deberta-js/core";
 import { type BackboneOutputs, type BuildContext, DebertaV2PreTrainedModel } from "./base.js";
 
 export interface QuestionAnsweringOutput extends BackboneOutputs {
@@ -17,7 +17,7 @@ export class DebertaV2ForQuestionAnswering extends DebertaV2PreTrainedModel {
 
   private constructor(
     ctx: BuildContext,
-    private readonly qaOutputs: { weight: Tensor; bias: Tensor },
+    private readonly qaOutputs: { weight: LinearWeight; bias: Tensor },
   ) {
     super(ctx.deberta, ctx.params);
   }

@@ -3,7 +3,7 @@
  * Output `logits` `[batch, num_labels]`. What the logits mean (`problem_type`: single-label, multi-label,
  * regression) matters only to post-processing: see `defaultFunctionToApply` in the text-classification pipeline.
  */
-import { type Backend, type ForwardOptions, type HostInputs, type ModelInputs, type Tensor, linear, readInputs, scoped } from "@deberta-js/core";
+import { type Backend, type ForwardOptions, type HostInputs, type ModelInputs, type Tensor, linear, readInputs, scoped, type LinearWeight } from "@deberta-js/core";
 import { type BackboneOutputs, type BuildContext, DebertaV2PreTrainedModel } from "./base.js";
 import { ContextPooler } from "./pooler.js";
 
@@ -17,7 +17,7 @@ export function poolAndClassify(
   be: Backend,
   first: Tensor,
   pooler: ContextPooler,
-  classifier: { weight: Tensor; bias: Tensor },
+  classifier: { weight: LinearWeight; bias: Tensor },
 ): Tensor {
   return scoped(() => linear(be, pooler.forward(be, first), classifier.weight, classifier.bias));
 }
@@ -28,7 +28,7 @@ export class DebertaV2ForSequenceClassification extends DebertaV2PreTrainedModel
   private constructor(
     ctx: BuildContext,
     readonly pooler: ContextPooler,
-    private readonly classifier: { weight: Tensor; bias: Tensor },
+    private readonly classifier: { weight: LinearWeight; bias: Tensor },
   ) {
     super(ctx.deberta, ctx.params);
   }

@@ -2,7 +2,7 @@
  * `DebertaV2ForTokenClassification`: `classifier` (`[num_labels, hidden]`) on every token.
  * Output `logits` `[batch, seq, num_labels]`.
  */
-import { type ForwardOptions, type HostInputs, type ModelInputs, type Tensor, linear, readInputs } from "@deberta-js/core";
+import { type ForwardOptions, type HostInputs, type ModelInputs, type Tensor, linear, readInputs, type LinearWeight } from "@deberta-js/core";
 import { type BackboneOutputs, type BuildContext, DebertaV2PreTrainedModel } from "./base.js";
 
 export interface TokenClassifierOutput extends BackboneOutputs {
@@ -15,7 +15,7 @@ export class DebertaV2ForTokenClassification extends DebertaV2PreTrainedModel {
 
   private constructor(
     ctx: BuildContext,
-    private readonly classifier: { weight: Tensor; bias: Tensor },
+    private readonly classifier: { weight: LinearWeight; bias: Tensor },
   ) {
     super(ctx.deberta, ctx.params);
   }

@@ -1,12 +1,13 @@
 /**
- * `deberta-js forward --model DIR --inputs FILE [--class NAME] [--variant fp16|bf16] [--backend cpu] [--dtype fp32|fp16]`
+ * `deberta-js forward --model DIR --inputs FILE [--class NAME] [--variant fp16|bf16] [--backend cpu] [--dtype fp32|fp16|q8|q4|nf4|fp4|q4f16]`
+ * bitsandbytes checkpoints (4-bit / 8-bit) load quantized whatever the dtype.
  * Runs one model class on the inputs and prints `{"<output name>": {"shape": [...], "data": [...]}}`.
  */
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { DebertaV2Model, InputError, loadConfig, type ModelInputs, type Tensor } from "@deberta-js/core";
 import { directoryFiles } from "@deberta-js/core/node";
-import { loadBackend, parseDtype } from "../backends.js";
+import { loadBackend, parseModelDtype } from "../backends.js";
 import { action, printJson, tensorJson } from "../output.js";
 import { progress } from "../progress.js";
 
@@ -59,7 +60,7 @@ export async function forwardCommand(opts: ForwardOptions): Promise<Record<strin
   const className = opts.class ?? config.architectures[0] ?? "DebertaV2Model";
   const inputs = await readInputsFile(opts.inputs);
   const backend = await loadBackend(opts.backend ?? "cpu");
-  const dtype = parseDtype(opts.dtype);
+  const dtype = parseModelDtype(opts.dtype);
   const bar = progress();
   const onProgress = (p: { file: string; loaded: number; total: number }) => bar.update(`loading ${p.file}`, p.loaded, p.total);
   const forwardOpts = { output_hidden_states: opts.outputHiddenStates, output_attentions: opts.outputAttentions };
@@ -94,7 +95,7 @@ export function registerForward(program: Command): void {
     .option("--class <name>", "model class (default: the config's architectures[0])")
     .option("--variant <variant>", "weights variant, e.g. fp16 or bf16 (model.<variant>.safetensors)")
     .option("--backend <name>", "cpu | webgpu | cuda", "cpu")
-    .option("--dtype <dtype>", "fp32 | fp16", "fp32")
+    .option("--dtype <dtype>", "fp32 | fp16 | q8 | q4 | nf4 | fp4 | q4f16 (quantized: Linear weights quantized at load)", "fp32")
     .option("--output-hidden-states", "also print hidden_states")
     .option("--output-attentions", "also print attentions")
     .action(action(async (opts: ForwardOptions) => printJson(await forwardCommand(opts))));

@@ -1,5 +1,5 @@
 /**
- * `deberta-js run --task T --model ID_OR_DIR [--backend cpu|webgpu|cuda] [--dtype fp32|fp16] [TEXT…]`
+ * `deberta-js run --task T --model ID_OR_DIR [--backend cpu|webgpu|cuda] [--dtype fp32|fp16|q8|q4|nf4|fp4|q4f16] [TEXT…]`
  *
  * Runs a pipeline (like `transformers-cli run`) on each TEXT, or on each line of stdin when no TEXT is given, and
  * prints one JSON line per input on stdout. Download and load progress go to stderr.
@@ -13,7 +13,7 @@ import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { InputError } from "@deberta-js/core";
 import { TASKS, type Task, pipeline } from "@deberta-js/heads";
-import { BACKEND_NAMES, loadBackend, parseDtype } from "../backends.js";
+import { BACKEND_NAMES, loadBackend, parseModelDtype } from "../backends.js";
 import { action, log, printJson } from "../output.js";
 import { progress } from "../progress.js";
 
@@ -130,7 +130,7 @@ export async function runCommand(texts: string[], o: RunOptions, out: (value: un
   try {
     pipe = (await pipeline(task, o.model, {
       backend,
-      dtype: parseDtype(o.dtype),
+      dtype: parseModelDtype(o.dtype) as never,
       revision: o.revision,
       cacheDir: o.cacheDir,
       variant: o.variant,
@@ -170,7 +170,7 @@ export function registerRun(program: Command): void {
     .requiredOption("--task <task>", TASKS.join(" | "))
     .requiredOption("--model <id-or-dir>", "hub id (downloaded into the HF cache) or model folder")
     .option("--backend <name>", BACKEND_NAMES.join(" | "), "cpu")
-    .option("--dtype <dtype>", "fp32 | fp16", "fp32")
+    .option("--dtype <dtype>", "fp32 | fp16 | q8 | q4 | nf4 | fp4 | q4f16", "fp32")
     .option("--revision <rev>", "hub revision (branch, tag or commit)")
     .option("--cache-dir <dir>", "HF cache folder")
     .option("--variant <variant>", "weights variant, e.g. fp16 (model.fp16.safetensors)")

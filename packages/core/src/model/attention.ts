@@ -12,19 +12,20 @@
  */
 import type { AttentionSpec, Backend } from "../backend.js";
 import type { DebertaV2Config } from "../config.js";
-import { addLayerNorm, disentangledAttention, linear } from "../ops/index.js";
+import { type LinearWeight, addLayerNorm, disentangledAttention, linear } from "../ops/index.js";
 import { scoped } from "../scope.js";
 import type { Tensor } from "../tensor.js";
 import type { EncoderContext } from "./context.js";
 import type { Params } from "./params.js";
 
 interface Projection {
-  weight: Tensor;
+  /** Float or quantized (bitsandbytes checkpoints, quantized dtypes). */
+  weight: LinearWeight;
   bias: Tensor;
 }
 
 function loadProjection(p: Params, name: string, out: number, inp: number): Projection {
-  return { weight: p.take(`${name}.weight`, [out, inp]), bias: p.take(`${name}.bias`, [out]) };
+  return { weight: p.linearWeight(name, [out, inp]), bias: p.take(`${name}.bias`, [out]) };
 }
 
 export class DisentangledSelfAttention {
@@ -114,7 +115,7 @@ export class DebertaV2Attention {
   private constructor(
     private readonly self: DisentangledSelfAttention,
     private readonly dense: Projection,
-    private readonly ln: Projection,
+    private readonly ln: { weight: Tensor; bias: Tensor },
     private readonly eps: number,
   ) {}
 

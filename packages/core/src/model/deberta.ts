@@ -16,6 +16,9 @@ import { layoutMaxLen, layoutTokens, packedLayout, paddedLayout, type SequenceLa
 import type { Tensor } from "../tensor.js";
 import { loadStateDict } from "../weights/load.js";
 import type { StateDict } from "../weights/state-dict.js";
+import { extractBnbModules } from "../weights/bnb.js";
+import { type ModelDType, parseModelDType } from "../quant/dtype.js";
+import type { QuantMethod } from "../quant/quantized-weight.js";
 import { WeightStore } from "../weights/store.js";
 import type { EncoderContext } from "./context.js";
 import { DebertaV2Embeddings } from "./embeddings.js";
@@ -28,8 +31,12 @@ import { relativeIndexTable } from "./relative-position.js";
 export interface LoadOptions {
   /** A backend instance, or a registered backend's name (default: the best available). */
   backend?: Backend | string;
-  /** Compute dtype; weights are converted at load. Default "f32". */
-  dtype?: FloatDType;
+  /**
+   * Compute dtype; weights are converted at load. Default "f32". A quantized name ("q8", "q4", "nf4", "fp4",
+   * "q4f16", …, see `parseModelDType`) quantizes the Linear weights at load and keeps them quantized. Checkpoints
+   * that are already quantized (bitsandbytes) stay as they are whatever the dtype.
+   */
+  dtype?: FloatDType | string;
   /** HF `variant` (e.g. "fp16" → `model.fp16.safetensors`). */
   variant?: string;
   onProgress?: (p: { file: string; loaded: number; total: number }) => void;
@@ -40,6 +47,8 @@ export interface LoadOptions {
 export interface StateDictOptions {
   backend: Backend;
   dtype?: FloatDType;
+  /** Quantize the float Linear weights at load with this method. */
+  quantize?: QuantMethod;
   warn?: (message: string) => void;
   /** Where the weights came from, for error messages. */
   location?: string;
@@ -91,18 +100,22 @@ export class DebertaV2Model {
   /** Loads `config.json` and the weights a folder holds, choosing the weight files the way HF does. */
   static async fromPretrained(files: ModelFiles, options: LoadOptions = {}): Promise<DebertaV2Model> {
     const config = await loadConfig(files);
-    const { backend, dtype } = await resolveBackend(options);
+    const { compute, quantize } = modelDType(options.dtype);
+    const { backend, dtype } = await resolveBackend({ backend: options.backend, dtype: compute });
     const { stateDict } = await loadStateDict(files, { variant: options.variant, dtype, onProgress: options.onProgress });
-    return DebertaV2Model.fromStateDict(config, stateDict, { ...options, backend, dtype, location: files.location });
+    return DebertaV2Model.fromStateDict(config, stateDict, { ...options, backend, dtype, quantize, location: files.location });
   }
 
   /** Builds the model from tensors already in memory. */
   static fromStateDict(config: DebertaV2Config, stateDict: StateDict, options: StateDictOptions): DebertaV2Model {
-    const store = new WeightStore(stateDict, { basePrefix: "deberta", location: options.location });
-    const params = new Params(options.backend, store, options.dtype ?? "f32");
+    const bnb = extractBnbModules(stateDict, options.location);
+    const store = new WeightStore(bnb.stateDict, { basePrefix: "deberta", location: options.location });
+    const params = new Params(options.backend, store, options.dtype ?? "f32", { modules: bnb.modules, method: options.quantize });
     try {
       const model = DebertaV2Model.load(params, config);
-      store.finish({ warn: options.warn ?? ((m) => console.warn(m)) });
+      const warn = options.warn ?? ((m: string) => console.warn(m));
+      store.finish({ warn });
+      warnUnusedModules(params, warn, options.location);
       return new DebertaV2Model(config, options.backend, params.dtype, model.embeddings, model.encoder, params, params);
     } catch (e) {
       params.dispose();
@@ -111,9 +124,11 @@ export class DebertaV2Model {
   }
 
   /** A model of `config`'s shape with random weights (benchmarks; real sizes without a download). */
-  static random(config: DebertaV2Config, options: { backend: Backend; dtype?: FloatDType; seed?: number }): DebertaV2Model {
+  static random(config: DebertaV2Config, options: { backend: Backend; dtype?: FloatDType; seed?: number; quantize?: QuantMethod }): DebertaV2Model {
     const dtype = options.dtype ?? "f32";
-    const params = new Params(options.backend, new RandomWeightStore(config.initializer_range, options.seed ?? 1, dtype), dtype);
+    const params = new Params(options.backend, new RandomWeightStore(config.initializer_range, options.seed ?? 1, dtype), dtype, {
+      method: options.quantize,
+    });
     const model = DebertaV2Model.load(params, config);
     return new DebertaV2Model(config, options.backend, dtype, model.embeddings, model.encoder, params, params);
   }
@@ -179,6 +194,16 @@ export class DebertaV2Model {
     return { hidden: out.lastHidden, layout, hiddenStates: out.hiddenStates, attentions: out.attentions, release: () => {} };
   }
 
+  /** Bytes of the weights resident on the backend (quantized weights count their packed size). */
+  get residentWeightBytes(): number {
+    return this.params?.residentBytes ?? 0;
+  }
+
+  /** The parameters this model uploaded, by HF name (`savePretrained` reads them back). */
+  get parameters(): Params | null {
+    return this.params;
+  }
+
   /** Frees every weight on the backend. The model throws DISPOSED when used afterwards. */
   dispose(): void {
     this.params?.dispose();
@@ -188,6 +213,20 @@ export class DebertaV2Model {
   get isDisposed(): boolean {
     return this.weights.disposed;
   }
+}
+
+/** `dtype` option → compute dtype + quantization; UNSUPPORTED for an unknown name. */
+export function modelDType(dtype: FloatDType | string | undefined): ModelDType {
+  if (dtype === undefined) return { compute: "f32" };
+  const d = parseModelDType(dtype);
+  if (!d) throw new DebertaError("UNSUPPORTED", `dtype "${dtype}" is not supported; use fp32, fp16, q8, q4, nf4, fp4 or q4f16 (q8f16, nf4f16, fp4f16)`);
+  return d;
+}
+
+/** One warning for quantized checkpoint modules the model has no Linear for. */
+export function warnUnusedModules(params: Params, warn: (m: string) => void, location?: string): void {
+  const unused = params.unusedQuantizedModules();
+  if (unused.length) warn(`${location ? `${location}: ` : ""}${unused.length} quantized module(s) were not used: ${unused.slice(0, 20).join(", ")}`);
 }
 
 export async function loadConfig(files: ModelFiles): Promise<DebertaV2Config> {

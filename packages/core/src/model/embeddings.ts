@@ -4,7 +4,7 @@
  */
 import type { Backend } from "../backend.js";
 import type { DebertaV2Config } from "../config.js";
-import { linear } from "../ops/index.js";
+import { type LinearWeight, linear } from "../ops/index.js";
 import { scoped } from "../scope.js";
 import type { Tensor } from "../tensor.js";
 import type { Params } from "./params.js";
@@ -15,7 +15,7 @@ export class DebertaV2Embeddings {
     readonly wordEmbeddings: Tensor,
     private readonly positionEmbeddings: Tensor | undefined,
     private readonly tokenTypeEmbeddings: Tensor | undefined,
-    private readonly embedProj: Tensor | undefined,
+    private readonly embedProj: LinearWeight | undefined,
     private readonly lnWeight: Tensor,
     private readonly lnBias: Tensor,
   ) {}
@@ -28,7 +28,7 @@ export class DebertaV2Embeddings {
       p.take(`${prefix}word_embeddings.weight`, [c.vocab_size, E]),
       c.position_biased_input ? p.take(`${prefix}position_embeddings.weight`, [c.max_position_embeddings, E]) : undefined,
       c.type_vocab_size > 0 ? p.take(`${prefix}token_type_embeddings.weight`, [c.type_vocab_size, E]) : undefined,
-      E !== H ? p.take(`${prefix}embed_proj.weight`, [H, E]) : undefined,
+      E !== H ? p.linearWeight(`${prefix}embed_proj`, [H, E]) : undefined,
       p.take(`${prefix}LayerNorm.weight`, [H]),
       p.take(`${prefix}LayerNorm.bias`, [H]),
     );

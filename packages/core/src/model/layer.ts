@@ -3,7 +3,7 @@
  */
 import type { Backend } from "../backend.js";
 import type { DebertaV2Config } from "../config.js";
-import { addLayerNorm, linear } from "../ops/index.js";
+import { type LinearWeight, addLayerNorm, linear } from "../ops/index.js";
 import { scoped } from "../scope.js";
 import type { Tensor } from "../tensor.js";
 import { DebertaV2Attention } from "./attention.js";
@@ -14,8 +14,8 @@ export class DebertaV2Layer {
   private constructor(
     private readonly config: DebertaV2Config,
     private readonly attention: DebertaV2Attention,
-    private readonly intermediate: { weight: Tensor; bias: Tensor },
-    private readonly output: { weight: Tensor; bias: Tensor },
+    private readonly intermediate: { weight: LinearWeight; bias: Tensor },
+    private readonly output: { weight: LinearWeight; bias: Tensor },
     private readonly ln: { weight: Tensor; bias: Tensor },
   ) {}
 
@@ -25,8 +25,8 @@ export class DebertaV2Layer {
     return new DebertaV2Layer(
       c,
       DebertaV2Attention.load(p, c, `${prefix}attention.`),
-      { weight: p.take(`${prefix}intermediate.dense.weight`, [I, H]), bias: p.take(`${prefix}intermediate.dense.bias`, [I]) },
-      { weight: p.take(`${prefix}output.dense.weight`, [H, I]), bias: p.take(`${prefix}output.dense.bias`, [H]) },
+      { weight: p.linearWeight(`${prefix}intermediate.dense`, [I, H]), bias: p.take(`${prefix}intermediate.dense.bias`, [I]) },
+      { weight: p.linearWeight(`${prefix}output.dense`, [H, I]), bias: p.take(`${prefix}output.dense.bias`, [H]) },
       { weight: p.take(`${prefix}output.LayerNorm.weight`, [H]), bias: p.take(`${prefix}output.LayerNorm.bias`, [H]) },
     );
   }

@@ -1,43 +1,64 @@
 /**
  * Moves checkpoint tensors onto a backend while the model is built: looks each one up by its HF name (through
  * the `WeightStore`, which accepts names with or without the `deberta.` prefix), checks its shape, converts it to
- * the compute dtype and uploads it.
+ * the compute dtype and uploads it. Linear weights go through `linearWeight`, which keeps them quantized: as read
+ * from a bitsandbytes checkpoint, or quantized here when the model is loaded with a quantized dtype.
  */
 import type { Backend } from "../backend.js";
 import type { FloatDType } from "../dtype.js";
-import { DisposedError } from "../errors.js";
+import { DisposedError, WeightsError } from "../errors.js";
+import type { LinearWeight } from "../ops/index.js";
+import { quantizeWeight } from "../quant/quantize.js";
+import { type QuantMethod, type QuantizedHostWeight, QuantizedWeight } from "../quant/quantized-weight.js";
 import { keep } from "../scope.js";
-import type { Tensor } from "../tensor.js";
+import { Tensor } from "../tensor.js";
 import type { HostTensor } from "../weights/state-dict.js";
-import { castHostTensor } from "../weights/state-dict.js";
+import { castHostTensor, hostTensorToF32 } from "../weights/state-dict.js";
 import type { WeightStore } from "../weights/store.js";
 
+export interface ParamsQuantOptions {
+  /** Quantized Linear modules read from the checkpoint (bitsandbytes), by module name as in the file. */
+  modules?: Map<string, QuantizedHostWeight>;
+  /** Quantize the float Linear weights of the backbone (and pooler) with this method at load. */
+  method?: QuantMethod;
+}
+
 export class Params {
-  /** Every tensor uploaded (and every weight-derived cache adopted), so the model can free them all. */
+  /** Every tensor uploaded, so the model can free them all. */
   readonly uploaded: Tensor[] = [];
+  /** Every quantized weight uploaded. */
+  readonly quantized: QuantizedWeight[] = [];
+  /** Parameter name (HF, as requested) → what was uploaded for it; Linear modules under `<m>.weight`. */
+  readonly named = new Map<string, Tensor | QuantizedWeight>();
+  private readonly usedModules = new Set<string>();
+  /** Tensors computed from weights alone and cached across forwards (freed with the weights). */
+  private readonly derived: Tensor[] = [];
   private freed = false;
 
   constructor(
     readonly backend: Backend,
     readonly store: WeightStore,
     readonly dtype: FloatDType,
+    readonly quant: ParamsQuantOptions = {},
   ) {}
 
   /** A required parameter. Missing ones are collected and reported together by `store.finish()`. */
   take(name: string, shape: readonly number[]): Tensor {
     const t = this.store.get(name, [...shape]);
-    return this.upload(t, shape);
+    return this.named1(name, this.upload(t, shape));
   }
 
   optional(name: string, shape: readonly number[]): Tensor | undefined {
     const t = this.store.optional(name, [...shape]);
-    return t ? this.upload(t, shape) : undefined;
+    return t ? this.named1(name, this.upload(t, shape)) : undefined;
   }
 
   /** A host tensor this model uploads itself (e.g. a tied weight it found elsewhere). */
   upload(t: HostTensor, shape: readonly number[]): Tensor {
     const c = castHostTensor(t, this.dtype);
-    return this.adopt(this.backend.upload(c.data, shape, this.dtype));
+    const out = keep(this.backend.upload(c.data, shape, this.dtype));
+    this.uploaded.push(out);
+    return out;
   }
 
   /**
@@ -45,7 +66,7 @@ export class Params {
    * derived from weights alone and cached across forwards.
    */
   adopt(t: Tensor): Tensor {
-    this.uploaded.push(keep(t));
+    this.derived.push(keep(t));
     return t;
   }
 
@@ -58,9 +79,76 @@ export class Params {
     if (this.freed) throw new DisposedError(`${what} was used after dispose(): its weights are freed`);
   }
 
+  /** The checkpoint's quantized module `module` (name with or without the base prefix), if it has one. */
+  quantizedModule(module: string): { key: string; weight: QuantizedHostWeight } | undefined {
+    const modules = this.quant.modules;
+    if (!modules?.size) return undefined;
+    for (const key of this.store.candidates(module)) {
+      const weight = modules.get(key);
+      if (weight) return { key, weight };
+    }
+    return undefined;
+  }
+
+  /**
+   * The weight `[out, in]` of the Linear module `module`: the checkpoint's quantized weight when it has one, a
+   * weight quantized now when `quantize` and a quantized dtype were asked for, a float tensor otherwise.
+   */
+  linearWeight(module: string, shape: readonly [number, number], quantize = true): LinearWeight {
+    const [N, K] = shape;
+    const found = this.quantizedModule(module);
+    if (found) {
+      const w = found.weight;
+      if (w.outFeatures !== N || w.inFeatures !== K) {
+        throw new WeightsError(
+          `${this.where()}quantized module "${found.key}" has shape [${w.outFeatures}, ${w.inFeatures}], expected [${N}, ${K}]`,
+        );
+      }
+      this.usedModules.add(found.key);
+      return this.named1(`${module}.weight`, this.uploadQuantized(w));
+    }
+    const method = this.quant.method;
+    if (!quantize || !method) return this.take(`${module}.weight`, shape);
+    const host = this.store.get(`${module}.weight`, [N, K]);
+    const q = quantizeWeight(hostTensorToF32(host), N, K, method);
+    return this.named1(`${module}.weight`, this.uploadQuantized(q));
+  }
+
+  uploadQuantized(w: QuantizedHostWeight): QuantizedWeight {
+    const q = QuantizedWeight.upload(this.backend, w, !this.backend.quantizedLinear);
+    this.quantized.push(q);
+    return q;
+  }
+
+  /** Quantized modules of the checkpoint that the model did not use (reported like unused tensors). */
+  unusedQuantizedModules(): string[] {
+    return [...(this.quant.modules?.keys() ?? [])].filter((k) => !this.usedModules.has(k));
+  }
+
+  /** Bytes of every weight resident on the backend (float tensors + quantized data, scales and tables). */
+  get residentBytes(): number {
+    const itemSize = (t: Tensor) => (t.dtype === "f16" ? 2 : 4);
+    let n = 0;
+    for (const t of this.uploaded) n += t.size * itemSize(t);
+    for (const q of this.quantized) n += q.byteSize;
+    return n;
+  }
+
   dispose(): void {
     this.freed = true;
-    for (const t of this.uploaded) t.dispose();
+    for (const t of [...this.uploaded, ...this.derived]) t.dispose();
+    for (const q of this.quantized) q.dispose();
     this.uploaded.length = 0;
+    this.derived.length = 0;
+    this.quantized.length = 0;
+  }
+
+  private named1<T extends Tensor | QuantizedWeight>(name: string, t: T): T {
+    this.named.set(name, t);
+    return t;
+  }
+
+  private where(): string {
+    return "";
   }
 }

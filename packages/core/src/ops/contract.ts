@@ -13,7 +13,9 @@ import { type DType, type FloatDType, type TensorData, f32ToF16Into } from "../d
 import { DebertaError, DisposedError, InputError } from "../errors.js";
 import { layoutBatch, layoutMaxLen, layoutTokens, type SequenceLayout } from "../layout.js";
 import { broadcastShapes, matmulGeometry, type MatmulGeometry, sameShape, sizeOf } from "../shape.js";
+import type { QuantizedWeight } from "../quant/quantized-weight.js";
 import type { Tensor } from "../tensor.js";
+import { checkQuantizedLinear } from "./quantized-linear.js";
 
 // ── ownership and dtypes ─────────────────────────────────────────────────────────────────────────────────────────
 
@@ -301,6 +303,14 @@ export const opContract = {
       throw new InputError(`${op}: mask [${args.mask.shape}] must have ${T} elements ([${layout.batch}, ${layout.seqLen}])`);
     }
     return { B, L, T, H, D, HD, relative, relLength, relCentre: relLength ? (relLength - 1) / 2 : 0, relRows };
+  },
+
+  /** The quantized Linear: ownership of x, the packed weight data and bias, then `checkQuantizedLinear`'s shapes. */
+  quantizedLinear(be: Backend, x: Tensor, weight: QuantizedWeight, bias: Tensor | undefined, act?: Activation): LinearGeometry {
+    owned(be, "quantizedLinear", { x, "weight data": weight.data, bias });
+    checkActivation("quantizedLinear", act);
+    checkQuantizedLinear(x, weight, bias);
+    return { rows: weight.inFeatures ? x.size / weight.inFeatures : 0, inF: weight.inFeatures, outF: weight.outFeatures, shape: [...x.shape.slice(0, -1), weight.outFeatures] };
   },
 } as const;
 

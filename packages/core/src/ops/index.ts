@@ -3,11 +3,20 @@
  * the op contract before dispatching either way, so a misuse fails the same on every backend.
  */
 import type { Activation, AttentionArgs, AttentionResult, Backend } from "../backend.js";
+import { QuantizedWeight } from "../quant/quantized-weight.js";
 import type { Tensor } from "../tensor.js";
 import { opContract } from "./contract.js";
+import { quantizedLinearReference } from "./quantized-linear.js";
 import { addLayerNormReference, disentangledAttentionReference, linearReference } from "./reference.js";
 
-export function linear(be: Backend, x: Tensor, weight: Tensor, bias: Tensor | undefined, act?: Activation): Tensor {
+/** A Linear layer's weight: a float tensor `[out, in]`, or a quantized one. */
+export type LinearWeight = Tensor | QuantizedWeight;
+
+export function linear(be: Backend, x: Tensor, weight: LinearWeight, bias: Tensor | undefined, act?: Activation): Tensor {
+  if (weight instanceof QuantizedWeight) {
+    opContract.quantizedLinear(be, x, weight, bias, act);
+    return be.quantizedLinear ? be.quantizedLinear(x, weight, bias, act) : quantizedLinearReference(be, x, weight, bias, act);
+  }
   opContract.linear(be, x, weight, bias, act);
   return be.linear ? be.linear(x, weight, bias, act) : linearReference(be, x, weight, bias, act);
 }
@@ -22,6 +31,6 @@ export function disentangledAttention(be: Backend, args: AttentionArgs): Attenti
   return be.disentangledAttention ? be.disentangledAttention(args) : disentangledAttentionReference(be, args);
 }
 
-export { addLayerNormReference, disentangledAttentionReference, linearReference };
+export { addLayerNormReference, disentangledAttentionReference, linearReference, quantizedLinearReference };
 export * from "./contract.js";
 export * from "./packing.js";

@@ -37,6 +37,8 @@ export interface CaseDef {
   inputs: InputDef[];
   run(be: Backend, t: Tensor[]): Tensor[];
   expected(): Expected[];
+  /** Frees what `run` created besides its outputs (called after the outputs were read). */
+  cleanup?(): void;
 }
 
 export const abs = (x: ArrayLike<number>): Float64Array => Float64Array.from(x, Math.abs);

@@ -25,11 +25,12 @@ import {
 
 import { abs, absHost, CaseBuilder, type CaseDef, fmtShape, host, type InputDef, out } from "./conformance-builder.js";
 import { attentionCases } from "./conformance-attention.js";
+import { quantizedLinearCases } from "./conformance-quantized.js";
 
 export type { CaseDef, Expected, InputDef } from "./conformance-builder.js";
 export { buildRelIndex, type AttentionCaseSpec } from "./conformance-attention.js";
 
-export const FUSED_OPS = ["linear", "addLayerNorm", "disentangledAttention"] as const;
+export const FUSED_OPS = ["linear", "addLayerNorm", "disentangledAttention", "quantizedLinear"] as const;
 
 function castCases(cb: CaseBuilder, be: Backend) {
   const dt = cb.dt;
@@ -386,6 +387,7 @@ export function buildCases(be: Backend, dt: FloatDType, rng: Rng, wanted: Set<st
   linearCases(cb);
   layerNormCases(cb, true);
   attentionCases(cb, be);
+  quantizedLinearCases(cb);
   const skipped = FUSED_OPS.filter((op) => wanted.has(op) && typeof be[op] !== "function" && !checkFallbacks);
   const cases = cb.cases.filter((c) => wanted.has(c.op) && !skipped.includes(c.op as never));
   return { cases, skipped: [...skipped] };

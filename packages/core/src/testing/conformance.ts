@@ -292,6 +292,11 @@ async function runCase(be: Backend, c: CaseDef, tol: Tolerance): Promise<Conform
     result.ok = ok;
     return result;
   } finally {
+    try {
+      c.cleanup?.();
+    } catch (e) {
+      fail(`cleanup failed: ${errorText(e)}`);
+    }
     for (const t of [...outputs, ...tensors]) {
       try {
         t.dispose();

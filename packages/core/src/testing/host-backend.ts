@@ -10,6 +10,8 @@ import type { DType, FloatDType, TensorData } from "../dtype.js";
 import { opContract } from "../ops/contract.js";
 import type { SequenceLayout } from "../layout.js";
 import { Tensor } from "../tensor.js";
+import { dequantize } from "../quant/dequantize.js";
+import { hostViewOf, type QuantizedWeight } from "../quant/quantized-weight.js";
 import {
   fromTensorData,
   refActivation,
@@ -48,6 +50,7 @@ export class HostBackend implements Backend {
   linear?: (x: Tensor, weight: Tensor, bias: Tensor | undefined, act?: Activation) => Tensor;
   addLayerNorm?: (x: Tensor, residual: Tensor, gamma: Tensor, beta: Tensor, eps: number) => Tensor;
   disentangledAttention?: (args: AttentionArgs) => AttentionResult;
+  quantizedLinear?: (x: Tensor, weight: QuantizedWeight, bias: Tensor | undefined, act?: Activation) => Tensor;
 
   constructor(options: HostBackendOptions = {}) {
     this.name = options.name ?? "host";
@@ -60,6 +63,12 @@ export class HostBackend implements Backend {
         opContract.addLayerNorm(this, x, residual, gamma, beta, eps) &&
         this.out(refAddLayerNorm(this.host(x), this.host(residual), this.host(gamma), this.host(beta), eps), x.dtype as FloatDType);
       this.disentangledAttention = (args) => this.attention(args);
+      this.quantizedLinear = (x, w, bias, act) => {
+        opContract.quantizedLinear(this, x, w, bias, act);
+        const view = hostViewOf(w, w.data.storage as Int32Array, w.scales.storage as Float32Array, w.table?.storage as Float32Array | undefined);
+        const weight = { shape: [w.outFeatures, w.inFeatures], data: Float64Array.from(dequantize(view)) };
+        return this.out(refLinear(this.host(x), weight, bias && this.host(bias), act), x.dtype as FloatDType);
+      };
     }
   }
 

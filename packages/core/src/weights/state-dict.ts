@@ -16,9 +16,9 @@ export interface HostTensor {
 export type StateDict = Map<string, HostTensor>;
 
 /** Dtypes the loaders accept in a file, in safetensors spelling. */
-export type SourceDType = "F32" | "F16" | "BF16" | "F64" | "I64" | "I32";
+export type SourceDType = "F32" | "F16" | "BF16" | "F64" | "I64" | "I32" | "U8" | "I8";
 
-export const SOURCE_ITEM_SIZE: Record<SourceDType, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4 };
+export const SOURCE_ITEM_SIZE: Record<SourceDType, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4, U8: 1, I8: 1 };
 
 /** The target float dtype of a load. */
 export type HostDType = "f32" | "f16";
@@ -60,6 +60,7 @@ function aligned<T>(bytes: Uint8Array, itemSize: number, make: (buf: ArrayBuffer
  * - F16 → f16 kept (view when aligned), → f32 exact.
  * - BF16 → f32 exact, → f16 via f32 (one rounding).
  * - F64 → f32 rounded to nearest, → f16 via f32.
+ * - U8/I8 → f32 (exact; bitsandbytes tensors, repacked to bytes by `weights/bnb.ts`).
  * - I64/I32 → f32 when every value is exactly representable (|v| ≤ 2^24), kept f32 whatever the target: such
  *   tensors (e.g. `embeddings.position_ids` in older checkpoints) are buffers, never float weights.
  * `what` names the file and tensor for errors.
@@ -100,6 +101,12 @@ export function decodeRaw(bytes: Uint8Array, src: SourceDType, shape: number[], 
       }
       return { dtype: "f32", shape, data: out };
     }
+    case "U8":
+    case "I8": {
+      // bitsandbytes' packed codes, int8 weights and `weight_format`: exact as float32 (weights/bnb.ts repacks them).
+      const b = src === "U8" ? bytes : new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      return { dtype: "f32", shape, data: Float32Array.from(b) };
+    }
     case "I32": {
       const src32 = aligned(bytes, 4, (b, o, l) => new Int32Array(b, o, l));
       const out = new Float32Array(n);
@@ -131,6 +138,8 @@ function decodeViaDataView(bytes: Uint8Array, src: SourceDType, shape: number[],
       case "F64": f[i] = dv.getFloat64(i * 8, true); break;
       case "F16": f[i] = f16BitsToF32(dv.getUint16(i * 2, true)); break;
       case "BF16": f[i] = bf16BitsToF32(dv.getUint16(i * 2, true)); break;
+      case "U8": f[i] = dv.getUint8(i); break;
+      case "I8": f[i] = dv.getInt8(i); break;
       case "I32":
       case "I64": {
         const v = src === "I32" ? dv.getInt32(i * 4, true) : Number(dv.getBigInt64(i * 8, true));
@@ -140,7 +149,7 @@ function decodeViaDataView(bytes: Uint8Array, src: SourceDType, shape: number[],
       }
     }
   }
-  if (src === "I32" || src === "I64" || target === "f32") return { dtype: "f32", shape, data: f };
+  if (src === "I32" || src === "I64" || src === "U8" || src === "I8" || target === "f32") return { dtype: "f32", shape, data: f };
   return { dtype: "f16", shape, data: f32ArrayToF16(f) };
 }
 

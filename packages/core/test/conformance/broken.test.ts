@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Backend, Tensor } from "@deberta-js/core";
+import type { Activation, Backend, QuantizedWeight, Tensor } from "@deberta-js/core";
 import { HostBackend, runConformance } from "@deberta-js/core/testing";
 
 /** A backend that is HostBackend except for the given ops. */
@@ -20,6 +20,28 @@ async function run(be: Backend, ops: string[], dtype: "f32" | "f16" = "f32") {
 }
 
 describe("runConformance catches broken ops", () => {
+  it("quantizedLinear with the nibbles swapped (low nibble first, not bnb's order)", async () => {
+    const inner = new HostBackend();
+    const be = wrap(inner, {
+      quantizedLinear: (x: Tensor, w: QuantizedWeight, b?: Tensor, act?: Activation) => {
+        const words = w.data.storage as Int32Array;
+        const bytes = new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+        const saved = bytes.slice();
+        if (w.layout === "int4") for (let i = 0; i < bytes.length; i++) bytes[i] = ((bytes[i] & 15) << 4) | (bytes[i] >> 4);
+        const y = inner.quantizedLinear!(x, w, b, act);
+        bytes.set(saved);
+        return y;
+      },
+    });
+    const { report, failedOps } = await run(be, ["quantizedLinear"]);
+    expect(report.passed).toBe(false);
+    expect(failedOps).toEqual(["quantizedLinear"]);
+    // int8 cases still pass: only the 4-bit ones are broken
+    const int8 = report.results.filter((r) => r.case.startsWith("int8"));
+    expect(int8.filter((r) => !r.ok).map((r) => r.error)).toEqual([]);
+    expect(int8.length).toBeGreaterThan(0);
+  });
+
   it("softmax off by 1e-3", async () => {
     const inner = new HostBackend();
     const be = wrap(inner, {

@@ -1,0 +1,106 @@
+/**
+ * `deberta-js serve --model ID|DIR [--task T] [--host 127.0.0.1] [--port 8080] [--backend cpu] [--dtype fp32]
+ *   [--max-batch-tokens 16384] [--max-batch-requests N] [--max-concurrent-requests 512] [--max-input-length N]
+ *   [--max-client-batch-size 32] [--request-timeout 30000]`
+ *
+ * Serves the model over HTTP with TEI's routes (/predict, /rerank, /tokenize, /decode, /info, /health,
+ * /metrics), an HF Inference-style POST / and /openapi.json (see @deberta-js/server). SIGTERM / SIGINT drain:
+ * admitted requests finish, new ones get 503, then the process exits 0.
+ */
+import type { Command } from "commander";
+import { InputError } from "@deberta-js/core";
+import { DebertaServer } from "@deberta-js/server";
+import { BACKEND_NAMES, loadBackend, parseDtype } from "../backends.js";
+import { action, log } from "../output.js";
+import { progress } from "../progress.js";
+
+export interface ServeOptions {
+  model: string;
+  task?: string;
+  host: string;
+  port: string;
+  backend?: string;
+  dtype?: string;
+  revision?: string;
+  cacheDir?: string;
+  variant?: string;
+  maxBatchTokens?: string;
+  maxBatchRequests?: string;
+  maxConcurrentRequests?: string;
+  maxInputLength?: string;
+  maxClientBatchSize?: string;
+  requestTimeout?: string;
+}
+
+export function positiveInt(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InputError(`--${name} must be a positive integer, got "${v}"`);
+  return n;
+}
+
+export async function serveCommand(o: ServeOptions): Promise<DebertaServer> {
+  const port = Number(o.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError(`--port must be 0..65535, got "${o.port}"`);
+  const backend = await loadBackend(o.backend ?? "cpu");
+  const bar = progress();
+  let server: DebertaServer;
+  try {
+    server = await DebertaServer.load(o.model, {
+      task: o.task,
+      backend,
+      dtype: parseDtype(o.dtype),
+      revision: o.revision,
+      cacheDir: o.cacheDir,
+      variant: o.variant,
+      warn: (m: string) => log(`warning: ${m}`),
+      onProgress: (p) => bar.update(`${p.phase === "download" ? "downloading" : p.phase === "cached" ? "cached" : "loading"} ${p.file}`, p.loaded, p.total),
+      maxBatchTokens: positiveInt("max-batch-tokens", o.maxBatchTokens),
+      maxBatchRequests: positiveInt("max-batch-requests", o.maxBatchRequests),
+      maxConcurrentRequests: positiveInt("max-concurrent-requests", o.maxConcurrentRequests),
+      maxInputLength: positiveInt("max-input-length", o.maxInputLength),
+      maxClientBatchSize: positiveInt("max-client-batch-size", o.maxClientBatchSize),
+      requestTimeoutMs: positiveInt("request-timeout", o.requestTimeout),
+      log,
+    });
+  } finally {
+    bar.stop();
+  }
+  const addr = await server.listen(port, o.host);
+  log(`deberta-js serve: ${server.engine.pipe.task} on http://${addr.address}:${addr.port} (max_batch_tokens ${server.limits.maxBatchTokens}, max_input_length ${server.limits.maxInputLength})`);
+  const stop = (signal: string) => {
+    log(`${signal}: draining`);
+    server.drain().then(
+      () => process.exit(0),
+      (e) => {
+        log(`drain failed: ${(e as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+  return server;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command("serve")
+    .description("serve a model over HTTP: TEI routes (/predict, /rerank, /tokenize, /decode, /info, /health, /metrics), HF Inference POST /, dynamic batching")
+    .requiredOption("--model <id-or-dir>", "hub id (downloaded into the HF cache) or model folder")
+    .option("--task <task>", "pipeline task (default: from config.json architectures)")
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--port <port>", "port (0: any free port)", "8080")
+    .option("--backend <name>", BACKEND_NAMES.join(" | "), "cpu")
+    .option("--dtype <dtype>", "fp32 | fp16", "fp32")
+    .option("--revision <rev>", "hub revision (branch, tag or commit)")
+    .option("--cache-dir <dir>", "HF cache folder")
+    .option("--variant <variant>", "weights variant, e.g. fp16 (model.fp16.safetensors)")
+    .option("--max-batch-tokens <n>", "tokens per batch, summed over its inputs (default 16384)")
+    .option("--max-batch-requests <n>", "inputs per batch (default: no limit but the token budget)")
+    .option("--max-concurrent-requests <n>", "requests admitted at once; more get 429 (default 512)")
+    .option("--max-input-length <n>", "longest input in tokens (default: the model's limit)")
+    .option("--max-client-batch-size <n>", "inputs per request (default 32)")
+    .option("--request-timeout <ms>", "per-request limit, queueing included; 504 after (default 30000)")
+    .action(action(async (opts: ServeOptions) => void (await serveCommand(opts))));
+}

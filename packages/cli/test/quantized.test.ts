@@ -1,0 +1,75 @@
+// bitsandbytes checkpoints through `deberta-js forward` (the built CLI), every case of fixtures/quantized within
+// 1e-4 + 1e-4·|ref| of cases.json; and the quantized `--dtype` spellings.
+import { execFile } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { directoryFiles } from "@deberta-js/core/node";
+import { compareOutputs, loadFixtureCases } from "@deberta-js/core/testing";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+const QUANT = fileURLToPath(new URL("../../../fixtures/quantized", import.meta.url));
+const MODELS = fileURLToPath(new URL("../../../fixtures/models", import.meta.url));
+const cases = await loadFixtureCases(directoryFiles(QUANT));
+const tmp = mkdtempSync(join(tmpdir(), "deberta-cli-q-"));
+
+export async function cli(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { maxBuffer: 256 * 1024 * 1024 });
+    return { stdout, stderr, code: 0 };
+  } catch (e) {
+    const err = e as { stdout: string; stderr: string; code: number };
+    return { stdout: err.stdout, stderr: err.stderr, code: err.code };
+  }
+}
+
+beforeAll(() => {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build the CLI first (pnpm build)`);
+});
+
+describe("deberta-js forward on bitsandbytes checkpoints (cpu)", () => {
+  it("has all 12 cases", () => expect(cases.length).toBe(12));
+  cases.forEach((c, i) => {
+    it(`${c.fixture}/${c.name}`, async () => {
+      const dir = join(tmp, `q${i}`);
+      mkdirSync(dir, { recursive: true });
+      copyFileSync(join(QUANT, c.fixture, c.config), join(dir, "config.json"));
+      copyFileSync(join(QUANT, c.fixture, c.weights), join(dir, "model.safetensors"));
+      writeFileSync(join(dir, "inputs.json"), JSON.stringify(c.inputs));
+      const { stdout, stderr, code } = await cli(["forward", "--model", dir, "--inputs", join(dir, "inputs.json")]);
+      expect(code, stderr).toBe(0);
+      const cmp = compareOutputs(JSON.parse(stdout), c.outputs);
+      expect(cmp.ok, `${cmp.problems.join("; ")} max ${cmp.maxAbsError}`).toBe(true);
+    });
+  });
+});
+
+describe("deberta-js forward --dtype (quantize on load)", () => {
+  it("q8 / q4 / nf4 on a float fixture stay close to the float outputs; an unknown dtype is INPUT_INVALID", async () => {
+    const dir = join(MODELS, "tiny-v3");
+    const fixture = (await loadFixtureCases(directoryFiles(MODELS), { fixtures: ["tiny-v3"], classes: ["DebertaV2Model"] })).find(
+      (c) => c.weights === "model.safetensors",
+    )!;
+    const inputs = join(tmp, "in.json");
+    writeFileSync(inputs, JSON.stringify(fixture.inputs));
+    const errs: Record<string, number> = {};
+    for (const dtype of ["q8", "q4", "nf4"]) {
+      const r = await cli(["forward", "--model", dir, "--inputs", inputs, "--dtype", dtype]);
+      expect(r.code, r.stderr).toBe(0);
+      const cmp = compareOutputs(JSON.parse(r.stdout), fixture.outputs);
+      errs[dtype] = cmp.maxAbsError;
+      expect(cmp.maxAbsError).toBeGreaterThan(0); // quantized: not the float numbers
+    }
+    // outputs are LayerNorm-ed (|h| ~ 1): int8 stays within a few 1e-2, 4-bit within a few 1e-1
+    expect(errs.q8).toBeLessThan(0.05);
+    expect(errs.q4).toBeLessThan(0.5);
+    expect(errs.nf4).toBeLessThan(0.5);
+    const bad = await cli(["forward", "--model", dir, "--inputs", inputs, "--dtype", "q3"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--dtype "q3"/);
+  });
+});

@@ -1,0 +1,36 @@
+// `deberta-js serve` as a user runs it: the built bin on a free port, one /predict, then SIGTERM → drain → exit 0.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { testModel } from "../../server/test/models.js";
+
+const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+
+describe("deberta-js serve", () => {
+  it("serves /predict and drains on SIGTERM", { timeout: 60_000 }, async () => {
+    if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build the CLI first (pnpm build)`);
+    const dir = await testModel("DebertaV2ForSequenceClassification");
+    const child = spawn(process.execPath, [BIN, "serve", "--model", dir, "--port", "0", "--max-batch-tokens", "2048"], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stderr.on("data", (d) => {
+        stderr += d;
+        const m = /on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
+        if (m) resolve(Number(m[1]));
+      });
+      child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+    });
+    const r = await fetch(`http://127.0.0.1:${port}/predict`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ inputs: "hello there" }) });
+    expect(r.status).toBe(200);
+    const body = (await r.json()) as Array<{ label: string; score: number }>;
+    expect(body.map((p) => p.label).sort()).toEqual(["contradiction", "entailment", "neutral"]);
+    const info = (await (await fetch(`http://127.0.0.1:${port}/info`)).json()) as Record<string, unknown>;
+    expect(info.max_batch_tokens).toBe(2048);
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(stderr).toMatch(/SIGTERM: draining/);
+    expect(stderr).toMatch(/drained/);
+  });
+});

@@ -1,0 +1,163 @@
+/**
+ * The token-budget batching queue, after TEI's: inputs wait in one FIFO; the batcher takes them greedily in order
+ * until the next one would pass `maxBatchTokens` (or `maxBatchRequests` inputs are taken), runs that batch on the
+ * one model instance, and starts over. Requests that arrive while a batch runs are batched together next, so the
+ * batch size grows with the load by itself — no timer, no added latency when idle.
+ *
+ * An entry is either a batchable input (run with others by `runBatch`) or an exclusive task (a whole pipeline
+ * call, run alone). Cancelled entries (client gone, timeout) are dropped before their batch forms.
+ */
+import { HttpError } from "./errors.js";
+import type { ServerMetrics } from "./metrics.js";
+
+export interface BatchQueueOptions<T, R> {
+  /** Runs one batch; returns one result per input, in order. */
+  runBatch: (inputs: T[]) => Promise<R[]>;
+  maxBatchTokens: number;
+  /** At most this many inputs per batch (default: no limit but the token budget). */
+  maxBatchRequests?: number;
+  metrics?: ServerMetrics;
+}
+
+/** Timing of one entry, for the per-request histograms. */
+export interface EntryTiming {
+  queueSeconds: number;
+  inferenceSeconds: number;
+}
+
+interface Entry<T> {
+  tokens: number;
+  enqueuedAt: number;
+  input?: T;
+  task?: () => Promise<unknown>;
+  resolve: (v: { value: unknown; timing: EntryTiming }) => void;
+  reject: (e: unknown) => void;
+  done: boolean;
+  signal?: AbortSignal;
+}
+
+export class BatchQueue<T, R> {
+  private readonly entries: Array<Entry<T>> = [];
+  private running = false;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly options: BatchQueueOptions<T, R>) {
+    if (!(options.maxBatchTokens >= 1)) throw new RangeError(`maxBatchTokens must be at least 1 (got ${options.maxBatchTokens})`);
+  }
+
+  /** Inputs waiting (not yet in a running batch). */
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** True while nothing waits and nothing runs. */
+  get idle(): boolean {
+    return !this.running && this.entries.length === 0;
+  }
+
+  /** Queues one input of `tokens` tokens; resolves with its result. Aborting `signal` drops it if not yet running. */
+  submit(input: T, tokens: number, signal?: AbortSignal): Promise<{ value: R; timing: EntryTiming }> {
+    return this.push({ input, tokens }, signal) as Promise<{ value: R; timing: EntryTiming }>;
+  }
+
+  /** Queues a task that runs alone (a whole pipeline call), in FIFO order with the batches. */
+  exclusive<V>(task: () => Promise<V>, tokens: number, signal?: AbortSignal): Promise<{ value: V; timing: EntryTiming }> {
+    return this.push({ task, tokens }, signal) as Promise<{ value: V; timing: EntryTiming }>;
+  }
+
+  /** Resolves once nothing waits and nothing runs. */
+  whenIdle(): Promise<void> {
+    if (this.idle) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private push(e: Pick<Entry<T>, "input" | "task" | "tokens">, signal?: AbortSignal): Promise<unknown> {
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    return new Promise((resolve, reject) => {
+      const entry: Entry<T> = { ...e, enqueuedAt: performance.now(), resolve, reject, done: false, signal };
+      this.entries.push(entry);
+      this.options.metrics?.queueSize.set(this.entries.length);
+      signal?.addEventListener("abort", () => this.cancel(entry), { once: true });
+      this.kick();
+    });
+  }
+
+  private cancel(entry: Entry<T>): void {
+    const i = this.entries.indexOf(entry);
+    if (i < 0 || entry.done) return; // already running: its batch finishes, the answer is dropped by the caller
+    this.entries.splice(i, 1);
+    this.options.metrics?.queueSize.set(this.entries.length);
+    entry.done = true;
+    entry.reject(abortError(entry.signal!));
+    if (this.idle) this.notifyIdle();
+  }
+
+  private kick(): void {
+    if (this.running) return;
+    this.running = true;
+    // Let the event loop read the other requests that are already on the sockets first, so they join this batch.
+    setImmediate(() => void this.loop());
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      while (this.entries.length) {
+        const batch = this.next();
+        await this.run(batch);
+        // Yield to I/O between batches: requests that arrived meanwhile are parsed and queued before the next one forms.
+        await new Promise((r) => setImmediate(r));
+      }
+    } finally {
+      this.running = false;
+      this.notifyIdle();
+    }
+  }
+
+  /** FIFO, greedy up to the budgets; an exclusive task is a batch of its own. */
+  private next(): Array<Entry<T>> {
+    const { maxBatchTokens, maxBatchRequests = Infinity } = this.options;
+    const batch: Array<Entry<T>> = [];
+    let tokens = 0;
+    while (this.entries.length) {
+      const e = this.entries[0];
+      if (e.task) {
+        if (batch.length === 0) batch.push(this.entries.shift()!);
+        break;
+      }
+      if (batch.length && (tokens + e.tokens > maxBatchTokens || batch.length >= maxBatchRequests)) break;
+      batch.push(this.entries.shift()!);
+      tokens += e.tokens;
+    }
+    this.options.metrics?.queueSize.set(this.entries.length);
+    return batch;
+  }
+
+  private async run(batch: Array<Entry<T>>): Promise<void> {
+    const start = performance.now();
+    for (const e of batch) e.done = true;
+    const m = this.options.metrics;
+    m?.batchSize.observe(batch.length);
+    m?.batchTokens.observe(batch.reduce((s, e) => s + e.tokens, 0));
+    try {
+      const values: unknown[] = batch[0].task ? [await batch[0].task()] : await this.options.runBatch(batch.map((e) => e.input as T));
+      if (values.length !== batch.length) throw new Error(`batch of ${batch.length} inputs gave ${values.length} results`);
+      const end = performance.now();
+      m?.batchDuration.observe((end - start) / 1000);
+      batch.forEach((e, i) => e.resolve({ value: values[i], timing: { queueSeconds: (start - e.enqueuedAt) / 1000, inferenceSeconds: (end - start) / 1000 } }));
+    } catch (err) {
+      for (const e of batch) e.reject(err);
+    }
+  }
+
+  private notifyIdle(): void {
+    if (!this.idle) return;
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const r of w) r();
+  }
+}
+
+function abortError(signal: AbortSignal): unknown {
+  const r = signal.reason;
+  return r instanceof HttpError ? r : new HttpError("Backend", "request cancelled: the client went away", 499, "cancelled");
+}
