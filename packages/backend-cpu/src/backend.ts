@@ -44,7 +44,7 @@ const LOWEST: Record<FloatDType, number> = { f32: -3.4028234663852886e38, f16: -
 
 export class CpuBackend implements Backend {
   readonly name = "cpu";
-  private readonly pool: BufferPool;
+  protected readonly pool: BufferPool;
 
   constructor(options: CpuBackendOptions = {}) {
     this.pool = new BufferPool(options.poolBytes ?? 256 * 1024 * 1024);
@@ -61,6 +61,14 @@ export class CpuBackend implements Backend {
     const out = this.alloc(dtype, typed.length);
     out.set(typed as never);
     return new Tensor(this, out, [...shape], dtype);
+  }
+
+  /** Keeps `data` as the storage when it is a whole, exactly-typed array (streamed weights); copies otherwise. */
+  adopt(data: TensorData, shape: readonly number[], dtype: DType): Tensor {
+    const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+    const typed = dtype === "f32" ? data instanceof Float32Array : dtype === "f16" ? data instanceof Uint16Array : data instanceof Int32Array;
+    if (!whole || !typed || data.length !== sizeOf(shape)) return this.upload(data, shape, dtype);
+    return new Tensor(this, data, [...shape], dtype);
   }
 
   async read(t: Tensor): Promise<TensorData> {
@@ -81,7 +89,7 @@ export class CpuBackend implements Backend {
   // ── helpers ───────────────────────────────────────────────────────────────────────────────────────────────
 
   /** The values of `t` as float32: its storage for f32, a converted temporary (pushed to `temps`) otherwise. */
-  private f32(t: Tensor, temps: Storage[]): Float32Array {
+  protected f32(t: Tensor, temps: Storage[]): Float32Array {
     const s = t.storage as Storage;
     if (s instanceof Float32Array) return s;
     const out = this.pool.f32(s.length);
@@ -91,12 +99,12 @@ export class CpuBackend implements Backend {
     return out;
   }
 
-  private release(temps: Storage[]): void {
+  protected release(temps: Storage[]): void {
     for (const t of temps) this.pool.give(t);
   }
 
   /** Wraps a float32 result owned by this op as a tensor of `dtype` (rounding to f16 when asked). */
-  private emit(values: Float32Array, shape: readonly number[], dtype: DType): Tensor {
+  protected emit(values: Float32Array, shape: readonly number[], dtype: DType): Tensor {
     if (dtype === "f32") return new Tensor(this, values, [...shape], "f32");
     if (dtype === "f16") {
       const h = this.pool.f16(values.length);

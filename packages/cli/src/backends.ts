@@ -1,26 +1,19 @@
 /**
- * Backends are optional packages: import the one asked for (which registers it), then create it through the
- * core registry so "cannot start here" comes back with the backend's own reason.
+ * The CLI's backends go through core's front door (`getBackend`, shared per name): this file only tells core how
+ * to import each backend package from the CLI's own dependencies, so `--backend webgpu` works in any install
+ * layout. `--backend auto` (the default) is the library's default choice.
  */
-import { type Backend, createBackend, DebertaError, type FloatDType, parseFloatDType, parseModelDType } from "@deberta-js/core";
+import { type Backend, DTYPES, DebertaError, type FloatDType, getBackend, parseModelDType, registerBackendLoader, resolveDtype } from "@deberta-js/core";
 
-const PACKAGES: Record<string, string> = {
-  cpu: "@deberta-js/backend-cpu",
-  webgpu: "@deberta-js/backend-webgpu/node",
-  cuda: "@deberta-js/backend-cuda",
-};
+registerBackendLoader("cpu", () => import("@deberta-js/backend-cpu"));
+registerBackendLoader("webgpu", () => import("@deberta-js/backend-webgpu/node"));
+registerBackendLoader("cuda", () => import("@deberta-js/backend-cuda"));
 
-export const BACKEND_NAMES = Object.keys(PACKAGES);
+export const BACKEND_NAMES = ["auto", "cpu", "webgpu", "cuda"];
 
-export async function loadBackend(name = "cpu"): Promise<Backend> {
-  const pkg = PACKAGES[name];
-  if (!pkg) throw new DebertaError("UNSUPPORTED", `--backend "${name}" is not one of ${BACKEND_NAMES.join(", ")}`);
-  try {
-    await import(pkg);
-  } catch (e) {
-    throw new DebertaError("BACKEND_UNAVAILABLE", `backend "${name}": cannot load ${pkg} (${(e as Error).message})`, { cause: e });
-  }
-  return createBackend(name);
+/** The shared backend for a `--backend` value (`threads`: the cpu backend's thread count). */
+export async function loadBackend(name = "auto", options?: { threads?: number }): Promise<Backend> {
+  return name === "cpu" && options?.threads ? getBackend(name, { threads: options.threads }) : getBackend(name);
 }
 
 /**
@@ -29,15 +22,13 @@ export async function loadBackend(name = "cpu"): Promise<Backend> {
  */
 export function parseModelDtype(s: string | undefined): string {
   if (s === undefined) return "f32";
-  if (!parseModelDType(s)) {
-    throw new DebertaError("INPUT_INVALID", `--dtype "${s}" is not one of fp32, fp16, q8, q4, nf4, fp4, q4f16, q8f16, nf4f16, fp4f16`);
+  if (!DTYPES[s.toLowerCase()] && !parseModelDType(s)) {
+    throw new DebertaError("INPUT_INVALID", `--dtype "${s}" is not one of fp32, fp16, bf16 (cuda), q8, q4, nf4, fp4, q4f16, q8f16, nf4f16, fp4f16`);
   }
   return s;
 }
 
-/** `fp32`/`fp16` (CLI spelling) or `f32`/`f16` → core dtype. */
+/** `fp32`/`fp16`/`bf16` (and HF's other spellings) → the compute dtype. */
 export function parseDtype(s: string | undefined): FloatDType {
-  const dtype = s === undefined ? "f32" : parseFloatDType(s);
-  if (!dtype) throw new DebertaError("INPUT_INVALID", `--dtype "${s}" is not one of fp32, fp16`);
-  return dtype;
+  return resolveDtype(s, "--dtype").compute;
 }

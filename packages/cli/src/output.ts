@@ -1,5 +1,5 @@
 /** Machine output on stdout (JSON only); everything else on stderr. */
-import { DebertaError, type Tensor } from "@deberta-js/core";
+import { DebertaError, type Tensor, disposeBackends } from "@deberta-js/core";
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value) + "\n");
@@ -28,6 +28,9 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
         log(`deberta-js: unexpected error: ${(e as Error)?.stack ?? String(e)}`);
         process.exitCode = 1;
       }
+    } finally {
+      // Backends are shared per name (core's getBackend); a live Dawn instance would keep the process running.
+      await disposeBackends().catch(() => undefined);
     }
   };
 }

@@ -7,6 +7,7 @@ import { registerRun } from "./commands/run.js";
 import { registerTokenize } from "./commands/tokenize.js";
 import { registerBenchTokenizer } from "./commands/bench-tokenizer.js";
 import { registerServe } from "./commands/serve.js";
+import { registerJobs } from "./commands/jobs.js";
 
 export function buildProgram(): Command {
   const program = new Command("deberta-js")
@@ -19,5 +20,6 @@ export function buildProgram(): Command {
   registerTokenize(program);
   registerBenchTokenizer(program);
   registerServe(program);
+  registerJobs(program);
   return program;
 }

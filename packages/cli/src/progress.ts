@@ -1,5 +1,12 @@
 /** Progress bars on stderr (only when stderr is a terminal, so logs and CI output stay clean). */
 import cliProgress from "cli-progress";
+import type { ProgressEvent } from "@deberta-js/core";
+
+/** "downloading model.safetensors", "cached config.json", "loading model.safetensors". */
+export function progressLabel(p: ProgressEvent): string {
+  const verb = p.phase === "download" ? "downloading" : p.phase === "cached" ? "cached" : "loading";
+  return `${verb} ${p.file}`;
+}
 
 export interface Progress {
   update(label: string, value: number, total: number): void;

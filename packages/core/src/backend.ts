@@ -130,6 +130,12 @@ export interface Backend {
   // ── storage ─────────────────────────────────────────────────────────────────────────────────────────────────
   /** Copies host data to the device. f16 data is given as raw IEEE half bits. */
   upload(data: TensorData, shape: readonly number[], dtype: DType): Tensor;
+  /**
+   * Optional: like `upload`, but the backend may keep `data` itself as the tensor's storage instead of copying it
+   * (host-memory backends). The caller hands `data` over and never touches it again. Weight loading uses it so a
+   * streamed tensor is read once into what becomes its final storage.
+   */
+  adopt?(data: TensorData, shape: readonly number[], dtype: DType): Tensor;
   /** Copies device data back: Float32Array (f32), Uint16Array half bits (f16), Int32Array (i32). */
   read(t: Tensor): Promise<TensorData>;
   /** Frees a tensor's storage. Called by `Tensor.dispose()`; never call it on a view. */

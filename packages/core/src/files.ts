@@ -12,6 +12,8 @@ export interface ModelFiles {
   read(name: string): Promise<Uint8Array>;
   /** Optional ranged read, so large files need not be held in memory twice. */
   readRange?(name: string, start: number, end: number): Promise<Uint8Array>;
+  /** Optional ranged read into a caller's buffer: fills all of `dest` from byte `start`, or throws. */
+  readInto?(name: string, start: number, dest: Uint8Array): Promise<void>;
   /** Optional size without reading. */
   size?(name: string): Promise<number>;
 }

@@ -37,6 +37,11 @@ export class Tensor {
     return shapeSize(this.shape);
   }
 
+  /** The shape as a plain array (transformers.js's name). */
+  get dims(): number[] {
+    return [...this.shape];
+  }
+
   get rank(): number {
     return this.shape.length;
   }
@@ -78,6 +83,14 @@ export class Tensor {
     return r instanceof Uint16Array ? f16ArrayToF32(r) : r;
   }
 
+  /**
+   * The contents as nested arrays of numbers, `dims` deep (transformers.js's `tolist()`; async here because the data
+   * may live on a GPU). A scalar (rank 0) gives a number.
+   */
+  async tolist(): Promise<NestedNumbers> {
+    return nest(Array.from(await this.data()), this.shape);
+  }
+
   /** A lossless `onnxruntime-common` tensor (float32, float16 or int32) holding a copy of the data. */
   async toOrt(): Promise<OrtTensor> {
     const r = await this.raw();
@@ -98,6 +111,21 @@ export class Tensor {
   private assertAlive() {
     if (this.isDisposed) throw new DisposedError(`tensor [${this.shape}] ${this.dtype} was used after dispose()`);
   }
+}
+
+/** Numbers nested as deep as a tensor's rank. */
+export type NestedNumbers = number | NestedNumbers[];
+
+/** Flat row-major values → nested arrays of `shape`. */
+export function nest(flat: readonly number[], shape: readonly number[]): NestedNumbers {
+  if (shape.length === 0) return flat[0];
+  const build = (offset: number, dim: number): NestedNumbers[] => {
+    const n = shape[dim];
+    if (dim === shape.length - 1) return flat.slice(offset, offset + n);
+    const stride = shapeSize(shape.slice(dim + 1));
+    return Array.from({ length: n }, (_, i) => build(offset + i * stride, dim + 1));
+  };
+  return build(0, 0);
 }
 
 export function shapeSize(shape: readonly number[]): number {

@@ -1,21 +1,31 @@
 /**
- * Picks the model class the way HF's auto classes and `deberta-js forward --class` do: an explicit class name, or
- * `architectures[0]` of `config.json`.
+ * The Auto classes, with Hugging Face's semantics:
  *
- *   const model = await AutoModel.fromPretrained("microsoft/deberta-v2-xlarge-mnli");   // DebertaV2ForSequenceClassification
- *   const outputs = await forwardAny(model, { input_ids: [[1, 2032, 2]] });             // { logits }
+ *   await AutoModel.fromPretrained(id)                           // DebertaV2Model: the base model, whatever the checkpoint's head
+ *   await AutoModelForSequenceClassification.fromPretrained(id)  // (…ForMaskedLM, …ForTokenClassification, …ForQuestionAnswering, …ForMultipleChoice)
+ *   await AutoConfig.fromPretrained(id)                          // DebertaV2Config
+ *
+ * and `AutoModelForArchitecture`, which builds the class `architectures[0]` of config.json names (or `modelClass`),
+ * as `deberta-js forward --class` does:
+ *
+ *   const model = await AutoModelForArchitecture.fromPretrained("microsoft/deberta-v2-xlarge-mnli");  // DebertaV2ForSequenceClassification
+ *   const outputs = await forwardAny(model, { input_ids: [[1, 2032, 2]] });                         // { logits }
  */
 import {
   DebertaError,
+  type DebertaV2Config,
   DebertaV2Model,
   type ForwardOptions,
+  type LoadOptions,
   type ModelFiles,
   type ModelInputs,
+  type ResolvedLoadOptions,
   type Tensor,
   loadConfig,
+  resolveLoadOptions,
 } from "@deberta-js/core";
-import { type HeadClass, type HeadLoadOptions, loadHead } from "./base.js";
-import { normalizeDtype, resolveFiles } from "./load.js";
+import { type HeadClass, type HeadLoadOptions, loadHeadWith, loadPretrained, reportReady } from "./base.js";
+import { HEAD_OPTIONS, resolveFilesWith } from "./load.js";
 import { DebertaV2ForMaskedLM } from "./masked-lm.js";
 import { DebertaV2ForMultipleChoice, type MultipleChoiceInputs } from "./multiple-choice.js";
 import { DebertaV2ForQuestionAnswering } from "./question-answering.js";
@@ -80,34 +90,93 @@ export function classFromArchitectures(architectures: readonly string[], source 
   );
 }
 
+const AUTO_OPTIONS = [...HEAD_OPTIONS, { name: "modelClass", aliases: ["model_class"] }];
+
+/** `config.json` of a DeBERTa-v2/v3 checkpoint; other `model_type`s are refused by name, as HF's auto mapping would map them elsewhere. */
+async function debertaConfig(files: ModelFiles): Promise<DebertaV2Config> {
+  const config = await loadConfig(files);
+  const type = (config.raw as { model_type?: unknown }).model_type;
+  if (type !== undefined && type !== "deberta-v2") {
+    throw new DebertaError("UNSUPPORTED", `${files.location}/config.json: model_type is "${String(type)}"; deberta-js runs "deberta-v2" models (DeBERTa-v2 and v3) only`);
+  }
+  return config;
+}
+
+/** HF's `AutoModel`: the base model (`DebertaV2Model`); a head checkpoint's head weights are left out with a warning, as in HF. */
 export const AutoModel = {
-  /**
-   * Loads `idOrFiles` as the class `options.modelClass` names, or as `architectures[0]` says. A base checkpoint
-   * (`DebertaV2Model`) loads as core's `DebertaV2Model`.
-   */
+  async fromPretrained(idOrFiles: string | ModelFiles, options: LoadOptions = {}): Promise<DebertaV2Model> {
+    return loadBase(idOrFiles, options, "AutoModel.fromPretrained");
+  },
+  async from_pretrained(idOrFiles: string | ModelFiles, options: LoadOptions = {}): Promise<DebertaV2Model> {
+    return loadBase(idOrFiles, options, "AutoModel.from_pretrained");
+  },
+};
+
+async function loadBase(idOrFiles: string | ModelFiles, options: LoadOptions, context: string): Promise<DebertaV2Model> {
+  const { load } = resolveLoadOptions(options, context);
+  const files = await resolveFilesWith(idOrFiles, load);
+  await debertaConfig(files);
+  const model = await DebertaV2Model.fromFiles(files, load);
+  reportReady(load, files.location);
+  return model;
+}
+
+/** HF's `AutoConfig`: the checkpoint's `DebertaV2Config`. */
+export const AutoConfig = {
+  async fromPretrained(idOrFiles: string | ModelFiles, options: LoadOptions = {}): Promise<DebertaV2Config> {
+    const { load } = resolveLoadOptions(options, "AutoConfig.fromPretrained");
+    return debertaConfig(await resolveFilesWith(idOrFiles, load));
+  },
+  async from_pretrained(idOrFiles: string | ModelFiles, options: LoadOptions = {}): Promise<DebertaV2Config> {
+    return AutoConfig.fromPretrained(idOrFiles, options);
+  },
+};
+
+/** An `AutoModelFor…` class: loads `cls` (after checking the checkpoint is a DeBERTa-v2 one). */
+function autoHead<T>(cls: HeadClass<T>, autoName: string) {
+  const load = async (idOrFiles: string | ModelFiles, options: HeadLoadOptions, context: string): Promise<T> => {
+    const files = await resolveFilesWith(idOrFiles, resolveLoadOptions(options, context, HEAD_OPTIONS).load);
+    await debertaConfig(files);
+    return loadPretrained(cls, files, options, context);
+  };
+  return {
+    fromPretrained: (idOrFiles: string | ModelFiles, options: HeadLoadOptions = {}): Promise<T> => load(idOrFiles, options, `${autoName}.fromPretrained`),
+    from_pretrained: (idOrFiles: string | ModelFiles, options: HeadLoadOptions = {}): Promise<T> => load(idOrFiles, options, `${autoName}.from_pretrained`),
+  };
+}
+
+export const AutoModelForMaskedLM = autoHead(DebertaV2ForMaskedLM, "AutoModelForMaskedLM");
+export const AutoModelForSequenceClassification = autoHead(DebertaV2ForSequenceClassification, "AutoModelForSequenceClassification");
+export const AutoModelForTokenClassification = autoHead(DebertaV2ForTokenClassification, "AutoModelForTokenClassification");
+export const AutoModelForQuestionAnswering = autoHead(DebertaV2ForQuestionAnswering, "AutoModelForQuestionAnswering");
+export const AutoModelForMultipleChoice = autoHead(DebertaV2ForMultipleChoice, "AutoModelForMultipleChoice");
+
+/**
+ * The class `options.modelClass` names, or the one `architectures[0]` of config.json names (DebertaV2Model when it
+ * names none). This was `AutoModel` before 0.1; HF's `AutoModel` always gives the base model.
+ */
+export const AutoModelForArchitecture = {
   async fromPretrained(idOrFiles: string | ModelFiles, options: AutoLoadOptions = {}): Promise<AnyModel> {
-    const files = await resolveFiles(idOrFiles, options);
-    const name = options.modelClass
-      ? resolveClassName(options.modelClass)
-      : classFromArchitectures((await loadConfig(files)).architectures, `${files.location}/config.json`);
-    return loadModelClass(name, files, options);
+    const { load, rest } = resolveLoadOptions(options, "AutoModelForArchitecture.fromPretrained", AUTO_OPTIONS);
+    const files = await resolveFilesWith(idOrFiles, load);
+    const config = await debertaConfig(files);
+    const name = rest.modelClass ? resolveClassName(String(rest.modelClass)) : classFromArchitectures(config.architectures, `${files.location}/config.json`);
+    const model = await loadModelClassWith(name, files, load, rest.strict === true);
+    reportReady(load, files.location);
+    return model;
   },
 };
 
 /** Loads `files` as the class `name`. */
 export async function loadModelClass(name: ModelClassName, files: ModelFiles, options: HeadLoadOptions = {}): Promise<AnyModel> {
-  if (name === "DebertaV2Model") {
-    const onProgress = options.onProgress;
-    return DebertaV2Model.fromPretrained(files, {
-      backend: options.backend,
-      dtype: normalizeDtype(options.dtype),
-      variant: options.variant,
-      warn: options.warn,
-      onProgress: onProgress ? (p) => onProgress({ phase: "load", ...p }) : undefined,
-    });
-  }
+  const { load, rest } = resolveLoadOptions(options, `${name}.fromPretrained`, HEAD_OPTIONS);
+  return loadModelClassWith(name, files, load, rest.strict === true);
+}
+
+async function loadModelClassWith(name: ModelClassName, files: ModelFiles, load: ResolvedLoadOptions, strict: boolean): Promise<AnyModel> {
+  if (name === "DebertaV2Model") return DebertaV2Model.fromFiles(files, load);
   const cls = HEAD_CLASSES[name] as HeadClass<HeadModel>;
-  return loadHead(cls, files, options);
+  return loadHeadWith(cls, files, load, strict);
 }
 
 /** HF class name of a loaded model. */

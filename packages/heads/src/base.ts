@@ -21,7 +21,6 @@ import {
   type LinearWeight,
   type QuantMethod,
   extractBnbModules,
-  modelDType,
   warnUnusedModules,
   type ModelFiles,
   Params,
@@ -31,14 +30,20 @@ import {
   WeightStore,
   layoutBatch,
   loadConfig,
-  loadStateDict,
+  loadModelWeights,
+  loadProgress,
   padRows,
-  resolveBackend,
+  pretrainedFiles,
+  resolveLoadOptions,
+  savePretrained,
   scoped,
   sequenceSpan,
+  warnSink,
+  backendFor,
+  type ResolvedLoadOptions,
 } from "@deberta-js/core";
 import { type InitKind, SeededNormal, initTensor } from "./init.js";
-import { type PretrainedOptions, normalizeDtype, resolveFiles } from "./load.js";
+import { HEAD_OPTIONS, type PretrainedOptions, resolveFilesWith } from "./load.js";
 
 export interface HeadLoadOptions extends PretrainedOptions {
   /** Throw WEIGHTS_MISSING when the checkpoint lacks head parameters instead of initializing them (default false). */
@@ -48,6 +53,8 @@ export interface HeadLoadOptions extends PretrainedOptions {
 export interface HeadStateDictOptions {
   backend: Backend;
   dtype?: FloatDType;
+  /** Tensors already streamed onto `backend` by checkpoint key (`loadModelWeights`); the model takes them over. */
+  device?: Map<string, Tensor>;
   /** Quantize the backbone's (and pooler's) float Linear weights at load with this method. */
   quantize?: QuantMethod;
   warn?: (message: string) => void;
@@ -85,7 +92,7 @@ export class HeadWeights {
     const t = this.params.optional(name, shape);
     if (t) return t;
     this.missing.push(name);
-    return this.params.upload(initTensor(shape, init, this.config.initializer_range, this.rng), shape);
+    return this.params.upload(initTensor(shape, init, this.config.initializer_range, this.rng), shape, name);
   }
 
   /**
@@ -166,8 +173,16 @@ export abstract class DebertaV2PreTrainedModel {
     idOrFiles: string | ModelFiles,
     options: HeadLoadOptions = {},
   ): Promise<T> {
-    const files = await resolveFiles(idOrFiles, options);
-    return loadHead(this, files, options);
+    return loadPretrained(this, idOrFiles, options, `${this.className}.fromPretrained`);
+  }
+
+  /** transformers.js's spelling of `fromPretrained`. */
+  static async from_pretrained<T extends DebertaV2PreTrainedModel>(
+    this: HeadClass<T>,
+    idOrFiles: string | ModelFiles,
+    options: HeadLoadOptions = {},
+  ): Promise<T> {
+    return loadPretrained(this, idOrFiles, options, `${this.className}.from_pretrained`);
   }
 
   /** Builds the model from tensors already in memory (HF names, with or without the `deberta.` prefix). */
@@ -178,6 +193,32 @@ export abstract class DebertaV2PreTrainedModel {
     options: HeadStateDictOptions,
   ): T {
     return buildHead(this, config, stateDict, options);
+  }
+
+  /** The backend's name ("cpu", "webgpu", "cuda"): where this model runs. */
+  get device(): string {
+    return this.backend.name;
+  }
+
+  /**
+   * Writes the model in Hugging Face's layout to the folder `dir` (Node): `config.json` (with `architectures`) and
+   * `model.safetensors` with HF's parameter names, which transformers' `from_pretrained(dir)` reads.
+   */
+  async savePretrained(dir: string): Promise<void> {
+    await savePretrained(dir, this.pretrainedFiles());
+  }
+
+  /** HF's spelling of `savePretrained`. */
+  save_pretrained(dir: string): Promise<void> {
+    return this.savePretrained(dir);
+  }
+
+  /** The bytes `savePretrained` writes, by file name (browsers: store them yourself). */
+  pretrainedFiles(): Promise<Record<string, Uint8Array>> {
+    const architecture = (this.constructor as unknown as HeadClass<unknown>).className;
+    // The backbone's parameters live under `deberta.` in a head checkpoint.
+    const rename = (n: string) => (/^(embeddings|encoder)\./.test(n) ? `deberta.${n}` : n);
+    return pretrainedFiles(this.config, this.params, { architecture, rename });
   }
 
   /** Frees every weight on the backend. */
@@ -228,27 +269,56 @@ export abstract class DebertaV2PreTrainedModel {
   }
 }
 
+/** `fromPretrained` of `cls`: options checked under `context`, files resolved, the model built; "ready" reported. */
+export async function loadPretrained<T>(cls: HeadClass<T>, idOrFiles: string | ModelFiles, options: HeadLoadOptions, context: string): Promise<T> {
+  const { load, rest } = resolveLoadOptions(options, context, HEAD_OPTIONS);
+  const files = await resolveFilesWith(idOrFiles, load);
+  const model = await loadHeadWith(cls, files, load, rest.strict === true);
+  reportReady(load, files.location);
+  return model;
+}
+
+/** transformers.js's last progress event: the model is loaded. */
+export function reportReady(load: Pick<ResolvedLoadOptions, "progress">, name: string): void {
+  load.progress?.({ status: "ready", phase: "ready", name, file: "", loaded: 1, total: 1, progress: 100 });
+}
+
 /** Loads config + weights from `files` and builds `cls`. */
 export async function loadHead<T>(cls: HeadClass<T>, files: ModelFiles, options: HeadLoadOptions = {}): Promise<T> {
+  const { load, rest } = resolveLoadOptions(options, `${cls.className}.fromPretrained`, HEAD_OPTIONS);
+  return loadHeadWith(cls, files, load, rest.strict === true);
+}
+
+/** `loadHead` with options already resolved. */
+export async function loadHeadWith<T>(cls: HeadClass<T>, files: ModelFiles, load: ResolvedLoadOptions, strict = false): Promise<T> {
   const config = await loadConfig(files);
-  const { compute, quantize } = modelDType(normalizeDtype(options.dtype));
-  const { backend, dtype } = await resolveBackend({ backend: options.backend, dtype: compute });
-  const onProgress = options.onProgress;
-  const { stateDict } = await loadStateDict(files, {
-    variant: options.variant,
-    dtype,
-    onProgress: onProgress ? (p) => onProgress({ phase: "load", ...p }) : undefined,
+  const backend = await backendFor(load);
+  const { stateDict, device } = await loadModelWeights(files, {
+    variant: load.variant,
+    backend,
+    dtype: load.dtype,
+    quantize: load.quantize,
+    onProgress: loadProgress(load, files.location),
   });
-  return buildHead(cls, config, stateDict, { backend, dtype, quantize, warn: options.warn, strict: options.strict, location: files.location });
+  return buildHead(cls, config, stateDict, {
+    backend,
+    dtype: load.dtype,
+    quantize: load.quantize,
+    device,
+    warn: load.warn,
+    strict,
+    location: files.location,
+  });
 }
 
 export function buildHead<T>(cls: HeadClass<T>, config: DebertaV2Config, stateDict: StateDict, options: HeadStateDictOptions): T {
-  const warn = options.warn ?? ((m: string) => console.warn(m));
+  const warn = warnSink(options.warn);
   const bnb = extractBnbModules(stateDict, options.location);
   const store = new WeightStore(bnb.stateDict, {
     basePrefix: "deberta",
     location: options.location,
     ignoreUnused: [...DEFAULT_IGNORE, ...(cls.ignoreUnused ?? [])],
+    device: options.device,
   });
   const params = new Params(options.backend, store, options.dtype ?? "f32", { modules: bnb.modules, method: options.quantize });
   try {

@@ -1,5 +1,8 @@
-// @deberta-js/heads — task heads, AutoModel, pipelines. Browser-safe: Node-only code (local folders, the HF cache)
+// @deberta-js/heads — task heads, Auto classes, pipelines. Browser-safe: Node-only code (local folders, the HF cache)
 // is reached through dynamic imports only.
+// The CPU backend registers itself here, so `pipeline()` and `fromPretrained` work with no backend import; other
+// backends are found when installed (see core's `getBackend`).
+import "@deberta-js/backend-cpu";
 export { DebertaV2PreTrainedModel, HeadWeights, buildHead, loadHead, configFromJSON } from "./base.js";
 export type { BackboneOutputs, BuildContext, HeadClass, HeadLoadOptions, HeadStateDictOptions } from "./base.js";
 export { ContextPooler } from "./pooler.js";
@@ -14,7 +17,14 @@ export type { QuestionAnsweringOutput } from "./question-answering.js";
 export { DebertaV2ForMultipleChoice, flattenChoices } from "./multiple-choice.js";
 export type { MultipleChoiceOutput, MultipleChoiceInputs, ChoiceIdsInput } from "./multiple-choice.js";
 export {
+  AutoConfig,
   AutoModel,
+  AutoModelForArchitecture,
+  AutoModelForMaskedLM,
+  AutoModelForMultipleChoice,
+  AutoModelForQuestionAnswering,
+  AutoModelForSequenceClassification,
+  AutoModelForTokenClassification,
   HEAD_CLASSES,
   MODEL_CLASS_NAMES,
   classFromArchitectures,
@@ -24,7 +34,7 @@ export {
   resolveClassName,
 } from "./auto.js";
 export type { AnyModel, AutoLoadOptions, HeadClassName, HeadModel, ModelClassName } from "./auto.js";
-export { normalizeDtype, resolveFiles, setModelResolver } from "./load.js";
+export { HEAD_OPTIONS, normalizeDtype, resolveFiles, resolveFilesWith, setModelResolver } from "./load.js";
 // Hub downloads and the HF cache (`resolveModelFiles`, see src/hub/README.md).
 export * from "./hub/index.js";
 export { AutoTokenizer } from "./tokenizer.js";
@@ -34,8 +44,8 @@ export { DebertaV2TokenizerFast } from "@deberta-js/tokenizer";
 // Pipelines.
 export { pipeline, TASKS } from "./pipelines/pipeline.js";
 export type { Task, PipelineFor, PipelineOptions } from "./pipelines/pipeline.js";
-export { Pipeline, callable } from "./pipelines/base.js";
-export type { BatchingOptions } from "./pipelines/base.js";
+export { BATCHING_OPTIONS, Pipeline, callable, isStreamInput } from "./pipelines/base.js";
+export type { BatchingOptions, StreamInput } from "./pipelines/base.js";
 export { FillMaskPipeline } from "./pipelines/fill-mask.js";
 export type { FillMaskOptions, FillMaskResult } from "./pipelines/fill-mask.js";
 export { TextClassificationPipeline } from "./pipelines/text-classification.js";
@@ -95,5 +105,11 @@ export {
   registerBackend,
   registeredBackends,
   memoryFiles,
+  env,
+  getBackend,
+  disposeBackends,
+  UnknownOptionError,
+  DTYPES,
+  LOAD_OPTIONS,
 } from "@deberta-js/core";
-export type { Backend, ModelFiles, ModelInputs, ForwardOptions, FloatDType } from "@deberta-js/core";
+export type { Backend, ModelFiles, ModelInputs, ForwardOptions, FloatDType, LoadOptions, DebertaEnv, NestedNumbers } from "@deberta-js/core";

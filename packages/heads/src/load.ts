@@ -1,69 +1,43 @@
 /**
  * Where a `fromPretrained` call gets its files: a `ModelFiles` as given, or a string that is a local folder or a
  * hub id, resolved by the hub module (`resolveModelFiles`: downloads on demand into the HF cache in Node, Cache
- * Storage in browsers). Browser-safe: Node-only code is reached through dynamic imports only.
+ * Storage in browsers). Options are checked and resolved once, by core's `resolveLoadOptions` (the loading front
+ * door shared with core, pipelines and the CLI). Browser-safe: Node-only code is reached through dynamic imports only.
  */
 import {
-  type Backend,
   DebertaError,
   type FloatDType,
-  isModelFiles,
+  type LoadOptions,
   type ModelFiles,
-  parseFloatDType,
-  parseModelDType,
+  type OptionSpec,
   type QuantizedDTypeName,
+  type ResolvedLoadOptions,
+  env,
+  isModelFiles,
+  progressEvent,
+  resolveDtype,
+  resolveLoadOptions,
 } from "@deberta-js/core";
 import { type HubOptions, resolveModelFiles } from "./hub/index.js";
 
-/** Progress of a download (`phase` "download"), of a file served from the HF cache ("cached"), or of reading weights ("load"). */
-export interface ProgressEvent {
-  phase: "download" | "cached" | "load";
-  file: string;
-  loaded: number;
-  total: number;
-}
+export type { ProgressEvent } from "@deberta-js/core";
 
-/** Options every `fromPretrained` accepts (model classes, `AutoModel`, `AutoTokenizer`, `pipeline`). */
-export interface PretrainedOptions {
-  /** A backend instance or a registered backend's name ("cpu", "webgpu", "cuda"); default: the best available. */
-  backend?: Backend | string;
-  /**
-   * Compute dtype: "fp32" (default) or "fp16" ("f32"/"f16"/"float32"/"float16" also accepted); or a quantized
-   * dtype that quantizes the Linear weights at load: "q8", "q4", "nf4" ("bnb4"), "fp4", "q4f16" (q4 weights, fp16
-   * compute), "q8f16", "nf4f16", "fp4f16". bitsandbytes checkpoints load quantized whatever the dtype.
-   */
-  dtype?: DTypeName;
-  /** HF weight-file `variant`, e.g. "fp16" → `model.fp16.safetensors`. */
-  variant?: string;
-  /** Hub revision (branch, tag or commit); default "main". */
-  revision?: string;
-  /** HF cache folder (default: `$HF_HUB_CACHE`, `$HF_HOME/hub` or `~/.cache/huggingface/hub`). */
-  cacheDir?: string;
-  /** Hub access token (default: `$HF_TOKEN`). */
-  token?: string;
-  /** Hub endpoint (default: `$HF_ENDPOINT` or https://huggingface.co). */
-  endpoint?: string;
-  /** Use the HF cache only, never the network (also when `HF_HUB_OFFLINE=1`). */
-  localFilesOnly?: boolean;
-  /** A `fetch` to use for hub requests instead of the global one. */
-  fetch?: typeof fetch;
-  onProgress?: (p: ProgressEvent) => void;
-  /** Receives loading warnings (unused or newly initialized weights). Default: console.warn. */
-  warn?: (message: string) => void;
-}
+/** Options every `fromPretrained` accepts (model classes, Auto classes, `AutoTokenizer`, `pipeline`): core's `LoadOptions`. */
+export interface PretrainedOptions extends LoadOptions {}
 
-export type DTypeName = FloatDType | "fp32" | "fp16" | "float32" | "float16" | QuantizedDTypeName;
+/** Options of model classes: the loading options plus `strict`. */
+export const HEAD_OPTIONS: readonly OptionSpec[] = [{ name: "strict" }];
+
+/** Any dtype name core's `resolveDtype` knows ("fp32", "fp16", "bf16", "q8", "q4f16", …). */
+export type DTypeName = FloatDType | "fp32" | "fp16" | "float32" | "float16" | "bf16" | "auto" | QuantizedDTypeName | (string & {});
 
 /**
  * "fp16"/"float16"/"f16" → "f16"; "fp32"/"float32"/"f32"/undefined → "f32"; quantized names ("q8", "q4f16", …)
- * are returned as given (checked). Anything else is UNSUPPORTED.
+ * are returned as given (checked). Anything else is UNSUPPORTED (see core `resolveDtype`).
  */
-export function normalizeDtype(d: DTypeName | string | undefined): FloatDType | QuantizedDTypeName {
-  if (d === undefined) return "f32";
-  const dtype = parseFloatDType(d);
-  if (dtype) return dtype;
-  if (parseModelDType(d)) return d as QuantizedDTypeName;
-  throw new DebertaError("UNSUPPORTED", `dtype "${d}" is not supported; use "fp32", "fp16", "q8", "q4", "nf4", "fp4" or "q4f16"`);
+export function normalizeDtype(d: DTypeName | undefined): FloatDType | QuantizedDTypeName {
+  const choice = resolveDtype(d);
+  return choice.quantize ? (d as QuantizedDTypeName) : choice.compute;
 }
 
 export { isModelFiles } from "@deberta-js/core";
@@ -79,18 +53,33 @@ export function setModelResolver(r: Resolver | null): void {
 
 /** A model folder, a hub id (downloaded on demand into the HF cache), or `ModelFiles` → `ModelFiles`. */
 export async function resolveFiles(idOrFiles: string | ModelFiles, options: PretrainedOptions = {}): Promise<ModelFiles> {
+  return resolveFilesWith(idOrFiles, resolveLoadOptions(options, "resolveFiles").load);
+}
+
+/** `resolveFiles` with options already resolved. `env.localModelPath` is tried first for names. */
+export async function resolveFilesWith(idOrFiles: string | ModelFiles, load: ResolvedLoadOptions): Promise<ModelFiles> {
   if (isModelFiles(idOrFiles)) return idOrFiles;
   if (typeof idOrFiles !== "string" || idOrFiles.length === 0) {
     throw new DebertaError("INPUT_INVALID", `fromPretrained: expected a hub id, a folder path or ModelFiles, got ${JSON.stringify(idOrFiles)}`);
   }
-  const onProgress = options.onProgress;
-  return resolver(idOrFiles, {
-    revision: options.revision,
-    cacheDir: options.cacheDir,
-    token: options.token,
-    endpoint: options.endpoint,
-    localFilesOnly: options.localFilesOnly,
-    fetch: options.fetch,
-    onProgress: onProgress ? (p) => onProgress({ ...p }) : undefined,
-  });
+  const progress = load.progress;
+  const hub: HubOptions = {
+    revision: load.revision,
+    cacheDir: load.cacheDir,
+    token: load.token,
+    endpoint: load.endpoint,
+    localFilesOnly: load.localFilesOnly,
+    fetch: load.fetch,
+    onProgress: progress ? (p) => progress(progressEvent(p.phase, p, idOrFiles)) : undefined,
+  };
+  const local = env.allowLocalModels && env.localModelPath && !/^(\/|\.\.?\/|[A-Za-z]:[\\/])/.test(idOrFiles) ? `${env.localModelPath.replace(/[\\/]+$/, "")}/${idOrFiles}` : undefined;
+  if (local !== undefined) {
+    // A folder under env.localModelPath wins; anything else falls through to the hub.
+    try {
+      return await resolver(local, { ...hub, localFilesOnly: true });
+    } catch {
+      /* not there: the hub */
+    }
+  }
+  return resolver(idOrFiles, hub);
 }

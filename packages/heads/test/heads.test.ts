@@ -6,7 +6,7 @@ import { directoryFiles } from "@deberta-js/core/node";
 import { HostBackend, caseFiles, loadFixtureCases } from "@deberta-js/core/testing";
 import { describe, expect, it } from "vitest";
 import {
-  AutoModel,
+  AutoModelForArchitecture,
   DebertaV2ForMaskedLM,
   DebertaV2ForMultipleChoice,
   DebertaV2ForQuestionAnswering,
@@ -178,17 +178,17 @@ describe("loading", () => {
     model.dispose();
   });
 
-  it("AutoModel picks architectures[0] or the class asked for", async () => {
+  it("AutoModelForArchitecture picks architectures[0] or the class asked for", async () => {
     const backend = await testBackend();
-    const qa = await AutoModel.fromPretrained(headDir("tiny-v3", "DebertaV2ForQuestionAnswering"), { backend, ...quiet });
+    const qa = await AutoModelForArchitecture.fromPretrained(headDir("tiny-v3", "DebertaV2ForQuestionAnswering"), { backend, ...quiet });
     expect(modelClassName(qa)).toBe("DebertaV2ForQuestionAnswering");
     const out = await forwardAny(qa, { input_ids: [[1, 7, 9, 2]] });
     expect(Object.keys(out).sort()).toEqual(["end_logits", "start_logits"]);
     qa.dispose();
-    const base = await AutoModel.fromPretrained(caseFiles(root, caseOf("tiny-v3", "single")).files, { backend, ...quiet });
+    const base = await AutoModelForArchitecture.fromPretrained(caseFiles(root, caseOf("tiny-v3", "single")).files, { backend, ...quiet });
     expect(base).toBeInstanceOf(DebertaV2Model);
     base.dispose();
-    const tok = await AutoModel.fromPretrained(headDir("tiny-v3", "DebertaV2ForTokenClassification"), { backend, modelClass: "base", ...quiet });
+    const tok = await AutoModelForArchitecture.fromPretrained(headDir("tiny-v3", "DebertaV2ForTokenClassification"), { backend, modelClass: "base", ...quiet });
     expect(modelClassName(tok)).toBe("DebertaV2Model");
     tok.dispose();
     expect(() => resolveClassName("BertForMaskedLM")).toThrow(/unknown model class "BertForMaskedLM"/);
@@ -214,7 +214,7 @@ describe("fp16", () => {
     const backend = await testBackend();
     const { relativeError } = await import("@deberta-js/core/testing");
     for (const c of cases.filter((x) => x.fixture === "tiny-v3" && x.model_class !== "DebertaV2Model" && /batch3_padded|mc_batch2/.test(x.name))) {
-      const model = await AutoModel.fromPretrained(caseFiles(root, c).files, { backend, dtype: "fp16", ...quiet });
+      const model = await AutoModelForArchitecture.fromPretrained(caseFiles(root, c).files, { backend, dtype: "fp16", ...quiet });
       for (const packed of [false, true]) {
         const out = await forwardAny(model, c.inputs as never, { packed: packed && c.model_class !== "DebertaV2ForMultipleChoice" });
         for (const [name, ref] of Object.entries(c.outputs)) {
@@ -242,7 +242,7 @@ describe("no leaked backend tensors", () => {
     for (const cls of ["DebertaV2ForSequenceClassification", "DebertaV2ForQuestionAnswering", "DebertaV2ForMaskedLM", "DebertaV2ForMultipleChoice"]) {
       const c = cases.find((x) => x.fixture === "tiny-v3" && x.model_class === cls)!;
       const files: ModelFiles = caseFiles(root, c).files;
-      const model = await AutoModel.fromPretrained(files, { backend, ...quiet });
+      const model = await AutoModelForArchitecture.fromPretrained(files, { backend, ...quiet });
       for (const packed of cls === "DebertaV2ForMultipleChoice" ? [false] : [false, true]) {
         const out = await forwardAny(model, c.inputs as never, { packed, output_hidden_states: true, output_attentions: true });
         for (const v of Object.values(out)) for (const t of Array.isArray(v) ? v : [v]) t.dispose();

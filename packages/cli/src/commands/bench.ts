@@ -13,6 +13,7 @@ import { directoryFiles } from "@deberta-js/core/node";
 import { loadBackend, parseDtype } from "../backends.js";
 import { action, log, printJson } from "../output.js";
 import { progress } from "../progress.js";
+import { Profiler } from "../profile.js";
 
 export interface BenchOptions {
   model?: string;
@@ -26,6 +27,7 @@ export interface BenchOptions {
   onnx?: string;
   threads?: string;
   packed?: boolean;
+  profile?: boolean;
 }
 
 /** The bench README's inputs: token i (row-major) is `3 + (i * 7919) % 8000`, below the vocabulary size. */
@@ -120,19 +122,31 @@ export async function benchCommand(opts: BenchOptions) {
   const runs = int("runs", opts.runs, 10);
   const threads = int("threads", opts.threads, 2);
   const dtype = parseDtype(opts.dtype);
-  const backend = await loadBackend(opts.backend ?? "cpu");
+  const loaded = await loadBackend(opts.backend ?? "cpu", { threads });
+  const profiler = opts.profile ? new Profiler() : undefined;
+  const backend = profiler ? profiler.wrap(loaded) : loaded;
   const { model, source } = await loadModel(opts, backend, dtype);
   const ids = benchIds(batch, seq, model.config.vocab_size);
   let first: number[] = [];
-  const times = await time(`deberta-js ${backend.name}`, warmup, runs, async () => {
+  const forward = async () => {
     const out = await model.forward({ input_ids: ids }, { packed: opts.packed });
     const data = await out.last_hidden_state.data();
     first = Array.from(data.subarray(0, 4));
     out.last_hidden_state.dispose();
-  });
+  };
+  const times = await time(`deberta-js ${backend.name}`, warmup, runs, forward);
+  let profile: unknown;
+  if (profiler) {
+    // separate passes, so the timing above carries no profiling overhead
+    profiler.start();
+    for (let i = 0; i < runs; i++) await forward();
+    profiler.stop();
+    profile = { note: backend.name === "cpu" ? "ms per forward pass, per op" : "ms per forward pass, per op (enqueue time: asynchronous backend)", ops: profiler.report(runs) };
+  }
   const ms = median(times);
   const result: Record<string, unknown> = {
     backend: backend.name,
+    ...kernelInfo(loaded),
     dtype,
     model: source,
     batch,
@@ -144,6 +158,7 @@ export async function benchCommand(opts: BenchOptions) {
     tokens_per_s: Math.round((batch * seq) / (ms / 1000)),
     first_outputs: first.map((x) => round(x, 6)),
   };
+  if (profile) result.profile = profile;
   model.dispose();
   if (opts.onnx) {
     const peer = await benchOnnx(opts.onnx, ids, threads, warmup, runs);
@@ -159,6 +174,13 @@ export async function benchCommand(opts: BenchOptions) {
     result.speedup_vs_peer = round(pms / ms, 3);
   }
   return result;
+}
+
+/** The CPU backend's kernel set and threads (e.g. native-avx2 ×2); nothing for other backends. */
+export function kernelInfo(b: Backend): { kernels?: string; threads?: number } {
+  const k = b as Backend & { kernelSet?: string; threads?: number };
+  if (b.name !== "cpu") return {};
+  return { kernels: k.kernelSet ?? "js", threads: k.threads ?? 1 };
 }
 
 function round(x: number, digits = 3): number {
@@ -180,6 +202,7 @@ export function registerBench(program: Command): void {
     .option("--runs <n>", "timed runs", "10")
     .option("--packed", "run the batch packed (unpadded)")
     .option("--onnx <file>", "also time this ONNX twin with onnxruntime-node")
-    .option("--threads <n>", "onnxruntime intraOpNumThreads", "2")
+    .option("--threads <n>", "threads for the cpu backend and onnxruntime (intraOpNumThreads)", "2")
+    .option("--profile", "also print per-op time per forward pass (extra passes after the timed ones)")
     .action(action(async (opts: BenchOptions) => printJson(await benchCommand(opts))));
 }

@@ -1,11 +1,22 @@
-/** `deberta-js info --model DIR`: config summary, parameter count, dtypes and files, without running the model. */
+/**
+ * `deberta-js info --model ID_OR_DIR`: config summary, parameter count, dtypes and files without running the model,
+ * and the backend a run would use (`--backend auto` picks the best available).
+ */
 import type { Command } from "commander";
-import { loadConfig, openSource, readSafetensorsHeader, resolveWeightFiles, loadStateDict } from "@deberta-js/core";
-import { directoryFiles } from "@deberta-js/core/node";
+import { getBackend, loadConfig, openSource, readSafetensorsHeader, resolveWeightFiles, loadStateDict } from "@deberta-js/core";
+import { resolveFiles } from "@deberta-js/heads";
+import { BACKEND_NAMES } from "../backends.js";
 import { action, printJson } from "../output.js";
+import { kernelInfo } from "./bench.js";
 
-export async function infoCommand(opts: { model: string; variant?: string }) {
-  const files = directoryFiles(opts.model);
+/** The backend a run would use, and for cpu its kernel set and threads. */
+async function backendInfo(name: string | undefined) {
+  const b = await getBackend(name);
+  return { backend: b.name, ...kernelInfo(b) };
+}
+
+export async function infoCommand(opts: { model: string; variant?: string; backend?: string; revision?: string; cacheDir?: string }) {
+  const files = await resolveFiles(opts.model, { revision: opts.revision, cache_dir: opts.cacheDir });
   const config = await loadConfig(files);
   const resolved = await resolveWeightFiles(files, { variant: opts.variant });
   let parameters = 0;
@@ -45,6 +56,7 @@ export async function infoCommand(opts: { model: string; variant?: string }) {
     dtypes: [...dtypes],
     weights: resolved.files,
     files: await files.list(),
+    ...(await backendInfo(opts.backend)),
   };
 }
 
@@ -52,7 +64,10 @@ export function registerInfo(program: Command): void {
   program
     .command("info")
     .description("summarise a model folder: config, parameter count, dtypes, files")
-    .requiredOption("--model <dir>", "model folder")
+    .requiredOption("--model <id-or-dir>", "hub id (downloaded into the HF cache) or model folder")
     .option("--variant <variant>", "weights variant, e.g. fp16")
-    .action(action(async (opts: { model: string; variant?: string }) => printJson(await infoCommand(opts))));
+    .option("--backend <name>", `the backend to report: ${BACKEND_NAMES.join(" | ")}`, "auto")
+    .option("--revision <rev>", "hub revision (branch, tag or commit)")
+    .option("--cache-dir <dir>", "HF cache folder")
+    .action(action(async (opts: { model: string; variant?: string; backend?: string }) => printJson(await infoCommand(opts))));
 }

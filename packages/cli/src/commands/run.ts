@@ -1,5 +1,5 @@
 /**
- * `deberta-js run --task T --model ID_OR_DIR [--backend cpu|webgpu|cuda] [--dtype fp32|fp16|q8|q4|nf4|fp4|q4f16] [TEXT…]`
+ * `deberta-js run --task T --model ID_OR_DIR [--backend cpu|webgpu|cuda] [--dtype fp32|fp16] [TEXT…]`
  *
  * Runs a pipeline (like `transformers-cli run`) on each TEXT, or on each line of stdin when no TEXT is given, and
  * prints one JSON line per input on stdout. Download and load progress go to stderr.
@@ -13,9 +13,9 @@ import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { InputError } from "@deberta-js/core";
 import { TASKS, type Task, pipeline } from "@deberta-js/heads";
-import { BACKEND_NAMES, loadBackend, parseModelDtype } from "../backends.js";
+import { BACKEND_NAMES, parseModelDtype } from "../backends.js";
 import { action, log, printJson } from "../output.js";
-import { progress } from "../progress.js";
+import { progress, progressLabel } from "../progress.js";
 
 export interface RunOptions {
   task: string;
@@ -58,7 +58,7 @@ export function callOptions(task: Task, o: RunOptions): Record<string, unknown> 
   const opts: Record<string, unknown> = {};
   const topK = int("top-k", o.topK);
   const batchSize = int("batch-size", o.batchSize);
-  if (batchSize !== undefined) opts.batchSize = Math.max(1, batchSize);
+  if (batchSize !== undefined) opts.batch_size = Math.max(1, batchSize);
   switch (task) {
     case "fill-mask":
       if (topK !== undefined) opts.top_k = topK;
@@ -124,19 +124,17 @@ export async function runCommand(texts: string[], o: RunOptions, out: (value: un
   if (!(TASKS as readonly string[]).includes(o.task)) throw new InputError(`--task "${o.task}" is not one of ${TASKS.join(", ")}`);
   const task = o.task as Task;
   const options = callOptions(task, o);
-  const backend = await loadBackend(o.backend ?? "cpu");
   const bar = progress();
   let pipe;
   try {
     pipe = (await pipeline(task, o.model, {
-      backend,
-      dtype: parseModelDtype(o.dtype) as never,
+      device: o.backend,
+      dtype: parseModelDtype(o.dtype),
       revision: o.revision,
-      cacheDir: o.cacheDir,
+      cache_dir: o.cacheDir,
       variant: o.variant,
       warn: (m: string) => log(`warning: ${m}`),
-      onProgress: (p) =>
-        bar.update(`${p.phase === "download" ? "downloading" : p.phase === "cached" ? "cached" : "loading"} ${p.file}`, p.loaded, p.total),
+      progress_callback: (p) => bar.update(progressLabel(p), p.loaded, p.total),
     })) as unknown as (inputs: unknown[], options: Record<string, unknown>) => Promise<unknown>;
   } finally {
     bar.stop();
@@ -169,8 +167,8 @@ export function registerRun(program: Command): void {
     .argument("[text...]", "inputs (default: one per line of stdin)")
     .requiredOption("--task <task>", TASKS.join(" | "))
     .requiredOption("--model <id-or-dir>", "hub id (downloaded into the HF cache) or model folder")
-    .option("--backend <name>", BACKEND_NAMES.join(" | "), "cpu")
-    .option("--dtype <dtype>", "fp32 | fp16 | q8 | q4 | nf4 | fp4 | q4f16", "fp32")
+    .option("--backend <name>", BACKEND_NAMES.join(" | "), "auto")
+    .option("--dtype <dtype>", "fp32 | fp16 | bf16 (cuda) | q8 | q4 | nf4 | fp4 | q4f16", "fp32")
     .option("--revision <rev>", "hub revision (branch, tag or commit)")
     .option("--cache-dir <dir>", "HF cache folder")
     .option("--variant <variant>", "weights variant, e.g. fp16 (model.fp16.safetensors)")

@@ -10,9 +10,9 @@
 import type { Command } from "commander";
 import { InputError } from "@deberta-js/core";
 import { DebertaServer } from "@deberta-js/server";
-import { BACKEND_NAMES, loadBackend, parseDtype } from "../backends.js";
+import { BACKEND_NAMES, parseModelDtype } from "../backends.js";
 import { action, log } from "../output.js";
-import { progress } from "../progress.js";
+import { progress, progressLabel } from "../progress.js";
 
 export interface ServeOptions {
   model: string;
@@ -42,19 +42,18 @@ export function positiveInt(name: string, v: string | undefined): number | undef
 export async function serveCommand(o: ServeOptions): Promise<DebertaServer> {
   const port = Number(o.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError(`--port must be 0..65535, got "${o.port}"`);
-  const backend = await loadBackend(o.backend ?? "cpu");
   const bar = progress();
   let server: DebertaServer;
   try {
     server = await DebertaServer.load(o.model, {
       task: o.task,
-      backend,
-      dtype: parseDtype(o.dtype),
+      device: o.backend,
+      dtype: parseModelDtype(o.dtype),
       revision: o.revision,
-      cacheDir: o.cacheDir,
+      cache_dir: o.cacheDir,
       variant: o.variant,
       warn: (m: string) => log(`warning: ${m}`),
-      onProgress: (p) => bar.update(`${p.phase === "download" ? "downloading" : p.phase === "cached" ? "cached" : "loading"} ${p.file}`, p.loaded, p.total),
+      progress_callback: (p) => bar.update(progressLabel(p), p.loaded, p.total),
       maxBatchTokens: positiveInt("max-batch-tokens", o.maxBatchTokens),
       maxBatchRequests: positiveInt("max-batch-requests", o.maxBatchRequests),
       maxConcurrentRequests: positiveInt("max-concurrent-requests", o.maxConcurrentRequests),
@@ -91,8 +90,8 @@ export function registerServe(program: Command): void {
     .option("--task <task>", "pipeline task (default: from config.json architectures)")
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port (0: any free port)", "8080")
-    .option("--backend <name>", BACKEND_NAMES.join(" | "), "cpu")
-    .option("--dtype <dtype>", "fp32 | fp16", "fp32")
+    .option("--backend <name>", BACKEND_NAMES.join(" | "), "auto")
+    .option("--dtype <dtype>", "fp32 | fp16 | bf16 (cuda) | q8 | q4 | nf4 | fp4 | q4f16", "fp32")
     .option("--revision <rev>", "hub revision (branch, tag or commit)")
     .option("--cache-dir <dir>", "HF cache folder")
     .option("--variant <variant>", "weights variant, e.g. fp16 (model.fp16.safetensors)")

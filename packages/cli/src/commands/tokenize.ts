@@ -11,6 +11,7 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { TokenizerError, type DebertaV2Tokenizer, type DebertaV2TokenizerFast, type TokenizeOptions } from "@deberta-js/tokenizer";
 import { loadSlowTokenizerFromDir, loadTokenizer } from "@deberta-js/tokenizer/node";
+import { resolveFiles } from "@deberta-js/heads";
 import { action, printJson } from "../output.js";
 
 export interface TokenizeCommandOptions {
@@ -84,7 +85,9 @@ export async function tokenizeCommand(opts: TokenizeCommandOptions): Promise<Tok
   if (opts.pair !== undefined && opts.text === undefined) {
     throw new TokenizerError("--pair goes with --text (put [text, pair] arrays in the --inputs file instead)", "INVALID_ARGUMENT");
   }
-  const tok: DebertaV2TokenizerFast | DebertaV2Tokenizer = opts.slow ? await loadSlowTokenizerFromDir(opts.model) : await loadTokenizer(opts.model);
+  // A folder or a hub id (tokenizer files downloaded into the HF cache), as for every command.
+  const files = await resolveFiles(opts.model);
+  const tok: DebertaV2TokenizerFast | DebertaV2Tokenizer = opts.slow ? await loadSlowTokenizerFromDir(files) : await loadTokenizer(files);
   const call: TokenizeOptions = {
     maxLength: intOption("max-length", opts.maxLength),
     truncation: strategy(opts.truncation) as TokenizeOptions["truncation"],
@@ -114,7 +117,7 @@ export function registerTokenize(program: Command): void {
   program
     .command("tokenize")
     .description("Tokenize text with a model folder's tokenizer; prints JSON {input_ids, token_type_ids, attention_mask, offset_mapping?}")
-    .requiredOption("--model <dir>", "model folder (tokenizer.json / spm.model and configs)")
+    .requiredOption("--model <id-or-dir>", "hub id or model folder (tokenizer.json / spm.model and configs)")
     .option("--text <text>", "the text to tokenize")
     .option("--pair <text>", "second sequence (with --text)")
     .option("--inputs <file>", "JSON list of strings or of [text, pair] arrays")

@@ -5,7 +5,9 @@
  *   const { last_hidden_state } = await model.forward({ input_ids: [[1, 5, 2]] });
  *   console.log(last_hidden_state.shape, await last_hidden_state.data());
  */
-import { type Backend, createBackend } from "../backend.js";
+import type { Backend } from "../backend.js";
+import { type LoadOptions, type ResolvedLoadOptions, backendFor, loadProgress, resolveLoadOptions } from "../options/load.js";
+import { warnSink } from "../options/env.js";
 import { DebertaV2Config } from "../config.js";
 import type { FloatDType } from "../dtype.js";
 import { DebertaError, InputError } from "../errors.js";
@@ -14,12 +16,13 @@ import { scoped } from "../scope.js";
 import type { ModelFiles } from "../files.js";
 import { layoutMaxLen, layoutTokens, packedLayout, paddedLayout, type SequenceLayout } from "../layout.js";
 import type { Tensor } from "../tensor.js";
-import { loadStateDict } from "../weights/load.js";
+import { loadModelWeights } from "./device-weights.js";
 import type { StateDict } from "../weights/state-dict.js";
 import { extractBnbModules } from "../weights/bnb.js";
 import { type ModelDType, parseModelDType } from "../quant/dtype.js";
 import type { QuantMethod } from "../quant/quantized-weight.js";
 import { WeightStore } from "../weights/store.js";
+import { pretrainedFiles, savePretrained } from "../weights/save.js";
 import type { EncoderContext } from "./context.js";
 import { DebertaV2Embeddings } from "./embeddings.js";
 import { DebertaV2Encoder } from "./encoder.js";
@@ -28,27 +31,16 @@ import { Params } from "./params.js";
 import { RandomWeightStore } from "./random.js";
 import { relativeIndexTable } from "./relative-position.js";
 
-export interface LoadOptions {
-  /** A backend instance, or a registered backend's name (default: the best available). */
-  backend?: Backend | string;
-  /**
-   * Compute dtype; weights are converted at load. Default "f32". A quantized name ("q8", "q4", "nf4", "fp4",
-   * "q4f16", …, see `parseModelDType`) quantizes the Linear weights at load and keeps them quantized. Checkpoints
-   * that are already quantized (bitsandbytes) stay as they are whatever the dtype.
-   */
-  dtype?: FloatDType | string;
-  /** HF `variant` (e.g. "fp16" → `model.fp16.safetensors`). */
-  variant?: string;
-  onProgress?: (p: { file: string; loaded: number; total: number }) => void;
-  /** Receives the one warning about unexpected checkpoint tensors (default: console.warn). */
-  warn?: (message: string) => void;
-}
+/** `DebertaV2Model.fromPretrained` takes the loading options every entry point takes (`options/load.ts`). */
+export type { LoadOptions } from "../options/load.js";
 
 export interface StateDictOptions {
   backend: Backend;
   dtype?: FloatDType;
   /** Quantize the float Linear weights at load with this method. */
   quantize?: QuantMethod;
+  /** Tensors already streamed onto `backend` by checkpoint key (`loadModelWeights`); the model takes them over. */
+  device?: Map<string, Tensor>;
   warn?: (message: string) => void;
   /** Where the weights came from, for error messages. */
   location?: string;
@@ -97,23 +89,44 @@ export class DebertaV2Model {
     private readonly params: Params | null,
   ) {}
 
-  /** Loads `config.json` and the weights a folder holds, choosing the weight files the way HF does. */
+  /**
+   * Loads `config.json` and the weights a folder holds, choosing the weight files the way HF does. A quantized dtype
+   * ("q8", "q4", "nf4", "fp4", "q4f16", …) quantizes the Linear weights at load; bitsandbytes checkpoints stay
+   * quantized whatever the dtype.
+   */
   static async fromPretrained(files: ModelFiles, options: LoadOptions = {}): Promise<DebertaV2Model> {
+    return DebertaV2Model.fromFiles(files, resolveLoadOptions(options, "DebertaV2Model.fromPretrained").load);
+  }
+
+  /** `fromPretrained` with options already resolved by `resolveLoadOptions` (the heads' loaders call this). */
+  static async fromFiles(files: ModelFiles, load: ResolvedLoadOptions): Promise<DebertaV2Model> {
     const config = await loadConfig(files);
-    const { compute, quantize } = modelDType(options.dtype);
-    const { backend, dtype } = await resolveBackend({ backend: options.backend, dtype: compute });
-    const { stateDict } = await loadStateDict(files, { variant: options.variant, dtype, onProgress: options.onProgress });
-    return DebertaV2Model.fromStateDict(config, stateDict, { ...options, backend, dtype, quantize, location: files.location });
+    const backend = await backendFor(load);
+    const { stateDict, device } = await loadModelWeights(files, {
+      variant: load.variant,
+      backend,
+      dtype: load.dtype,
+      quantize: load.quantize,
+      onProgress: loadProgress(load, files.location),
+    });
+    return DebertaV2Model.fromStateDict(config, stateDict, {
+      backend,
+      dtype: load.dtype,
+      quantize: load.quantize,
+      device,
+      warn: load.warn,
+      location: files.location,
+    });
   }
 
   /** Builds the model from tensors already in memory. */
   static fromStateDict(config: DebertaV2Config, stateDict: StateDict, options: StateDictOptions): DebertaV2Model {
     const bnb = extractBnbModules(stateDict, options.location);
-    const store = new WeightStore(bnb.stateDict, { basePrefix: "deberta", location: options.location });
+    const store = new WeightStore(bnb.stateDict, { basePrefix: "deberta", location: options.location, device: options.device });
     const params = new Params(options.backend, store, options.dtype ?? "f32", { modules: bnb.modules, method: options.quantize });
     try {
       const model = DebertaV2Model.load(params, config);
-      const warn = options.warn ?? ((m: string) => console.warn(m));
+      const warn = warnSink(options.warn);
       store.finish({ warn });
       warnUnusedModules(params, warn, options.location);
       return new DebertaV2Model(config, options.backend, params.dtype, model.embeddings, model.encoder, params, params);
@@ -204,6 +217,20 @@ export class DebertaV2Model {
     return this.params;
   }
 
+  /**
+   * Writes the model in Hugging Face's layout to the folder `dir` (Node): `config.json` + `model.safetensors`, which
+   * `DebertaV2Model.from_pretrained(dir)` in Python and `fromPretrained(dir)` here read back.
+   */
+  async savePretrained(dir: string): Promise<void> {
+    await savePretrained(dir, this.pretrainedFiles());
+  }
+
+  /** The bytes `savePretrained` writes, by file name (browsers: store them yourself). */
+  pretrainedFiles(): Promise<Record<string, Uint8Array>> {
+    if (!this.params) throw new DebertaError("UNSUPPORTED", "savePretrained: this DebertaV2Model is a head's backbone; save the head model instead");
+    return pretrainedFiles(this.config, this.params, { architecture: "DebertaV2Model" });
+  }
+
   /** Frees every weight on the backend. The model throws DISPOSED when used afterwards. */
   dispose(): void {
     this.params?.dispose();
@@ -234,13 +261,10 @@ export async function loadConfig(files: ModelFiles): Promise<DebertaV2Config> {
   return DebertaV2Config.fromJSON(bytes, `${files.location}/config.json`);
 }
 
+/** The (shared) backend for `options.backend` — a name, an instance or undefined for the best available — checked to compute in `dtype`. */
 export async function resolveBackend(options: { backend?: Backend | string; dtype?: FloatDType }): Promise<{ backend: Backend; dtype: FloatDType }> {
-  const backend = typeof options.backend === "object" ? options.backend : await createBackend(options.backend);
   const dtype = options.dtype ?? "f32";
-  if (!backend.supportsDtype(dtype)) {
-    throw new DebertaError("UNSUPPORTED", `backend "${backend.name}" does not compute in ${dtype}; use dtype "f32"`);
-  }
-  return { backend, dtype };
+  return { backend: await backendFor({ device: options.backend, dtype, dtypeName: dtype }), dtype };
 }
 
 /** Padded layout, or packed rows (the real tokens of each right-padded row). */

@@ -44,20 +44,25 @@ export class Params {
 
   /** A required parameter. Missing ones are collected and reported together by `store.finish()`. */
   take(name: string, shape: readonly number[]): Tensor {
+    const d = this.adoptStreamed(name, shape);
+    if (d) return d;
     const t = this.store.get(name, [...shape]);
     return this.named1(name, this.upload(t, shape));
   }
 
   optional(name: string, shape: readonly number[]): Tensor | undefined {
+    const d = this.adoptStreamed(name, shape);
+    if (d) return d;
     const t = this.store.optional(name, [...shape]);
     return t ? this.named1(name, this.upload(t, shape)) : undefined;
   }
 
-  /** A host tensor this model uploads itself (e.g. a tied weight it found elsewhere). */
-  upload(t: HostTensor, shape: readonly number[]): Tensor {
+  /** A host tensor this model uploads itself (e.g. a tied weight it found elsewhere); `name` when it is a parameter. */
+  upload(t: HostTensor, shape: readonly number[], name?: string): Tensor {
     const c = castHostTensor(t, this.dtype);
     const out = keep(this.backend.upload(c.data, shape, this.dtype));
     this.uploaded.push(out);
+    if (name !== undefined) this.named.set(name, out);
     return out;
   }
 
@@ -134,13 +139,31 @@ export class Params {
     return n;
   }
 
+  /**
+   * A tensor the streaming loader already put on the backend in the compute dtype (see `model/device-weights.ts`):
+   * taken over as is, once, even when several names share it (tied weights).
+   */
+  private adoptStreamed(name: string, shape: readonly number[]): Tensor | undefined {
+    const t = this.store.deviceTensor(name, shape);
+    if (!t) return undefined;
+    if (!this.adopted.has(t)) {
+      this.adopted.add(t);
+      this.uploaded.push(t);
+    }
+    return this.named1(name, t);
+  }
+
+  private readonly adopted = new Set<Tensor>();
+
   dispose(): void {
     this.freed = true;
+    this.store.disposeDevice();
     for (const t of [...this.uploaded, ...this.derived]) t.dispose();
     for (const q of this.quantized) q.dispose();
     this.uploaded.length = 0;
     this.derived.length = 0;
     this.quantized.length = 0;
+    this.named.clear();
   }
 
   private named1<T extends Tensor | QuantizedWeight>(name: string, t: T): T {

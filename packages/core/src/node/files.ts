@@ -5,6 +5,9 @@ import * as path from "node:path";
 import type { ModelFiles } from "../files.js";
 import { WeightsError } from "../errors.js";
 
+/** Largest single read(2): Linux caps one call at ~2 GiB, and smaller calls keep the event loop responsive. */
+const MAX_READ = 1 << 30;
+
 export function directoryFiles(dir: string): ModelFiles {
   const root = path.resolve(dir);
   const resolve = (name: string) => {
@@ -16,6 +19,24 @@ export function directoryFiles(dir: string): ModelFiles {
   };
   const notFound = (name: string, cause: unknown) =>
     new WeightsError(`${path.join(root, name)}: file not found`, "FILE_NOT_FOUND", { cause });
+  /** Positional reads into `dest` through one file handle: no whole-file buffer, no intermediate copy. */
+  const readFileInto = async (name: string, start: number, dest: Uint8Array): Promise<void> => {
+    let fh: fs.FileHandle | undefined;
+    try {
+      fh = await fs.open(resolve(name), "r");
+      let off = 0;
+      while (off < dest.byteLength) {
+        const { bytesRead } = await fh.read(dest, off, Math.min(dest.byteLength - off, MAX_READ), start + off);
+        if (bytesRead === 0) throw new WeightsError(`${path.join(root, name)}: file ends at byte ${start + off}, expected ${start + dest.byteLength}`);
+        off += bytesRead;
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") throw notFound(name, e);
+      throw e;
+    } finally {
+      await fh?.close();
+    }
+  };
   return {
     location: root,
     async list() {
@@ -52,23 +73,12 @@ export function directoryFiles(dir: string): ModelFiles {
       }
     },
     async readRange(name, start, end) {
-      let fh: fs.FileHandle | undefined;
-      try {
-        fh = await fs.open(resolve(name), "r");
-        const out = new Uint8Array(end - start);
-        let off = 0;
-        while (off < out.length) {
-          const { bytesRead } = await fh.read(out, off, out.length - off, start + off);
-          if (bytesRead === 0) throw new WeightsError(`${path.join(root, name)}: file ends at byte ${start + off}, expected ${end}`);
-          off += bytesRead;
-        }
-        return out;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "ENOENT") throw notFound(name, e);
-        throw e;
-      } finally {
-        await fh?.close();
-      }
+      const out = new Uint8Array(end - start);
+      await readFileInto(name, start, out);
+      return out;
+    },
+    async readInto(name, start, dest) {
+      await readFileInto(name, start, dest);
     },
     async size(name) {
       try {

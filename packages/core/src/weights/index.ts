@@ -13,3 +13,9 @@ export type { WeightStoreOptions, FinishOptions, FinishReport } from "./store.js
 export { WeightStore } from "./store.js";
 export type { ByteSource } from "./source.js";
 export { bytesSource, openSource } from "./source.js";
+export type { TensorRecord, TensorSink, StreamWeightsOptions, StreamedCheckpoint } from "./stream.js";
+export { streamWeights, listCheckpoint, collectingSink } from "./stream.js";
+export { readTensorAs, DEFAULT_CHUNK_BYTES } from "./tensor-read.js";
+export { safetensorsRecords, torchRecords } from "./tensor-records.js";
+export type { PretrainedFileOptions } from "./save.js";
+export { pretrainedFiles, savePretrained } from "./save.js";

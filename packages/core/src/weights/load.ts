@@ -1,15 +1,12 @@
 /**
  * Loads a model folder's state dict: resolves the files (single or sharded, safetensors or pytorch_model.bin,
- * with an optional HF variant), reads each one through `ModelFiles` (ranged reads when available) and converts
- * every float tensor to the requested dtype.
+ * with an optional HF variant), and streams every tensor (`stream.ts`) into memory, each float tensor converted
+ * to the requested dtype as it is read.
  */
-import { WeightsError } from "../errors.js";
 import type { ModelFiles } from "../files.js";
-import { readSafetensors } from "./safetensors.js";
-import { joinLocation, openSource } from "./source.js";
 import type { HostDType, SourceDType, StateDict } from "./state-dict.js";
-import { readTorchCheckpoint } from "./torch-pickle.js";
-import { resolveWeightFiles, type ResolveOptions, type WeightFormat } from "./resolve.js";
+import type { ResolveOptions, WeightFormat } from "./resolve.js";
+import { collectingSink, streamWeights } from "./stream.js";
 
 export interface LoadProgress {
   /** The file being read. */
@@ -36,41 +33,7 @@ export interface LoadedStateDict {
 }
 
 export async function loadStateDict(files: ModelFiles, opts: LoadStateDictOptions = {}): Promise<LoadedStateDict> {
-  const resolved = await resolveWeightFiles(files, opts);
   const stateDict: StateDict = new Map();
-  const sourceDtypes = new Set<SourceDType>();
-  const origin = new Map<string, string>();
-  for (const file of resolved.files) {
-    const src = await openSource(files, file);
-    const onProgress = opts.onProgress ? (loaded: number, total: number) => opts.onProgress!({ file, loaded, total }) : undefined;
-    const part =
-      resolved.format === "safetensors"
-        ? await readSafetensors(src, { dtype: opts.dtype, onProgress })
-        : await readTorchCheckpoint(src, { dtype: opts.dtype, onProgress });
-    for (const [name, t] of part.tensors) {
-      const prev = origin.get(name);
-      if (prev !== undefined) {
-        throw new WeightsError(`${files.location}: tensor "${name}" appears in both "${prev}" and "${file}"`);
-      }
-      origin.set(name, file);
-      stateDict.set(name, t);
-    }
-    for (const d of part.sourceDtypes) sourceDtypes.add(d);
-  }
-  if (resolved.weightMap) {
-    for (const [name, shard] of resolved.weightMap) {
-      const found = origin.get(name);
-      if (found !== shard) {
-        throw new WeightsError(
-          `${joinLocation(files.location, resolved.index ?? "")}: tensor "${name}" is listed in shard "${shard}" but ${found === undefined ? "no shard holds it" : `was found in "${found}"`}`,
-        );
-      }
-    }
-  }
-  return {
-    stateDict,
-    files: resolved.index ? [resolved.index, ...resolved.files] : resolved.files,
-    sourceDtypes,
-    format: resolved.format,
-  };
+  const streamed = await streamWeights(files, collectingSink(stateDict, opts.dtype ?? "f32"), opts);
+  return { stateDict, files: streamed.files, sourceDtypes: streamed.sourceDtypes, format: streamed.format };
 }

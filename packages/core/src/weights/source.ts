@@ -11,6 +11,8 @@ export interface ByteSource {
   readonly size: number;
   /** Bytes [start, end). Callers bounds-check against `size` first; a short read is an error. */
   read(start: number, end: number): Promise<Uint8Array>;
+  /** Optional: fills `dest` with bytes [start, start + dest.byteLength) without allocating (chunked conversion). */
+  readInto?(start: number, dest: Uint8Array): Promise<void>;
 }
 
 export function bytesSource(bytes: Uint8Array, name: string): ByteSource {
@@ -35,6 +37,7 @@ export async function openSource(files: ModelFiles, file: string, name = joinLoc
   if (files.readRange && files.size) {
     const size = await files.size(file);
     const readRange = files.readRange.bind(files);
+    const readInto = files.readInto?.bind(files);
     return {
       name,
       size,
@@ -47,6 +50,12 @@ export async function openSource(files: ModelFiles, file: string, name = joinLoc
         }
         return out;
       },
+      readInto: readInto
+        ? async (start, dest) => {
+            checkRange(name, size, start, start + dest.byteLength);
+            await readInto(file, start, dest);
+          }
+        : undefined,
     };
   }
   return bytesSource(await files.read(file), name);

@@ -13,6 +13,7 @@
  *   keys matching `ignoreUnused` (by default `position_ids` buffers that older checkpoints carry).
  */
 import { WeightsError } from "../errors.js";
+import type { Tensor } from "../tensor.js";
 import { castHostTensor, numelOf, sameShape, shapeToString, type HostDType, type HostTensor, type StateDict } from "./state-dict.js";
 
 export interface WeightStoreOptions {
@@ -26,6 +27,12 @@ export interface WeightStoreOptions {
   ignoreUnused?: RegExp[];
   /** Where the weights came from, for messages (e.g. the model folder). */
   location?: string;
+  /**
+   * Tensors already on the backend (streamed loading, `model/device-weights.ts`), by checkpoint key. Looked up
+   * like the state dict through `deviceTensor`; the store owns them until a `Params` takes them, and `finish()`
+   * frees the ones nobody took.
+   */
+  device?: Map<string, Tensor>;
 }
 
 export interface FinishOptions {
@@ -78,7 +85,32 @@ export class WeightStore {
 
   /** The checkpoint key `name` resolves to, or undefined. Records nothing. */
   resolve(name: string): string | undefined {
-    return this.candidates(name).find((c) => this.stateDict.has(c));
+    const device = this.opts.device;
+    return this.candidates(name).find((c) => this.stateDict.has(c) || device?.has(c));
+  }
+
+  /**
+   * The backend tensor for `name` when the weights were streamed onto the backend, else undefined (then use
+   * `get`). Checks the shape like `get` and records the key as used.
+   */
+  deviceTensor(name: string, shape?: readonly number[]): Tensor | undefined {
+    const device = this.opts.device;
+    if (!device?.size) return undefined;
+    const key = this.resolve(name);
+    const t = key === undefined ? undefined : device.get(key);
+    if (!t) return undefined;
+    if (shape && !sameShape(shape, t.shape)) {
+      throw new WeightsError(
+        `${this.where()}tensor "${key}"${key !== name ? ` (for "${name}")` : ""} has shape ${shapeToString(t.shape)}, expected ${shapeToString(shape)}`,
+      );
+    }
+    this.used.add(key!);
+    return t;
+  }
+
+  /** Frees every streamed backend tensor (a failed build; tensors a `Params` took are freed by it too, harmlessly). */
+  disposeDevice(): void {
+    for (const t of this.opts.device?.values() ?? []) t.dispose();
   }
 
   has(name: string): boolean {
@@ -108,7 +140,8 @@ export class WeightStore {
   private lookup(name: string, shape?: readonly number[]): HostTensor | undefined {
     const key = this.resolve(name);
     if (key === undefined) return undefined;
-    const t = this.stateDict.get(key)!;
+    const t = this.stateDict.get(key);
+    if (!t) return undefined; // on the backend: `deviceTensor` serves it
     if (shape && !sameShape(shape, t.shape)) {
       throw new WeightsError(
         `${this.where()}tensor "${key}"${key !== name ? ` (for "${name}")` : ""} has shape ${shapeToString(t.shape)}, expected ${shapeToString(shape)}`,
@@ -143,7 +176,9 @@ export class WeightStore {
       );
     }
     const ignore = this.opts.ignoreUnused ?? DEFAULT_IGNORE;
-    const unused = [...this.stateDict.keys()].filter((k) => !this.used.has(k) && !ignore.some((re) => re.test(k)));
+    const device = this.opts.device ?? new Map<string, Tensor>();
+    for (const [k, t] of device) if (!this.used.has(k)) t.dispose(); // streamed but not part of this model
+    const unused = [...this.stateDict.keys(), ...device.keys()].filter((k) => !this.used.has(k) && !ignore.some((re) => re.test(k)));
     if (unused.length && opts.warn) {
       opts.warn(`${this.where()}${unused.length} checkpoint tensor${unused.length > 1 ? "s were" : " was"} not used: ${listNames(unused, max)}`);
     }

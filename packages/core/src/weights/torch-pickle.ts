@@ -514,12 +514,17 @@ export interface TorchCheckpoint {
 
 const PK = [0x50, 0x4b, 0x03, 0x04];
 
-/** Reads a torch.save zip checkpoint holding a state dict. */
-export async function readTorchCheckpoint(
-  src: ByteSource,
-  opts: { dtype?: HostDType; onProgress?: (loaded: number, total: number) => void } = {},
-): Promise<TorchCheckpoint> {
-  const target = opts.dtype ?? "f32";
+/** A torch.save zip checkpoint with its pickle read: tensor name → view of a storage, and the archive. */
+export interface OpenTorchCheckpoint {
+  zip: ZipArchive;
+  /** The archive's folder prefix, e.g. "archive/". */
+  prefix: string;
+  /** Tensor name → storage view, in pickle order. */
+  entries: Array<[string, TensorRef]>;
+}
+
+/** Checks the zip signature and byte order and unpickles `data.pkl`; reads no tensor data. */
+export async function openTorchCheckpoint(src: ByteSource): Promise<OpenTorchCheckpoint> {
   const name = src.name;
   const head = await src.read(0, Math.min(src.size, 4));
   if (head.length < 4 || !PK.every((b, i) => head[i] === b)) {
@@ -543,6 +548,17 @@ export async function readTorchCheckpoint(
   }
   const pkl = await readZipEntry(zip, zip.entries.get(pklNames[0])!, true);
   const { entries } = unpickleStateDict(pkl, name, `${name} (${pklNames[0]})`);
+  return { zip, prefix, entries };
+}
+
+/** Reads a torch.save zip checkpoint holding a state dict. */
+export async function readTorchCheckpoint(
+  src: ByteSource,
+  opts: { dtype?: HostDType; onProgress?: (loaded: number, total: number) => void } = {},
+): Promise<TorchCheckpoint> {
+  const target = opts.dtype ?? "f32";
+  const name = src.name;
+  const { zip, prefix, entries } = await openTorchCheckpoint(src);
 
   // Read each storage once, in archive order, then cut the tensors out of it.
   const byStorage = new Map<string, Array<[string, TensorRef]>>();
@@ -588,7 +604,7 @@ export async function readTorchCheckpoint(
 }
 
 /** The bytes of a (possibly strided) tensor view of a storage, contiguous. */
-function tensorBytes(storage: Uint8Array, t: TensorRef, itemSize: number, what: string): Uint8Array {
+export function tensorBytes(storage: Uint8Array, t: TensorRef, itemSize: number, what: string): Uint8Array {
   const numel = numelOf(t.shape);
   const storageNumel = t.storage.numel;
   if (numel === 0) return new Uint8Array(0);

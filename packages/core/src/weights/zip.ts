@@ -128,7 +128,7 @@ export async function openZip(src: ByteSource): Promise<ZipArchive> {
 }
 
 /** Byte range of an entry's (compressed) data, from its local header. */
-async function dataRange(zip: ZipArchive, e: ZipEntry): Promise<[number, number]> {
+export async function dataRange(zip: ZipArchive, e: ZipEntry): Promise<[number, number]> {
   const src = zip.source;
   const h = await src.read(e.localHeaderOffset, e.localHeaderOffset + 30);
   const dv = new DataView(h.buffer, h.byteOffset, 30);

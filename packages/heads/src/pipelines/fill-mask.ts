@@ -4,7 +4,7 @@
  * candidates (words not in the vocabulary are replaced by their first token, with a warning). Warns once when the
  * checkpoint has no trained MLM head.
  */
-import { InputError } from "@deberta-js/core";
+import { InputError, type OptionSpec } from "@deberta-js/core";
 import type { DebertaV2ForMaskedLM } from "../masked-lm.js";
 import { Pipeline, type BatchingOptions } from "./base.js";
 import { runBatched } from "./batching.js";
@@ -25,7 +25,10 @@ export interface FillMaskResult {
   sequence: string;
 }
 
-export class FillMaskPipeline extends Pipeline<DebertaV2ForMaskedLM, FillMaskOptions> {
+export class FillMaskPipeline extends Pipeline<DebertaV2ForMaskedLM, FillMaskOptions, string, FillMaskResult[] | FillMaskResult[][]> {
+  static readonly callOptions: readonly OptionSpec[] = [{ name: "top_k" }, { name: "targets" }, { name: "truncation" }];
+  static readonly unwrapsSingleList = true;
+
   constructor(model: DebertaV2ForMaskedLM, tokenizer: PipelineTokenizer, defaults?: FillMaskOptions, warn?: (m: string) => void) {
     super("fill-mask", model, tokenizer, defaults, warn);
     if (!model.hasTrainedHead) {
@@ -36,8 +39,10 @@ export class FillMaskPipeline extends Pipeline<DebertaV2ForMaskedLM, FillMaskOpt
     }
   }
 
-  call(inputs: string, options?: FillMaskOptions): Promise<FillMaskResult[] | FillMaskResult[][]>;
-  call(inputs: string[], options?: FillMaskOptions): Promise<Array<FillMaskResult[] | FillMaskResult[][]>>;
+  /** One text with one [MASK]: its top_k predictions (a text with several masks gives one list per mask). */
+  call(inputs: string, options?: FillMaskOptions): Promise<FillMaskResult[]>;
+  /** Several texts: one result per text (HF unwraps a one-element list, as the single-text form). */
+  call(inputs: string[], options?: FillMaskOptions): Promise<FillMaskResult[][]>;
   async call(inputs: string | string[], options?: FillMaskOptions): Promise<unknown> {
     const o = this.options(options);
     const texts = typeof inputs === "string" ? [inputs] : inputs;

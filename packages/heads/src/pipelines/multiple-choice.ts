@@ -4,7 +4,7 @@
  * softmax over that example's choices, in the order given. Choices run batched across examples (each choice's
  * logit depends only on its own pair, so this equals HF's `[batch, choices, seq]` call).
  */
-import { InputError } from "@deberta-js/core";
+import { InputError, type OptionSpec } from "@deberta-js/core";
 import type { DebertaV2ForMultipleChoice } from "../multiple-choice.js";
 import { type BatchingOptions, Pipeline } from "./base.js";
 import { runBatched } from "./batching.js";
@@ -29,7 +29,9 @@ export interface MultipleChoiceResult {
   logits: number[];
 }
 
-export class MultipleChoicePipeline extends Pipeline<DebertaV2ForMultipleChoice, MultipleChoiceOptions> {
+export class MultipleChoicePipeline extends Pipeline<DebertaV2ForMultipleChoice, MultipleChoiceOptions, MultipleChoiceInput, MultipleChoiceResult> {
+  static readonly callOptions: readonly OptionSpec[] = [{ name: "truncation" }];
+
   constructor(model: DebertaV2ForMultipleChoice, tokenizer: PipelineTokenizer, defaults?: MultipleChoiceOptions, warn?: (m: string) => void) {
     super("multiple-choice", model, tokenizer, defaults, warn);
   }

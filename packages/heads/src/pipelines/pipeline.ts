@@ -1,21 +1,23 @@
 /**
  * `pipeline(task, model, options)`: HF's factory. `model` is a hub id, a local folder, `ModelFiles`, or an already
  * loaded head model (then pass `tokenizer`). The tokenizer is loaded from the same files unless given. Options are
- * the loading options (`backend`, `dtype`, `revision`, `cacheDir`, `onProgress`, …), batching (`batchSize`,
- * `packed`) and any call option of the task, which become the defaults of every call.
+ * the loading options (`device`, `dtype`, `revision`, `cache_dir`, `progress_callback`, …, see core's
+ * `LoadOptions`), batching (`batch_size`, `packed`) and any call option of the task, which become the defaults of
+ * every call. Unknown names are an `UnknownOptionError` naming the closest known one. With no `device`, the best
+ * available backend runs (`pipe.device` says which).
  *
- *   const classifier = await pipeline("text-classification", "microsoft/deberta-v2-xlarge-mnli", { backend: "cuda", dtype: "fp16" });
- *   await classifier({ text: "A man is eating.", text_pair: "Someone eats." });   // [{ label: "ENTAILMENT", score: … }]
+ *   const classifier = await pipeline("text-classification", "microsoft/deberta-v2-xlarge-mnli", { device: "cuda", dtype: "fp16" });
+ *   await classifier({ text: "A man is eating.", text_pair: "Someone eats." });   // { label: "ENTAILMENT", score: … }
  */
-import { DebertaError, type ModelFiles } from "@deberta-js/core";
-import { type HeadClass, type HeadLoadOptions, type DebertaV2PreTrainedModel, loadHead } from "../base.js";
-import { isModelFiles, resolveFiles } from "../load.js";
+import { DebertaError, type ModelFiles, type OptionSpec, resolveLoadOptions } from "@deberta-js/core";
+import { type HeadClass, type HeadLoadOptions, type DebertaV2PreTrainedModel, loadHeadWith, reportReady } from "../base.js";
+import { HEAD_OPTIONS, isModelFiles, resolveFilesWith } from "../load.js";
 import { DebertaV2ForMaskedLM } from "../masked-lm.js";
 import { DebertaV2ForMultipleChoice } from "../multiple-choice.js";
 import { DebertaV2ForQuestionAnswering } from "../question-answering.js";
 import { DebertaV2ForSequenceClassification } from "../sequence-classification.js";
 import { DebertaV2ForTokenClassification } from "../token-classification.js";
-import { callable } from "./base.js";
+import { BATCHING_OPTIONS, type BatchingOptions, type Pipeline, type StreamInput, callable } from "./base.js";
 import { FillMaskPipeline, type FillMaskOptions } from "./fill-mask.js";
 import { MultipleChoicePipeline, type MultipleChoiceOptions } from "./multiple-choice.js";
 import { QuestionAnsweringPipeline, type QuestionAnsweringOptions } from "./question-answering.js";
@@ -56,8 +58,11 @@ interface TaskMap {
   "multiple-choice": { pipe: MultipleChoicePipeline; options: MultipleChoiceOptions; model: DebertaV2ForMultipleChoice };
 }
 
-/** A pipeline: call it like a function; `.model`, `.tokenizer`, `.dispose()` are there too. */
-export type PipelineFor<T extends Task> = TaskMap[T]["pipe"] & TaskMap[T]["pipe"]["call"];
+/** Calling a pipeline with an async iterable or a generator streams: results come back in order, `batch_size` at a time. */
+type StreamCall<P> = P extends Pipeline<never, infer O, infer I, infer R> ? (inputs: StreamInput<I>, options?: O & BatchingOptions) => AsyncGenerator<R> : never;
+
+/** A pipeline: call it like a function; `.model`, `.tokenizer`, `.device`, `.stream()`, `.dispose()` are there too. */
+export type PipelineFor<T extends Task> = TaskMap[T]["pipe"] & TaskMap[T]["pipe"]["call"] & StreamCall<TaskMap[T]["pipe"]>;
 
 export type PipelineOptions<T extends Task> = HeadLoadOptions &
   TaskMap[T]["options"] & {
@@ -76,7 +81,19 @@ const MODEL_CLASS: Record<Task, HeadClass<DebertaV2PreTrainedModel>> = {
   "multiple-choice": DebertaV2ForMultipleChoice,
 };
 
-const LOAD_KEYS = new Set(["backend", "dtype", "variant", "revision", "cacheDir", "token", "endpoint", "localFilesOnly", "fetch", "onProgress", "warn", "strict", "tokenizer"]);
+const PIPELINE_CLASS: Record<Task, { readonly callOptions: readonly OptionSpec[] }> = {
+  "fill-mask": FillMaskPipeline,
+  "text-classification": TextClassificationPipeline,
+  "sentiment-analysis": TextClassificationPipeline,
+  "zero-shot-classification": ZeroShotClassificationPipeline,
+  "token-classification": TokenClassificationPipeline,
+  ner: TokenClassificationPipeline,
+  "question-answering": QuestionAnsweringPipeline,
+  "multiple-choice": MultipleChoicePipeline,
+};
+
+/** What `pipeline()` itself takes besides the loading options and the task's call options. */
+const PIPELINE_OPTIONS: readonly OptionSpec[] = [...HEAD_OPTIONS, { name: "tokenizer" }, ...BATCHING_OPTIONS];
 
 export async function pipeline<T extends Task>(
   task: T,
@@ -85,12 +102,13 @@ export async function pipeline<T extends Task>(
 ): Promise<PipelineFor<T>> {
   const cls = MODEL_CLASS[task];
   if (!cls) throw new DebertaError("UNSUPPORTED", `pipeline: unknown task "${String(task)}"; expected one of ${TASKS.join(", ")}`);
-  const warn = options.warn ?? ((m: string) => console.warn(m));
+  const { load, rest } = resolveLoadOptions(options, `pipeline("${task}")`, [...PIPELINE_OPTIONS, ...PIPELINE_CLASS[task].callOptions]);
+  const warn = load.warn;
   let files: ModelFiles | undefined;
   let loaded: DebertaV2PreTrainedModel;
   if (typeof model === "string" || isModelFiles(model)) {
-    files = await resolveFiles(model, options);
-    loaded = await loadHead(cls, files, options);
+    files = await resolveFilesWith(model, load);
+    loaded = await loadHeadWith(cls, files, load, rest.strict === true);
   } else if (model instanceof (cls as unknown as abstract new (...a: never[]) => DebertaV2PreTrainedModel)) {
     loaded = model;
   } else {
@@ -98,15 +116,16 @@ export async function pipeline<T extends Task>(
   }
   let tokenizer;
   try {
-    const source = options.tokenizer ?? files;
+    const source = (rest.tokenizer as TokenizerSource | undefined) ?? files;
     if (source === undefined) throw new DebertaError("INPUT_INVALID", `pipeline("${task}"): pass options.tokenizer with an already loaded model`);
-    tokenizer = await loadPipelineTokenizer(typeof source === "string" ? await resolveFiles(source, options) : source);
+    tokenizer = await loadPipelineTokenizer(typeof source === "string" ? await resolveFilesWith(source, load) : source);
   } catch (e) {
     if (loaded !== model) loaded.dispose();
     throw e;
   }
-  const defaults = Object.fromEntries(Object.entries(options).filter(([k]) => !LOAD_KEYS.has(k)));
-  const make = (): { call: (...a: never[]) => unknown } => {
+  const { strict: _strict, tokenizer: _tokenizer, ...defaults } = rest;
+  reportReady(load, files?.location ?? cls.className);
+  const make = (): { call: (...a: never[]) => unknown; stream: (inputs: never, options?: never) => unknown } => {
     switch (task) {
       case "fill-mask":
         return new FillMaskPipeline(loaded as DebertaV2ForMaskedLM, tokenizer, defaults, warn);

@@ -5,7 +5,7 @@
  * batched, and the spans are chosen as in `question-answering-post.ts`. Result: `{ score, start, end, answer }`,
  * or a list with `top_k > 1`.
  */
-import { InputError } from "@deberta-js/core";
+import { InputError, type OptionSpec } from "@deberta-js/core";
 import type { DebertaV2ForQuestionAnswering } from "../question-answering.js";
 import { type BatchingOptions, Pipeline } from "./base.js";
 import { runBatched } from "./batching.js";
@@ -28,14 +28,29 @@ export interface QuestionAnsweringInput {
   context: string;
 }
 
-export class QuestionAnsweringPipeline extends Pipeline<DebertaV2ForQuestionAnswering, QuestionAnsweringOptions> {
+export class QuestionAnsweringPipeline extends Pipeline<DebertaV2ForQuestionAnswering, QuestionAnsweringOptions, QuestionAnsweringInput, QaAnswer | QaAnswer[]> {
+  static readonly callOptions: readonly OptionSpec[] = [
+    { name: "top_k" },
+    { name: "doc_stride" },
+    { name: "max_answer_len" },
+    { name: "max_seq_len" },
+    { name: "max_question_len" },
+    { name: "handle_impossible_answer" },
+    { name: "align_to_words" },
+  ];
+  static readonly unwrapsSingleList = true;
+
   constructor(model: DebertaV2ForQuestionAnswering, tokenizer: PipelineTokenizer, defaults?: QuestionAnsweringOptions, warn?: (m: string) => void) {
     super("question-answering", model, tokenizer, defaults, warn);
   }
 
-  call(inputs: QuestionAnsweringInput, options?: QuestionAnsweringOptions): Promise<QaAnswer | QaAnswer[]>;
-  call(inputs: QuestionAnsweringInput[], options?: QuestionAnsweringOptions): Promise<Array<QaAnswer | QaAnswer[]>>;
-  call(question: string, context: string, options?: QuestionAnsweringOptions): Promise<QaAnswer | QaAnswer[]>;
+  /** One question: its best answer (with `top_k` > 1: a list of answers). */
+  call(inputs: QuestionAnsweringInput, options?: QuestionAnsweringOptions & { top_k?: 1 }): Promise<QaAnswer>;
+  call(inputs: QuestionAnsweringInput, options: QuestionAnsweringOptions): Promise<QaAnswer | QaAnswer[]>;
+  call(inputs: QuestionAnsweringInput[], options?: QuestionAnsweringOptions & { top_k?: 1 }): Promise<QaAnswer[]>;
+  call(inputs: QuestionAnsweringInput[], options: QuestionAnsweringOptions): Promise<Array<QaAnswer | QaAnswer[]>>;
+  call(question: string, context: string, options?: QuestionAnsweringOptions & { top_k?: 1 }): Promise<QaAnswer>;
+  call(question: string, context: string, options: QuestionAnsweringOptions): Promise<QaAnswer | QaAnswer[]>;
   async call(
     a: QuestionAnsweringInput | QuestionAnsweringInput[] | string,
     b?: string | QuestionAnsweringOptions,

@@ -6,7 +6,7 @@
  * Result shapes, as HF: without `top_k` each input gives its best `{ label, score }` (and a single text input
  * gives a one-element list); with `top_k` each input gives a list sorted by score (`top_k: null`: all labels).
  */
-import { InputError } from "@deberta-js/core";
+import { InputError, type OptionSpec } from "@deberta-js/core";
 import type { DebertaV2ForSequenceClassification } from "../sequence-classification.js";
 import { type BatchingOptions, Pipeline } from "./base.js";
 import { runBatched } from "./batching.js";
@@ -18,17 +18,34 @@ export interface TextClassificationOptions extends BatchingOptions {
   function_to_apply?: FunctionToApply;
   /** Passed to the tokenizer (default: none, as HF). */
   truncation?: TruncationOption;
+  /** Second text of every string input (HF's `text_pair` call argument), e.g. the NLI hypothesis. */
+  text_pair?: string;
 }
+
+/** Options that ask for the list form (`top_k` given, even `null` = every label). */
+type WithTopK = TextClassificationOptions & { top_k: number | null };
+type WithoutTopK = TextClassificationOptions & { top_k?: undefined };
 
 export type TextPair = { text: string; text_pair?: string };
 export type TextClassificationInput = string | TextPair;
 
-export class TextClassificationPipeline extends Pipeline<DebertaV2ForSequenceClassification, TextClassificationOptions> {
+export class TextClassificationPipeline extends Pipeline<DebertaV2ForSequenceClassification, TextClassificationOptions, TextClassificationInput, LabelScore | LabelScore[]> {
+  static readonly callOptions: readonly OptionSpec[] = [{ name: "top_k" }, { name: "function_to_apply" }, { name: "truncation" }, { name: "text_pair" }];
+
   constructor(model: DebertaV2ForSequenceClassification, tokenizer: PipelineTokenizer, defaults?: TextClassificationOptions, warn?: (m: string) => void) {
     super("text-classification", model, tokenizer, defaults, warn);
   }
 
-  call(inputs: TextClassificationInput | TextClassificationInput[], options?: TextClassificationOptions): Promise<LabelScore | LabelScore[] | Array<LabelScore | LabelScore[]>>;
+  /** A text: a one-element list with its best label (HF's shape). */
+  call(inputs: string, options?: WithoutTopK): Promise<LabelScore[]>;
+  /** A {text, text_pair} pair: its best label. */
+  call(inputs: TextPair, options?: WithoutTopK): Promise<LabelScore>;
+  /** Several inputs: the best label of each. */
+  call(inputs: TextClassificationInput[], options?: WithoutTopK): Promise<LabelScore[]>;
+  /** With top_k: the top_k labels, sorted by score. */
+  call(inputs: TextClassificationInput, options: WithTopK): Promise<LabelScore[]>;
+  call(inputs: TextClassificationInput[], options: WithTopK): Promise<LabelScore[][]>;
+  call(inputs: TextClassificationInput | TextClassificationInput[], options?: TextClassificationOptions): Promise<LabelScore | LabelScore[] | LabelScore[][]>;
   async call(inputs: TextClassificationInput | TextClassificationInput[], options?: TextClassificationOptions): Promise<unknown> {
     const o = this.options(options);
     // HF switches to the list shape as soon as top_k is given (even top_k: null = all labels).
@@ -38,7 +55,7 @@ export class TextClassificationPipeline extends Pipeline<DebertaV2ForSequenceCla
     const config = this.model.config;
     const fn = (o.function_to_apply?.toLowerCase() as FunctionToApply | undefined) ?? defaultFunctionToApply(config);
     const rows: TokenizedRow[] = list.map((x, i) => {
-      const { text, pair } = readInput(x, i);
+      const { text, pair } = readInput(x, i, o.text_pair);
       return this.tokenizer.encode(text, { pair, truncation: o.truncation ?? false })[0];
     });
     const scores = await runBatched(rows, config, this.batchOptions(o), async (host, idx) => {
@@ -55,8 +72,9 @@ export class TextClassificationPipeline extends Pipeline<DebertaV2ForSequenceCla
   }
 }
 
-function readInput(x: TextClassificationInput, i: number): { text: string; pair?: string } {
-  if (typeof x === "string") return { text: x };
+function readInput(x: TextClassificationInput, i: number, textPair?: string): { text: string; pair?: string } {
+  if (textPair !== undefined && typeof textPair !== "string") throw new InputError("text-classification: text_pair must be a string");
+  if (typeof x === "string") return { text: x, pair: textPair };
   if (x && typeof x === "object" && typeof x.text === "string") {
     if (x.text_pair !== undefined && typeof x.text_pair !== "string") throw new InputError(`text-classification: input ${i}: text_pair must be a string`);
     return { text: x.text, pair: x.text_pair };

@@ -5,7 +5,7 @@
  * `token-classification-post.ts`). `start`/`end` index the input string. `stride` splits long texts into
  * overlapping windows (not with "none", as HF).
  */
-import { InputError } from "@deberta-js/core";
+import { InputError, type OptionSpec } from "@deberta-js/core";
 import type { DebertaV2ForTokenClassification } from "../token-classification.js";
 import { type BatchingOptions, Pipeline } from "./base.js";
 import { runBatched } from "./batching.js";
@@ -28,7 +28,9 @@ export interface TokenClassificationOptions extends BatchingOptions {
 
 export type TokenClassificationResult = Array<TokenEntity | EntityGroup>;
 
-export class TokenClassificationPipeline extends Pipeline<DebertaV2ForTokenClassification, TokenClassificationOptions> {
+export class TokenClassificationPipeline extends Pipeline<DebertaV2ForTokenClassification, TokenClassificationOptions, string, TokenClassificationResult> {
+  static readonly callOptions: readonly OptionSpec[] = [{ name: "aggregation_strategy" }, { name: "ignore_labels" }, { name: "stride" }];
+
   constructor(model: DebertaV2ForTokenClassification, tokenizer: PipelineTokenizer, defaults?: TokenClassificationOptions, warn?: (m: string) => void) {
     super("token-classification", model, tokenizer, defaults, warn);
   }

@@ -5,7 +5,7 @@
  * only the sequence. Scores use the entailment class found in
  * `label2id` (the first label starting with "entail").
  */
-import { InputError } from "@deberta-js/core";
+import { InputError, type OptionSpec } from "@deberta-js/core";
 import type { DebertaV2ForSequenceClassification } from "../sequence-classification.js";
 import { type BatchingOptions, Pipeline } from "./base.js";
 import { runBatched } from "./batching.js";
@@ -18,7 +18,9 @@ export interface ZeroShotOptions extends BatchingOptions {
   multi_label?: boolean;
 }
 
-export class ZeroShotClassificationPipeline extends Pipeline<DebertaV2ForSequenceClassification, ZeroShotOptions> {
+export class ZeroShotClassificationPipeline extends Pipeline<DebertaV2ForSequenceClassification, ZeroShotOptions, string, ZeroShotResult> {
+  static readonly callOptions: readonly OptionSpec[] = [{ name: "candidate_labels" }, { name: "hypothesis_template" }, { name: "multi_label" }];
+
   readonly entailmentId: number;
 
   constructor(model: DebertaV2ForSequenceClassification, tokenizer: PipelineTokenizer, defaults?: ZeroShotOptions, warn?: (m: string) => void) {
@@ -34,7 +36,11 @@ export class ZeroShotClassificationPipeline extends Pipeline<DebertaV2ForSequenc
 
   call(sequences: string, options: ZeroShotOptions): Promise<ZeroShotResult>;
   call(sequences: string[], options: ZeroShotOptions): Promise<ZeroShotResult[]>;
-  async call(sequences: string | string[], options: ZeroShotOptions = {}): Promise<ZeroShotResult | ZeroShotResult[]> {
+  /** transformers.js's form: `classifier(text, candidate_labels, options)`. */
+  call(sequences: string, candidateLabels: string | string[], options?: ZeroShotOptions): Promise<ZeroShotResult>;
+  call(sequences: string[], candidateLabels: string | string[], options?: ZeroShotOptions): Promise<ZeroShotResult[]>;
+  async call(sequences: string | string[], b: ZeroShotOptions | string | string[] = {}, c?: ZeroShotOptions): Promise<ZeroShotResult | ZeroShotResult[]> {
+    const options: ZeroShotOptions = typeof b === "string" || Array.isArray(b) ? { ...c, candidate_labels: b } : b;
     const o = this.options(options);
     const seqs = typeof sequences === "string" ? [sequences] : sequences;
     const labels = o.candidate_labels === undefined ? [] : parseCandidateLabels(o.candidate_labels);
@@ -54,7 +60,7 @@ export class ZeroShotClassificationPipeline extends Pipeline<DebertaV2ForSequenc
       for (const label of labels) rows.push(this.encodePair(s, formatTemplate(template, label)));
     });
     // Default batch: at least all the candidate labels of a sequence, so a sequence's pairs share one forward pass.
-    const batch = { ...this.batchOptions(o), batchSize: o.batchSize ?? Math.max(8, labels.length) };
+    const batch = { ...this.batchOptions(o), batchSize: o.batch_size ?? o.batchSize ?? Math.max(8, labels.length) };
     const logits = await runBatched(rows, this.model.config, batch, async (host, idx) => {
       const out = this.model.forwardHost(host, { packed: o.packed });
       const data = await out.logits.data();

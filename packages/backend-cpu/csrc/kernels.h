@@ -1,0 +1,44 @@
+/*
+ * The kernel set: one table of function pointers per instruction set (gemm.c, attention.c, norm.c compiled once
+ * per ISA fill one each). Adding a kernel: write it in a new .c file using simd.h and KFN(), add its pointer here
+ * and to kernel_set.c, and bind it in addon.c (Node) / the WASM export list in build script.
+ */
+#ifndef DJ_KERNELS_H
+#define DJ_KERNELS_H
+#include <stdint.h>
+
+enum { DJ_ACT_NONE = 0, DJ_ACT_GELU = 1 };
+
+/* One sequence-parallel attention call; pointers are f32 unless said otherwise. */
+typedef struct {
+  const float *q, *k, *v;        /* [tokens, H*d] */
+  const float *pos_key, *pos_query; /* [2S, H*d] or NULL (c2p / p2c off) */
+  const int32_t* rel_index;      /* [rel_len], idx(i, j) = rel_index[centre + i - j], or NULL */
+  int rel_len;
+  const float* mask;             /* padded layouts: 0/1 per token at [b * mask_stride + i]; NULL: all ones */
+  int mask_stride;
+  const int32_t *seq_start, *seq_len; /* [B] token offset and length of each sequence */
+  int batch, max_len, heads, head_dim;
+  float inv_scale, lowest;
+  float* context;                /* [tokens, H*d] */
+  float* probs;                  /* [B, H, L, L] or NULL */
+} dj_attention_args;
+
+typedef struct {
+  const char* name;
+  int nr; /* packed-panel width: pack_b output is ceil(N / nr) panels of [K][nr] */
+  /* W [N, K] (torch Linear weight) → panels. */
+  void (*pack_b)(const float* w, int n, int k, float* out);
+  /* C[M,N] = act(alpha · A[M,K]·B + bias); B pre-packed; threads over N panels. */
+  void (*gemm)(int m, int n, int k, const float* a, long lda, const float* bp, float* c, long ldc, float alpha,
+               const float* bias, int act);
+  /* out = LayerNorm(x (+ res)) over rows of d. */
+  void (*layer_norm)(const float* x, const float* res, const float* gamma, const float* beta, int rows, int d,
+                     float eps, float* out);
+  void (*gelu)(float* x, long n);
+  void (*attention)(const dj_attention_args* a);
+} dj_kernel_set;
+
+/* The best set this CPU runs (chosen once). */
+const dj_kernel_set* dj_kernels(void);
+#endif

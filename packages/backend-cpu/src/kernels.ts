@@ -1,0 +1,46 @@
+/**
+ * The compiled kernel sets behind the CPU backend (csrc/, one C source): the native Node-API addon (AVX-512 /
+ * AVX2+FMA / SSE2 chosen at run time) and — where no addon loads — the TypeScript ops of `CpuBackend`.
+ *
+ * Both expose the same small surface (`KernelSet`): f32 typed arrays in, results written into caller-owned arrays.
+ */
+export interface KernelSet {
+  /** e.g. "native-avx2". */
+  readonly name: string;
+  readonly threads: number;
+  setThreads(n: number): void;
+  /** Floats needed by `packB` for a [n, k] weight. */
+  packedLength(n: number, k: number): number;
+  /** W [n, k] (torch Linear weight) → GEMM panels. */
+  packB(w: Float32Array, n: number, k: number, out: Float32Array): void;
+  /** c[m, n] = act(alpha · a[m, k] · Wᵀ + bias); act 0 = none, 1 = exact GELU. */
+  gemm(m: number, n: number, k: number, a: Float32Array, bp: Float32Array, c: Float32Array, bias: Float32Array | null, act: number, alpha: number): void;
+  layerNorm(x: Float32Array, res: Float32Array | null, gamma: Float32Array, beta: Float32Array, rows: number, d: number, eps: number, out: Float32Array): void;
+  gelu(x: Float32Array): void;
+  attention(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    posKey: Float32Array | null,
+    posQuery: Float32Array | null,
+    relIndex: Int32Array | null,
+    mask: Float32Array | null,
+    maskStride: number,
+    seqStart: Int32Array,
+    seqLen: Int32Array,
+    maxLen: number,
+    heads: number,
+    headDim: number,
+    invScale: number,
+    lowest: number,
+    context: Float32Array,
+    probs: Float32Array | null,
+  ): void;
+}
+
+/** Which kernels the CPU backend runs: compiled native code, WebAssembly, or its TypeScript ops. */
+export type CpuKernels = "native" | "wasm" | "js";
+
+export function isCpuKernels(s: string): s is CpuKernels {
+  return s === "native" || s === "wasm" || s === "js";
+}

@@ -1,0 +1,47 @@
+/**
+ * Loads the native addon (prebuilds/<platform>-<arch>/node.napi.node, built by `pnpm build` here and shipped
+ * prebuilt when published) through node-gyp-build. Node-only modules are imported dynamically so that browsers and
+ * bundlers never see them; any failure comes back as a reason string, and the backend falls back.
+ */
+import type { KernelSet } from "./kernels.js";
+
+interface Addon extends Omit<KernelSet, "name" | "threads"> {
+  info(): { isa: string; threads: number; nr: number };
+  setIsa(name: string): boolean;
+}
+
+const dynamicImport = (m: string): Promise<any> => import(/* @vite-ignore */ m);
+
+export async function loadNativeKernels(threads: number | undefined): Promise<KernelSet | string> {
+  if (typeof process === "undefined" || !process.versions?.node) return "not running in Node";
+  try {
+    const { createRequire } = await dynamicImport("node:module");
+    const { fileURLToPath } = await dynamicImport("node:url");
+    const require = createRequire(import.meta.url);
+    const load = require("node-gyp-build") as (dir: string) => Addon;
+    const addon = load(fileURLToPath(new URL("..", import.meta.url)));
+    const { availableParallelism } = await dynamicImport("node:os");
+    addon.setThreads(threads ?? availableParallelism());
+    return wrap(addon);
+  } catch (e) {
+    return `native addon not loadable: ${(e as Error).message.split("\n")[0]}`;
+  }
+}
+
+function wrap(addon: Addon): KernelSet {
+  return {
+    get name() {
+      return `native-${addon.info().isa}`;
+    },
+    get threads() {
+      return addon.info().threads;
+    },
+    setThreads: (n) => addon.setThreads(n),
+    packedLength: (n, k) => addon.packedLength(n, k),
+    packB: addon.packB,
+    gemm: addon.gemm,
+    layerNorm: addon.layerNorm,
+    gelu: addon.gelu,
+    attention: addon.attention,
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * Streams a checkpoint straight onto a backend: each float tensor is read in the compute dtype (fp32 → fp16 per
+ * chunk, never holding the fp32 copy) and handed to the backend as soon as it is read — `Backend.adopt` when the
+ * backend can keep host arrays as its storage (CPU: no copy at all), `upload` otherwise (WebGPU/CUDA: the host
+ * array is dropped right after the copy). Peak memory is the uploaded weights plus one tensor in flight.
+ *
+ * The model is then built from the uploaded tensors (`WeightStore` `device` map → `Params.take` hands them out
+ * by HF name), so shapes, missing and unused weights are checked exactly as for an in-memory state dict.
+ */
+import type { Backend } from "../backend.js";
+import type { FloatDType } from "../dtype.js";
+import type { ModelFiles } from "../files.js";
+import type { Tensor } from "../tensor.js";
+import type { LoadProgress } from "../weights/load.js";
+import type { ResolveOptions, WeightFormat } from "../weights/resolve.js";
+import type { HostTensor, SourceDType, StateDict } from "../weights/state-dict.js";
+import { loadStateDict } from "../weights/load.js";
+import { streamWeights, type TensorRecord } from "../weights/stream.js";
+
+/** Where a tensor goes: onto the backend, kept on the host (buffers, quantized parts), or not read at all. */
+export type WeightPlacement = "device" | "host" | "skip";
+
+export interface DeviceWeightsOptions extends ResolveOptions {
+  backend: Backend;
+  dtype: FloatDType;
+  onProgress?: (p: LoadProgress) => void;
+  /**
+   * Chooses each tensor's placement (default `defaultPlacement`). Hook for callers that keep some tensors on the
+   * host (e.g. to quantize them) or skip tensors they will never use.
+   */
+  place?: (record: TensorRecord, checkpoint: CheckpointSummary) => WeightPlacement;
+  /**
+   * Turns a host tensor (already in the compute dtype) into backend storage. Default: `backend.adopt` when the
+   * backend has it, else `backend.upload`. Hook for pre-packed or quantized forms.
+   */
+  toDevice?: (host: HostTensor, record: TensorRecord) => Tensor;
+}
+
+export interface CheckpointSummary {
+  format: WeightFormat;
+  records: TensorRecord[];
+  /** The checkpoint holds U8/I8 tensors (bitsandbytes): everything stays on the host for the bnb path. */
+  quantized: boolean;
+}
+
+export interface DeviceWeights {
+  /** Checkpoint key → backend tensor in the compute dtype. */
+  device: Map<string, Tensor>;
+  /** Checkpoint key → tensors kept on the host (integer buffers such as `position_ids`, bnb parts). */
+  host: StateDict;
+  format: WeightFormat;
+  files: string[];
+  sourceDtypes: Set<SourceDType>;
+  /** Bytes of the tensors uploaded. */
+  deviceBytes: number;
+}
+
+const FLOAT_SOURCES: ReadonlySet<SourceDType> = new Set(["F32", "F16", "BF16", "F64"]);
+
+/** Float tensors go to the device, integer buffers stay on the host; a bnb checkpoint stays on the host whole. */
+export function defaultPlacement(r: TensorRecord, c: CheckpointSummary): WeightPlacement {
+  if (c.quantized) return "host";
+  return FLOAT_SOURCES.has(r.dtype) ? "device" : "host";
+}
+
+/** Streams the checkpoint in `files` onto `opts.backend` (see the file comment). On error, frees what it uploaded. */
+export async function loadDeviceWeights(files: ModelFiles, opts: DeviceWeightsOptions): Promise<DeviceWeights> {
+  const { backend, dtype } = opts;
+  const device = new Map<string, Tensor>();
+  const host: StateDict = new Map();
+  const place = opts.place ?? defaultPlacement;
+  const toDevice = opts.toDevice ?? ((t: HostTensor) => (backend.adopt ? backend.adopt(t.data, t.shape, t.dtype) : backend.upload(t.data, t.shape, t.dtype)));
+  let summary: CheckpointSummary | undefined;
+  let deviceBytes = 0;
+  try {
+    const streamed = await streamWeights(
+      files,
+      async (r) => {
+        const where = place(r, summary!);
+        if (where === "skip") return;
+        if (where === "host") {
+          host.set(r.name, await r.read(FLOAT_SOURCES.has(r.dtype) ? dtype : "f32"));
+          return;
+        }
+        const t = toDevice(await r.read(dtype), r);
+        device.set(r.name, t);
+        deviceBytes += t.size * (t.dtype === "f16" ? 2 : 4);
+      },
+      {
+        variant: opts.variant,
+        preferSafetensors: opts.preferSafetensors,
+        format: opts.format,
+        onProgress: opts.onProgress,
+        onListed: (c) => {
+          summary = { format: c.format, records: c.records, quantized: c.records.some((r) => r.dtype === "U8" || r.dtype === "I8") };
+        },
+      },
+    );
+    return { device, host, format: streamed.format, files: streamed.files, sourceDtypes: streamed.sourceDtypes, deviceBytes };
+  } catch (e) {
+    for (const t of device.values()) t.dispose();
+    throw e;
+  }
+}
+
+export interface ModelWeightsOptions extends ResolveOptions {
+  backend: Backend;
+  dtype: FloatDType;
+  /** A quantized dtype was asked for: Linear weights are quantized from host tensors (`Params.linearWeight`). */
+  quantize?: unknown;
+  onProgress?: (p: LoadProgress) => void;
+}
+
+/**
+ * What `fromPretrained` loads: the streamed backend tensors (`device`) plus the host tensors (`stateDict`), or,
+ * when quantizing at load, the whole state dict in memory as before (quantize-on-load reads host fp32 weights;
+ * hooking it into `toDevice` is the way to stream it too).
+ */
+export async function loadModelWeights(
+  files: ModelFiles,
+  opts: ModelWeightsOptions,
+): Promise<{ stateDict: StateDict; device?: Map<string, Tensor> }> {
+  const resolve = { variant: opts.variant, preferSafetensors: opts.preferSafetensors, format: opts.format };
+  if (opts.quantize) {
+    const { stateDict } = await loadStateDict(files, { ...resolve, dtype: opts.dtype, onProgress: opts.onProgress });
+    return { stateDict };
+  }
+  const w = await loadDeviceWeights(files, { ...resolve, backend: opts.backend, dtype: opts.dtype, onProgress: opts.onProgress });
+  return { stateDict: w.host, device: w.device };
+}

@@ -1,0 +1,54 @@
+/**
+ * `save_pretrained` in Hugging Face's layout: `config.json` (with `architectures` and `torch_dtype`) and
+ * `model.safetensors` holding every parameter by its HF name, in the dtype the model computes in, with the
+ * `{"format": "pt"}` metadata transformers expects. Browser-safe: this builds the bytes; `@deberta-js/core/node`
+ * writes them to a folder.
+ */
+import type { DebertaV2Config } from "../config.js";
+import { DebertaError, WeightsError } from "../errors.js";
+import { Tensor } from "../tensor.js";
+import type { Params } from "../model/params.js";
+import { type RawTensor, writeSafetensors } from "./safetensors.js";
+
+export interface PretrainedFileOptions {
+  /** `architectures` written to config.json (the class name). */
+  architecture: string;
+  /** Maps a parameter's name as the model read it to the name HF saves it under (e.g. adds "deberta."). */
+  rename?: (name: string) => string;
+}
+
+/** The files `savePretrained` writes, as bytes: `{"config.json": …, "model.safetensors": …}`. */
+export async function pretrainedFiles(config: DebertaV2Config, params: Params, options: PretrainedFileOptions): Promise<Record<string, Uint8Array>> {
+  if (params.uploaded.length === 0 || params.named.size === 0) {
+    throw new WeightsError("savePretrained: the model holds no weights (disposed, or built without named parameters)");
+  }
+  const tensors: Record<string, RawTensor> = {};
+  for (const [name, t] of params.named) {
+    if (!(t instanceof Tensor)) {
+      throw new DebertaError("UNSUPPORTED", `savePretrained: "${name}" is quantized; saving quantized models is not supported (load with a float dtype to save)`);
+    }
+    const data = await t.raw();
+    const saved = options.rename ? options.rename(name) : name;
+    if (t.dtype === "f32") tensors[saved] = { dtype: "F32", shape: [...t.shape], data: data as Float32Array };
+    else if (t.dtype === "f16") tensors[saved] = { dtype: "F16", shape: [...t.shape], data: data as Uint16Array };
+    else throw new WeightsError(`savePretrained: parameter "${name}" has dtype ${t.dtype}, which safetensors export does not write`);
+  }
+  const json = { ...config.toJSON(), architectures: [options.architecture], torch_dtype: params.dtype === "f16" ? "float16" : "float32" };
+  return {
+    "config.json": new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n"),
+    "model.safetensors": writeSafetensors(tensors, { format: "pt" }),
+  };
+}
+
+/**
+ * Writes `files` (from `pretrainedFiles`) into the folder `dir` (Node). The writer is imported lazily through the
+ * package's `./node` export, so browser bundles never see `node:*`.
+ */
+export async function savePretrained(dir: string, files: Promise<Record<string, Uint8Array>> | Record<string, Uint8Array>): Promise<void> {
+  if (typeof process === "undefined" || typeof process.versions?.node !== "string") {
+    throw new WeightsError("savePretrained(dir) writes files and needs Node; in browsers use pretrainedFiles() and store the bytes yourself");
+  }
+  const spec = "@deberta-js/core/node";
+  const node = (await import(/* @vite-ignore */ /* webpackIgnore: true */ spec)) as { writeModelFolder(dir: string, files: Record<string, Uint8Array>): Promise<void> };
+  await node.writeModelFolder(dir, await files);
+}
