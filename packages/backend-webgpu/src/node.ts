@@ -2,9 +2,12 @@
  * Node entry: WebGPU through Dawn (the `webgpu` npm package). Importing it registers the "webgpu" backend factory
  * for Node, so `createBackend("webgpu")` and `deberta-js … --backend webgpu` work.
  *
- * Without a GPU, Dawn can run on SwiftShader (Vulkan on the CPU, shipped with Chromium):
- * `VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json`.
+ * Without a GPU, Dawn can run on SwiftShader (Vulkan on the CPU, shipped with Chromium). This is automatic: on
+ * Linux, when no GPU device node exists (or Dawn finds no adapter) and `VK_ICD_FILENAMES` is not set, Chromium's
+ * SwiftShader ICD is used if installed (`/usr/lib/chromium/vk_swiftshader_icd.json`, Debian's `chromium`). Set
+ * `VK_ICD_FILENAMES` yourself to choose another driver.
  */
+import { existsSync } from "node:fs";
 import { type BackendAvailability, type BackendFactory, BackendUnavailableError, registerBackend } from "@deberta-js/core";
 import type { WebGpuBackend } from "./backend.js";
 import { type CreateWebGpuBackendOptions, createWebGpuBackend, webgpuAvailability } from "./create.js";
@@ -17,11 +20,43 @@ export interface NodeWebGpuOptions extends Omit<CreateWebGpuBackendOptions, "gpu
 }
 
 type DawnModule = { create: (flags: string[]) => GPU; globals: object };
+
+/** Where distributions install Chromium's SwiftShader Vulkan driver. */
+export const SWIFTSHADER_ICDS = [
+  "/usr/lib/chromium/vk_swiftshader_icd.json",
+  "/usr/lib/chromium-browser/vk_swiftshader_icd.json",
+  "/usr/lib64/chromium-browser/vk_swiftshader_icd.json",
+];
+
+/** The installed SwiftShader ICD, if any. */
+export function swiftShaderIcd(): string | undefined {
+  return SWIFTSHADER_ICDS.find((p) => existsSync(p));
+}
+
+/** Whether this Linux machine shows a GPU to processes (DRM render nodes, NVIDIA, WSL's dxg). */
+function hasGpuDeviceNode(): boolean {
+  return ["/dev/dri", "/dev/nvidia0", "/dev/dxg"].some((p) => existsSync(p));
+}
+
+/**
+ * Points Vulkan at SwiftShader when `VK_ICD_FILENAMES` is unset and SwiftShader is installed; with `onlyWithoutGpu`,
+ * only when no GPU device node exists. Returns whether it did. Dawn reads the variable when an instance is created.
+ */
+export function useSwiftShader(onlyWithoutGpu: boolean): boolean {
+  if (process.platform !== "linux" || process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES) return false;
+  if (onlyWithoutGpu && hasGpuDeviceNode()) return false;
+  const icd = swiftShaderIcd();
+  if (!icd) return false;
+  process.env.VK_ICD_FILENAMES = icd;
+  return true;
+}
 let dawn: Promise<DawnModule> | null = null;
 let globalsInstalled = false;
 
 /** Loads the `webgpu` package (an optional peer dependency) and installs its `GPU*` globals once. */
 export async function loadDawn(): Promise<DawnModule> {
+  // No GPU here: go straight to SwiftShader, so Dawn does not first probe (and warn about) other drivers.
+  if (!dawn) useSwiftShader(true);
   dawn ??= import("webgpu").then(
     (m) => m as unknown as DawnModule,
     (e) => {
@@ -39,7 +74,7 @@ export async function loadDawn(): Promise<DawnModule> {
 
 const NO_ADAPTER_HINT =
   process.platform === "linux"
-    ? "; Dawn found no Vulkan GPU — without one, install Chromium's SwiftShader (Debian: apt-get install chromium libvulkan1) and set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json"
+    ? "; Dawn found no Vulkan GPU — without one, install Chromium's SwiftShader (Debian: apt-get install chromium libvulkan1), which is then used automatically"
     : "";
 
 /**
@@ -48,6 +83,8 @@ const NO_ADAPTER_HINT =
  */
 export async function createNodeWebGpuBackend(options: NodeWebGpuOptions = {}): Promise<WebGpuBackend> {
   const { create } = await loadDawn();
+  // A GPU device node but no usable adapter (e.g. no Vulkan driver for it): SwiftShader next, on a fresh instance.
+  if (!(await nodeWebGpuAvailability()).available) throw new BackendUnavailableError("webgpu", `no adapter: Dawn's requestAdapter() returned null${NO_ADAPTER_HINT}`);
   const holder: { gpu: GPU | null } = { gpu: create(options.dawnFlags ?? []) };
   const userDestroy = options.onDestroy;
   try {
@@ -80,7 +117,8 @@ export function nodeWebGpuAvailability(): Promise<BackendAvailability> {
       return { available: false, reason: (e as Error).message };
     }
     let gpu: GPU | null = m.create([]);
-    const a = await webgpuAvailability(gpu);
+    let a = await webgpuAvailability(gpu);
+    if (!a.available && useSwiftShader(false)) a = await webgpuAvailability((gpu = m.create([])));
     gpu = null;
     return a.available ? a : { available: false, reason: `no adapter: Dawn's requestAdapter() returned null${NO_ADAPTER_HINT}` };
   })();

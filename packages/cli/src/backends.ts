@@ -3,11 +3,36 @@
  * to import each backend package from the CLI's own dependencies, so `--backend webgpu` works in any install
  * layout. `--backend auto` (the default) is the library's default choice.
  */
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type Backend, DTYPES, DebertaError, type FloatDType, getBackend, parseModelDType, registerBackendLoader, resolveDtype } from "@deberta-js/core";
 
 registerBackendLoader("cpu", () => import("@deberta-js/backend-cpu"));
-registerBackendLoader("webgpu", () => import("@deberta-js/backend-webgpu/node"));
+registerBackendLoader("webgpu", async () => {
+  if (!verbose) quietVulkan();
+  return import("@deberta-js/backend-webgpu/node");
+});
 registerBackendLoader("cuda", () => import("@deberta-js/backend-cuda"));
+
+let verbose = false;
+
+/** `--verbose`: let backend drivers print their own messages. */
+export function setVerbose(v: boolean): void {
+  verbose = v;
+}
+
+/**
+ * Vulkan's WSI layer prints "XDG_RUNTIME_DIR is invalid or not set" for every Dawn instance when the variable is
+ * unset (servers, containers, CI); a private empty runtime folder for this process keeps stderr for our messages.
+ */
+function quietVulkan(): void {
+  if (process.platform !== "linux" || process.env.XDG_RUNTIME_DIR) return;
+  const dir = mkdtempSync(join(tmpdir(), "deberta-js-xdg-"));
+  chmodSync(dir, 0o700);
+  process.env.XDG_RUNTIME_DIR = dir;
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+}
 
 export const BACKEND_NAMES = ["auto", "cpu", "webgpu", "cuda"];
 

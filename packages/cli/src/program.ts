@@ -1,5 +1,7 @@
 /** The `deberta-js` command: one sub-command per file in `commands/`. */
+import { createRequire } from "node:module";
 import { Command } from "commander";
+import { setVerbose } from "./backends.js";
 import { registerBench } from "./commands/bench.js";
 import { registerForward } from "./commands/forward.js";
 import { registerInfo } from "./commands/info.js";
@@ -12,7 +14,11 @@ import { registerJobs } from "./commands/jobs.js";
 export function buildProgram(): Command {
   const program = new Command("deberta-js")
     .description("Run DeBERTa-v2/v3 models in JavaScript. JSON on stdout; logs and progress on stderr.")
-    .showHelpAfterError();
+    .version(cliVersion(), "-V, --version", "print the version")
+    .option("--verbose", "also show backend driver messages (Dawn/Vulkan) on stderr")
+    // A usage mistake is one line naming the fix, not the whole help (`--help` prints that).
+    .configureOutput({ outputError: (message, write) => write(oneLineUsageError(message)) })
+    .hook("preAction", (_program, command) => setVerbose(command.optsWithGlobals().verbose === true));
   registerForward(program);
   registerInfo(program);
   registerBench(program);
@@ -22,4 +28,15 @@ export function buildProgram(): Command {
   registerServe(program);
   registerJobs(program);
   return program;
+}
+
+/** The version in the CLI's package.json. */
+export function cliVersion(): string {
+  return (createRequire(import.meta.url)("../package.json") as { version: string }).version;
+}
+
+/** commander's error text as one line, pointing at `--help` of the command at fault. */
+export function oneLineUsageError(message: string): string {
+  const line = message.trim().split("\n")[0].replace(/^error: /, "");
+  return `deberta-js: ${line} (see deberta-js --help, or deberta-js <command> --help)\n`;
 }

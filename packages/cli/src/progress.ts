@@ -8,6 +8,13 @@ export function progressLabel(p: ProgressEvent): string {
   return `${verb} ${p.file}`;
 }
 
+/** A `progress_callback` drawing file progress on `bar` (the final "ready" event draws nothing). */
+export function loadingProgress(bar: Progress): (p: ProgressEvent) => void {
+  return (p) => {
+    if (p.status !== "ready") bar.update(progressLabel(p), p.loaded, p.total);
+  };
+}
+
 export interface Progress {
   update(label: string, value: number, total: number): void;
   stop(): void;

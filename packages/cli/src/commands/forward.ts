@@ -9,7 +9,7 @@ import { InputError, type ModelInputs, type Tensor } from "@deberta-js/core";
 import { AutoModelForArchitecture, forwardAny } from "@deberta-js/heads";
 import { BACKEND_NAMES, parseModelDtype } from "../backends.js";
 import { action, log, printJson, tensorJson } from "../output.js";
-import { progress, progressLabel } from "../progress.js";
+import { loadingProgress, progress } from "../progress.js";
 
 export interface ForwardOptions {
   model: string;
@@ -66,7 +66,7 @@ export async function forwardCommand(opts: ForwardOptions): Promise<Record<strin
       variant: opts.variant,
       modelClass: opts.class,
       warn: (m: string) => log(`warning: ${m}`),
-      progress_callback: (p) => bar.update(progressLabel(p), p.loaded, p.total),
+      progress_callback: loadingProgress(bar),
     });
     bar.stop();
     try {
