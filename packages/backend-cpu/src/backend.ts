@@ -32,7 +32,7 @@ import {
   type QuantizedWeight,
 } from "@deberta-js/core";
 import { applyActivation } from "./activation.js";
-import { disentangledAttention } from "./attention.js";
+import { disentangledAttention, releaseAttentionScratch } from "./attention.js";
 import { gemm } from "./gemm.js";
 import { quantizedGemm } from "./quantized.js";
 import { BufferPool, type Storage } from "./pool.js";
@@ -94,6 +94,7 @@ export class CpuBackend implements Backend {
 
   destroy(): void {
     this.pool.clear();
+    releaseAttentionScratch();
   }
 
   async sync(): Promise<void> {}
