@@ -15,12 +15,17 @@ import {
   type AttentionArgs,
   type AttentionResult,
   type FloatDType,
+  type QuantizedWeight,
+  dequantizeRows,
+  hostViewOf,
 } from "@deberta-js/core";
 import { CpuBackend, type CpuBackendOptions } from "./backend.js";
 import type { KernelSet, PackedWeight } from "./kernels.js";
 import type { Storage } from "./pool.js";
 
 const LOWEST_F32 = -3.4028234663852886e38;
+/** Floats per dequantized weight panel (1 MiB: stays in L2, amortises the packing). */
+const QPANEL_FLOATS = 262144;
 
 export class CompiledCpuBackend extends CpuBackend {
   /** Packed GEMM panels per weight storage; dropped when the weight is disposed. */
@@ -76,6 +81,45 @@ export class CompiledCpuBackend extends CpuBackend {
     const y = new Tensor(this, out, shape, "f32");
     if (!act || act === "linear" || fused) return y;
     const z = super.activation(y, act); // other activations: the TypeScript ones
+    y.dispose();
+    return z;
+  }
+
+  /**
+   * Quantized Linear: panels of output rows are dequantized (TypeScript, `dequantizeRows`), packed and multiplied by
+   * the compiled SGEMM; only one panel is ever float. The weight stays packed between calls.
+   */
+  override quantizedLinear(x: Tensor, weight: QuantizedWeight, bias: Tensor | undefined, act?: Activation): Tensor {
+    if (x.dtype !== "f32" || (bias && bias.dtype !== "f32")) return super.quantizedLinear(x, weight, bias, act);
+    const K = weight.inFeatures;
+    const N = weight.outFeatures;
+    const T = x.size / K;
+    const view = hostViewOf(weight, weight.data.storage as Int32Array, weight.scales.storage as Float32Array, weight.table?.storage as Float32Array | undefined);
+    const rows = Math.min(N, Math.max(16, Math.floor(QPANEL_FLOATS / K)));
+    const panel = this.pool.f32(rows * K);
+    const part = this.pool.f32(T * rows);
+    const out = this.pool.f32(T * N);
+    const X = x.storage as Float32Array;
+    for (let n0 = 0; n0 < N; n0 += rows) {
+      const nr = Math.min(rows, N - n0);
+      dequantizeRows(view, n0, n0 + nr, panel);
+      const packed = this.kernels.packB(panel, nr, K);
+      try {
+        this.kernels.gemm(T, nr, K, X, packed, part, null, 0, 1);
+      } finally {
+        this.kernels.freePacked(packed);
+      }
+      for (let t = 0; t < T; t++) out.set(part.subarray(t * nr, t * nr + nr), t * N + n0);
+    }
+    this.pool.give(panel);
+    this.pool.give(part);
+    if (bias) {
+      const b = bias.storage as Float32Array;
+      for (let o = 0; o < out.length; o += N) for (let j = 0; j < N; j++) out[o + j] += b[j];
+    }
+    const y = new Tensor(this, out, [...x.shape.slice(0, -1), N], "f32");
+    if (!act || act === "linear") return y;
+    const z = this.activation(y, act);
     y.dispose();
     return z;
   }
