@@ -25,6 +25,7 @@ const { values: args } = parseArgs({
     "max-shard": { type: "string", default: "2000000000" },
     peer: { type: "boolean", default: false },
     forward: { type: "string", default: "0" },
+    precompute: { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
     child: { type: "boolean", default: false },
     mode: { type: "string", default: "stream" },
@@ -48,7 +49,7 @@ async function child() {
   const t0 = performance.now();
   let model;
   if (args.mode === "stream") {
-    model = await core.DebertaV2Model.fromPretrained(files, { device: backend, dtype, warn: () => {} });
+    model = await core.DebertaV2Model.fromPretrained(files, { device: backend, dtype, warn: () => {}, precompute: false });
   } else {
     // The peer: the previous loader — the whole state dict in memory, then every tensor uploaded.
     const config = await core.loadConfig(files);
@@ -59,6 +60,12 @@ async function child() {
   const peak = process.resourceUsage().maxRSS * 1024;
   const resident = model.residentWeightBytes;
   const out = { baseline, peak, seconds, resident };
+  if (args.precompute) {
+    const p0 = performance.now();
+    await model.precompute();
+    out.precompute_seconds = (performance.now() - p0) / 1000;
+    out.resident_after_precompute = model.residentWeightBytes;
+  }
   const n = Number(args.forward);
   if (n > 0) {
     const ids = [Array.from({ length: n }, (_, i) => (i === 0 ? 1 : i === n - 1 ? 2 : 5 + (i % 1000)))];
@@ -122,7 +129,7 @@ async function parent() {
         const freshRead = rawRead(dir, true);
         const r = spawnSync(
           process.execPath,
-          [self, "--child", "--model", dir, "--dtype", dtype, "--mode", mode === "stream" ? "stream" : "peer", "--forward", args.forward],
+          [self, "--child", "--model", dir, "--dtype", dtype, "--mode", mode === "stream" ? "stream" : "peer", "--forward", args.forward, ...(args.precompute ? ["--precompute"] : [])],
           { encoding: "utf8", maxBuffer: 1 << 20 },
         );
         if (r.status !== 0) {
@@ -152,6 +159,7 @@ async function parent() {
           load_over_fresh_read: +(freshRead.seconds / m.seconds).toFixed(3),
           write_seconds: +writeSeconds.toFixed(1),
           loadavg: load,
+          ...(m.precompute_seconds !== undefined ? { precompute_seconds: +m.precompute_seconds.toFixed(2), resident_after_precompute_bytes: m.resident_after_precompute } : {}),
           ...(m.forward_seconds !== undefined
             ? { forward_tokens: Number(args.forward), forward_seconds: +m.forward_seconds.toFixed(2), forward_finite: m.forward_finite, peak_after_forward_bytes: m.peak_after_forward }
             : {}),

@@ -110,6 +110,7 @@ describe("deberta-js errors and info", () => {
       // tiny-v3 holds exactly the base model's parameters, so all of them are resident
       expect(info.loaded).toHaveLength(1);
       expect(info.loaded[0]).toMatchObject({ backend: "cpu", dtype: dtype === "fp32" ? "f32" : "f16", resident_weight_bytes: bytes * info.parameters });
+      expect(info.loaded[0].resident_bytes_after_precompute).toBeGreaterThan(info.loaded[0].resident_weight_bytes);
       expect(info.loaded[0].peak_rss_bytes).toBeGreaterThan(0);
     }
   });

@@ -33,6 +33,7 @@ import {
   loadModelWeights,
   loadProgress,
   padRows,
+  precomputeAtLoad,
   pretrainedFiles,
   resolveLoadOptions,
   savePretrained,
@@ -301,7 +302,7 @@ export async function loadHeadWith<T>(cls: HeadClass<T>, files: ModelFiles, load
     quantize: load.quantize,
     onProgress: loadProgress(load, files.location),
   });
-  return buildHead(cls, config, stateDict, {
+  const model = buildHead(cls, config, stateDict, {
     backend,
     dtype: load.dtype,
     quantize: load.quantize,
@@ -310,6 +311,8 @@ export async function loadHeadWith<T>(cls: HeadClass<T>, files: ModelFiles, load
     strict,
     location: files.location,
   });
+  await precomputeAtLoad((model as unknown as DebertaV2PreTrainedModel).deberta, load, files.location);
+  return model;
 }
 
 export function buildHead<T>(cls: HeadClass<T>, config: DebertaV2Config, stateDict: StateDict, options: HeadStateDictOptions): T {

@@ -93,6 +93,11 @@ export class DisentangledSelfAttention {
     });
   }
 
+  /** Computes this layer's position projections now (at load) instead of on the first forward. */
+  precompute(be: Backend, rel: Tensor | undefined): void {
+    this.positionProjections(be, rel);
+  }
+
   private positionProjections(be: Backend, rel: Tensor | undefined): { posKey?: Tensor; posQuery?: Tensor } {
     if (!this.relative || !rel) return {};
     if (this.posCache?.relEmbeddings === rel) return this.posCache;
@@ -127,6 +132,10 @@ export class DebertaV2Attention {
       { weight: p.take(`${prefix}output.LayerNorm.weight`, [H]), bias: p.take(`${prefix}output.LayerNorm.bias`, [H]) },
       c.layer_norm_eps,
     );
+  }
+
+  precompute(be: Backend, rel: Tensor | undefined): void {
+    this.self.precompute(be, rel);
   }
 
   forward(be: Backend, hidden: Tensor, ctx: EncoderContext, outputAttentions: boolean): { output: Tensor; probs?: Tensor } {

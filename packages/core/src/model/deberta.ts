@@ -6,7 +6,7 @@
  *   console.log(last_hidden_state.shape, await last_hidden_state.data());
  */
 import type { Backend } from "../backend.js";
-import { type LoadOptions, type ResolvedLoadOptions, backendFor, loadProgress, resolveLoadOptions } from "../options/load.js";
+import { type LoadOptions, type ResolvedLoadOptions, backendFor, loadProgress, precomputeAtLoad, resolveLoadOptions } from "../options/load.js";
 import { warnSink } from "../options/env.js";
 import { DebertaV2Config } from "../config.js";
 import type { FloatDType } from "../dtype.js";
@@ -110,7 +110,7 @@ export class DebertaV2Model {
       quantize: load.quantize,
       onProgress: loadProgress(load, files.location),
     });
-    return DebertaV2Model.fromStateDict(config, stateDict, {
+    const model = DebertaV2Model.fromStateDict(config, stateDict, {
       backend,
       dtype: load.dtype,
       quantize: load.quantize,
@@ -118,6 +118,8 @@ export class DebertaV2Model {
       warn: load.warn,
       location: files.location,
     });
+    await precomputeAtLoad(model, load, files.location);
+    return model;
   }
 
   /** Builds the model from tensors already in memory. */
@@ -230,6 +232,17 @@ export class DebertaV2Model {
   pretrainedFiles(): Promise<Record<string, Uint8Array>> {
     if (!this.params) throw new DebertaError("UNSUPPORTED", "savePretrained: this DebertaV2Model is a head's backbone; save the head model instead");
     return pretrainedFiles(this.config, this.params, { architecture: "DebertaV2Model" });
+  }
+
+  /**
+   * Does the input-independent work at load, so the first request is not the slow one: the relative-embedding
+   * LayerNorm and every layer's position projections (`relEmbeddings · W_k/W_q`, kept with the weights; without
+   * this they are computed lazily by the first forward, layer by layer). `fromPretrained` calls it unless
+   * `precompute: false`; `onProgress(done, total)` after each layer. Waits until the backend has finished.
+   */
+  async precompute(onProgress?: (done: number, total: number) => void): Promise<void> {
+    this.encoder.precompute(this.backend, onProgress);
+    await this.backend.sync?.();
   }
 
   /** Frees every weight on the backend. The model throws DISPOSED when used afterwards. */

@@ -54,6 +54,18 @@ export class DebertaV2Encoder {
     return this.relCache;
   }
 
+  /**
+   * Does the input-independent work now — the relative-embedding LayerNorm and every layer's position
+   * projections (51 GFLOP for deberta-v3-large) — so the first forward does not. `onLayer(i, n)` after each layer.
+   */
+  precompute(be: Backend, onLayer?: (done: number, total: number) => void): void {
+    const rel = this.relativeEmbeddings(be);
+    this.layers.forEach((layer, i) => {
+      layer.precompute(be, rel);
+      onLayer?.(i + 1, this.layers.length);
+    });
+  }
+
   forward(be: Backend, embeddings: Tensor, ctx: EncoderContext, opts: { outputHiddenStates: boolean; outputAttentions: boolean }): EncoderOutput {
     const hiddenStates = opts.outputHiddenStates ? [embeddings] : undefined;
     const attentions = opts.outputAttentions ? ([] as Tensor[]) : undefined;

@@ -31,6 +31,11 @@ export class DebertaV2Layer {
     );
   }
 
+  /** Input-independent work of this layer (its relative-position projections), done now. */
+  precompute(be: Backend, rel: Tensor | undefined): void {
+    this.attention.precompute(be, rel);
+  }
+
   forward(be: Backend, hidden: Tensor, ctx: EncoderContext, outputAttentions: boolean): { output: Tensor; probs?: Tensor } {
     return scoped(() => {
       const { output: attended, probs } = this.attention.forward(be, hidden, ctx, outputAttentions);

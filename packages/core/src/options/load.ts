@@ -23,7 +23,7 @@ import { type OptionSpec, normalizeOptions } from "./names.js";
  */
 export interface ProgressEvent {
   status: "progress" | "done" | "ready";
-  phase: "download" | "cached" | "load" | "ready";
+  phase: "download" | "cached" | "load" | "precompute" | "ready";
   /** The model id or folder. */
   name?: string;
   file: string;
@@ -75,6 +75,11 @@ export interface LoadOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** Receives loading warnings (unused or newly initialized weights). Default `env.warn`, else console.warn. */
   warn?: (message: string) => void;
+  /**
+   * Do the input-independent work (relative-position projections of every layer) at load, reported as progress
+   * phase "precompute" (default true); `false` leaves it to the first forward.
+   */
+  precompute?: boolean;
 }
 
 export const LOAD_OPTIONS: readonly OptionSpec[] = [
@@ -90,6 +95,7 @@ export const LOAD_OPTIONS: readonly OptionSpec[] = [
   { name: "fetch" },
   { name: "progress_callback", aliases: ["onProgress"] },
   { name: "warn" },
+  { name: "precompute" },
 ];
 
 /** What a dtype name means: the compute dtype, the weight quantization, and backend options it needs (bf16 is CUDA's 16-bit mode). */
@@ -148,6 +154,8 @@ export interface ResolvedLoadOptions {
   fetch?: typeof fetch;
   progress?: (event: ProgressEvent) => void;
   warn: (message: string) => void;
+  /** Input-independent work at load (default true). */
+  precompute: boolean;
 }
 
 function check<T>(context: string, name: string, value: unknown, ok: (v: unknown) => boolean, expected: string): T | undefined {
@@ -203,6 +211,7 @@ export function resolveLoadOptions(
       fetch: check(context, "fetch", all.fetch, isFunction, "a function"),
       progress: check(context, "progress_callback", all.progress_callback, isFunction, "a function"),
       warn: warnSink(check(context, "warn", all.warn, isFunction, "a function")),
+      precompute: check<boolean>(context, "precompute", all.precompute, (v) => typeof v === "boolean", "true or false") ?? true,
     },
     rest,
   };
@@ -215,6 +224,17 @@ export async function backendFor(load: Pick<ResolvedLoadOptions, "device" | "dty
     throw new DebertaError("UNSUPPORTED", `backend "${backend.name}" does not compute in ${load.dtypeName}; use dtype "fp32" or another device`);
   }
   return backend;
+}
+
+/** Runs `model.precompute` when the load asks for it, reporting each layer as phase "precompute" progress. */
+export async function precomputeAtLoad(
+  model: { precompute(onProgress?: (done: number, total: number) => void): Promise<void> },
+  load: Pick<ResolvedLoadOptions, "progress" | "precompute">,
+  name?: string,
+): Promise<void> {
+  if (!load.precompute) return;
+  const cb = load.progress;
+  await model.precompute(cb ? (done, total) => cb(progressEvent("precompute", { file: "relative-position projections", loaded: done, total }, name)) : undefined);
 }
 
 /** A weight-reading progress reporter in `ProgressEvent` form (undefined when nobody listens). */

@@ -6,9 +6,9 @@ import { DebertaV2Model } from "@deberta-js/core";
 
 const [dir, dtype] = process.argv.slice(2);
 const baseline = process.memoryUsage().rss;
-const model = await DebertaV2Model.fromPretrained(directoryFiles(dir), { backend: new CpuBackend(), dtype: dtype as "f32" | "f16" });
+const model = await DebertaV2Model.fromPretrained(directoryFiles(dir), { backend: new CpuBackend(), dtype: dtype as "f32" | "f16", precompute: false });
 const peak = process.resourceUsage().maxRSS * 1024;
-const resident = model.residentWeightBytes; // before the forward adds its weight-only caches
+const resident = model.residentWeightBytes; // weights only: precompute is off, the forward adds its caches
 const out = await model.forward({ input_ids: [[1, 5, 9, 2]] });
 const hidden = await out.last_hidden_state.data();
 process.stdout.write(JSON.stringify({ baseline, peak, resident, heapUsed: process.memoryUsage().heapUsed, outputs: hidden.length }) + "\n");
