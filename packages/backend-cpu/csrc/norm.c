@@ -1,5 +1,5 @@
 /* Residual add + LayerNorm (torch semantics: biased variance, eps inside the sqrt) and the exact GELU, by rows. */
-#include <math.h>
+#include <math.h> /* sqrtf */
 #include "gemm.h"
 #include "pool.h"
 

@@ -20,14 +20,14 @@ import {
   type FloatDType,
 } from "@deberta-js/core";
 import { CpuBackend, type CpuBackendOptions } from "./backend.js";
-import type { KernelSet } from "./kernels.js";
+import type { KernelSet, PackedWeight } from "./kernels.js";
 import type { Storage } from "./pool.js";
 
 const LOWEST_F32 = -3.4028234663852886e38;
 
 export class CompiledCpuBackend extends CpuBackend {
   /** Packed GEMM panels per weight storage; dropped when the weight is disposed. */
-  private readonly packed = new WeakMap<Storage, Float32Array>();
+  private readonly packed = new Map<Storage, PackedWeight>();
 
   constructor(
     readonly kernels: KernelSet,
@@ -45,17 +45,26 @@ export class CompiledCpuBackend extends CpuBackend {
   }
 
   override dispose(t: Tensor): void {
-    this.packed.delete(t.storage as Storage);
+    const p = this.packed.get(t.storage as Storage);
+    if (p !== undefined) {
+      this.kernels.freePacked(p);
+      this.packed.delete(t.storage as Storage);
+    }
     super.dispose(t);
   }
 
-  private packedWeight(w: Tensor): Float32Array {
+  override destroy(): void {
+    for (const p of this.packed.values()) this.kernels.freePacked(p);
+    this.packed.clear();
+    super.destroy();
+  }
+
+  private packedWeight(w: Tensor): PackedWeight {
     const s = w.storage as Float32Array;
     let p = this.packed.get(s);
-    if (!p) {
+    if (p === undefined) {
       const [n, k] = w.shape;
-      p = new Float32Array(this.kernels.packedLength(n, k));
-      this.kernels.packB(s, n, k, p);
+      p = this.kernels.packB(s, n, k);
       this.packed.set(s, p);
     }
     return p;

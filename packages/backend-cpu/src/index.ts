@@ -5,6 +5,7 @@ import { CpuBackend, type CpuBackendOptions } from "./backend.js";
 import { CompiledCpuBackend } from "./compiled-backend.js";
 import { isCpuKernels, type CpuKernels } from "./kernels.js";
 import { loadNativeKernels } from "./native.js";
+import { loadWasmKernels } from "./wasm.js";
 
 export { CpuBackend, type CpuBackendOptions } from "./backend.js";
 export { CompiledCpuBackend } from "./compiled-backend.js";
@@ -20,6 +21,8 @@ export interface CpuFactoryOptions extends CpuBackendOptions {
   /** Threads for the compiled kernels (default: the available cores). */
   threads?: number;
 }
+
+let warned = false;
 
 function envKernels(): CpuKernels | undefined {
   const v = typeof process !== "undefined" ? process.env?.DEBERTA_JS_CPU : undefined;
@@ -42,7 +45,16 @@ export async function loadCpuBackend(options: CpuFactoryOptions = {}): Promise<C
     if (want === "native") throw new BackendUnavailableError("cpu", `kernels "native": ${k}`);
     reasons.push(k);
   }
-  if (want === "wasm") throw new BackendUnavailableError("cpu", `kernels "wasm": not built in this version`);
+  if (want === undefined || want === "wasm") {
+    const k = await loadWasmKernels(options.threads);
+    if (typeof k !== "string") return new CompiledCpuBackend(k, options);
+    if (want === "wasm") throw new BackendUnavailableError("cpu", `kernels "wasm": ${k}`);
+    reasons.push(k);
+  }
+  if (reasons.length && !warned) {
+    warned = true;
+    console.warn(`deberta-js cpu: using the TypeScript kernels (${reasons.join("; ")})`);
+  }
   return new CpuBackend(options);
 }
 

@@ -9,12 +9,12 @@ export interface KernelSet {
   readonly name: string;
   readonly threads: number;
   setThreads(n: number): void;
-  /** Floats needed by `packB` for a [n, k] weight. */
-  packedLength(n: number, k: number): number;
-  /** W [n, k] (torch Linear weight) → GEMM panels. */
-  packB(w: Float32Array, n: number, k: number, out: Float32Array): void;
+  /** W [n, k] (torch Linear weight) → GEMM panels, kept where the kernels can read them. */
+  packB(w: Float32Array, n: number, k: number): PackedWeight;
+  /** Frees what `packB` returned. */
+  freePacked(p: PackedWeight): void;
   /** c[m, n] = act(alpha · a[m, k] · Wᵀ + bias); act 0 = none, 1 = exact GELU. */
-  gemm(m: number, n: number, k: number, a: Float32Array, bp: Float32Array, c: Float32Array, bias: Float32Array | null, act: number, alpha: number): void;
+  gemm(m: number, n: number, k: number, a: Float32Array, bp: PackedWeight, c: Float32Array, bias: Float32Array | null, act: number, alpha: number): void;
   layerNorm(x: Float32Array, res: Float32Array | null, gamma: Float32Array, beta: Float32Array, rows: number, d: number, eps: number, out: Float32Array): void;
   gelu(x: Float32Array): void;
   attention(
@@ -37,6 +37,9 @@ export interface KernelSet {
     probs: Float32Array | null,
   ): void;
 }
+
+/** A weight in GEMM panel layout (a Float32Array for native, a pointer into linear memory for WASM). */
+export type PackedWeight = unknown;
 
 /** Which kernels the CPU backend runs: compiled native code, WebAssembly, or its TypeScript ops. */
 export type CpuKernels = "native" | "wasm" | "js";

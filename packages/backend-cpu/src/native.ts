@@ -5,7 +5,10 @@
  */
 import type { KernelSet } from "./kernels.js";
 
-interface Addon extends Omit<KernelSet, "name" | "threads"> {
+interface Addon extends Omit<KernelSet, "name" | "threads" | "packB" | "freePacked" | "gemm"> {
+  packedLength(n: number, k: number): number;
+  packB(w: Float32Array, n: number, k: number, out: Float32Array): void;
+  gemm(m: number, n: number, k: number, a: Float32Array, bp: Float32Array, c: Float32Array, bias: Float32Array | null, act: number, alpha: number): void;
   info(): { isa: string; threads: number; nr: number };
   setIsa(name: string): boolean;
 }
@@ -37,9 +40,13 @@ function wrap(addon: Addon): KernelSet {
       return addon.info().threads;
     },
     setThreads: (n) => addon.setThreads(n),
-    packedLength: (n, k) => addon.packedLength(n, k),
-    packB: addon.packB,
-    gemm: addon.gemm,
+    packB: (w, n, k) => {
+      const out = new Float32Array(addon.packedLength(n, k));
+      addon.packB(w, n, k, out);
+      return out;
+    },
+    freePacked: () => {}, // garbage-collected
+    gemm: (m, n, k, a, bp, c, bias, act, alpha) => addon.gemm(m, n, k, a, bp as Float32Array, c, bias, act, alpha),
     layerNorm: addon.layerNorm,
     gelu: addon.gelu,
     attention: addon.attention,

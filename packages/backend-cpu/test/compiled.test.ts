@@ -1,26 +1,49 @@
-// The compiled kernel sets against the HF fixtures and the conformance kit: every ISA this CPU runs (native addon).
+// The compiled kernel sets against the HF fixtures and the conformance kit, on every variant this machine builds:
+// native (the ISA the CPU dispatches to) with 2 threads, WASM with 2 threads (worker pool) and WASM single-thread.
 import { describe, expect, it } from "vitest";
 import { fileURLToPath } from "node:url";
 import { directoryFiles } from "@deberta-js/core/node";
 import { defineParitySuite, loadFixtureCases, runConformance } from "@deberta-js/core/testing";
-import { CompiledCpuBackend, loadCpuBackend } from "../src/index.js";
+import { CompiledCpuBackend, loadCpuBackend, type CpuKernels } from "../src/index.js";
 
 const root = directoryFiles(fileURLToPath(new URL("../../../fixtures/models", import.meta.url)));
 const cases = await loadFixtureCases(root, { classes: ["DebertaV2Model"] });
 
-const native = await loadCpuBackend({ kernels: "native", threads: 2 }).catch((e: Error) => e);
-if (native instanceof Error) console.warn(`native CPU kernels skipped: ${native.message}`);
+const VARIANTS: { kernels: CpuKernels; threads: number; name: RegExp }[] = [
+  { kernels: "native", threads: 2, name: /^native-(avx512|avx2|base)$/ },
+  { kernels: "wasm", threads: 2, name: /^wasm-(simd128|relaxed-simd)$/ },
+  { kernels: "wasm", threads: 1, name: /^wasm-(simd128|relaxed-simd)$/ },
+];
 
-describe.skipIf(native instanceof Error)("native kernels", () => {
-  const be = native as CompiledCpuBackend;
-  it("loads a SIMD kernel set with threads", () => {
-    expect(be.kernelSet).toMatch(/^native-(avx512|avx2|base)$/);
-    expect(be.threads).toBe(2);
+for (const v of VARIANTS) {
+  const label = `${v.kernels} kernels, ${v.threads} thread${v.threads > 1 ? "s" : ""}`;
+  const be = await loadCpuBackend({ kernels: v.kernels, threads: v.threads }).catch((e: Error) => e);
+  if (be instanceof Error) console.warn(`${label} skipped: ${be.message}`);
+  describe.skipIf(be instanceof Error)(label, () => {
+    const b = be as CompiledCpuBackend;
+    it("loads a SIMD kernel set with the threads asked for", () => {
+      expect(b).toBeInstanceOf(CompiledCpuBackend);
+      expect(b.kernelSet).toMatch(v.name);
+      expect(b.threads).toBe(v.threads);
+    });
+    it("passes runConformance in f32", async () => {
+      const report = await runConformance(b, { dtype: "f32" });
+      expect(report.results.filter((x) => !x.ok).map((x) => `${x.op} / ${x.case}: ${x.error}`).join("\n")).toBe("");
+      expect(report.results.some((r) => r.skipped)).toBe(false);
+    });
+    defineParitySuite({ describe, it, expect }, { name: `${label}, fp32`, root, cases, backend: async () => b });
   });
-  it("passes runConformance in f32", async () => {
-    const report = await runConformance(be, { dtype: "f32" });
-    expect(report.results.filter((x) => !x.ok).map((x) => `${x.op} / ${x.case}: ${x.error}`).join("\n")).toBe("");
-    expect(report.results.some((r) => r.skipped)).toBe(false);
+}
+
+describe("kernel selection", () => {
+  it("rejects an unknown kernels value with a typed error", async () => {
+    await expect(loadCpuBackend({ kernels: "gpu" as CpuKernels })).rejects.toThrow(/kernels "gpu" is not one of native, wasm, js/);
   });
-  defineParitySuite({ describe, it, expect }, { name: "native kernels, fp32", root, cases, backend: async () => be });
+  it("rejects a bad thread count", async () => {
+    await expect(loadCpuBackend({ threads: 0 })).rejects.toThrow(/threads must be a positive integer/);
+  });
+  it("gives the TypeScript backend for kernels: js", async () => {
+    const b = await loadCpuBackend({ kernels: "js" });
+    expect(b).not.toBeInstanceOf(CompiledCpuBackend);
+  });
 });

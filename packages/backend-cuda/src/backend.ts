@@ -9,6 +9,7 @@
  */
 import {
   type Activation,
+  type QuantizedWeight,
   type AttentionArgs,
   type AttentionResult,
   type Backend,
@@ -34,6 +35,7 @@ import { CudaError } from "./driver.js";
 import { isSuffixOf } from "./geometry.js";
 import { chooseEpilogue, type GemmDtype, matrixBatchStrides, planBatches, rowMajorGemm } from "./gemm-plan.js";
 import { ACT_CODES } from "./kernels/index.js";
+import { QLINEAR_TILE } from "./kernels/quantized-linear.cu.js";
 import { MAX_RANK } from "./launch-params.js";
 import { MemoryPool } from "./memory-pool.js";
 
@@ -408,6 +410,36 @@ export class CudaBackend implements Backend {
   }
 
   // ── fused ops ─────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Dequantize-in-GEMM from the packed words (shapes checked by core's `checkQuantizedLinear`). */
+  quantizedLinear(x: Tensor, weight: QuantizedWeight, bias: Tensor | undefined, act?: Activation): Tensor {
+    this.floatOnly(x, "quantizedLinear");
+    const K = weight.inFeatures;
+    const N = weight.outFeatures;
+    const M = x.size / K;
+    const { t: bz, tmp: bt } = bias ? this.sameDtype(bias, x.dtype) : { t: undefined, tmp: undefined };
+    try {
+      const out = this.alloc([...x.shape.slice(0, -1), N], x.dtype);
+      if (out.size === 0) return out;
+      const T = QLINEAR_TILE;
+      this.device.launch(`djs_qlinear_${weight.layout}_${this.storage(x.dtype)}`, [Math.ceil(N / T), Math.ceil(M / T), 1], [T * T, 1, 1], 0, [
+        this.ptr(x),
+        this.ptr(weight.data),
+        this.ptr(weight.scales),
+        weight.table ? this.ptr(weight.table) : 0n,
+        bz ? this.ptr(bz) : 0n,
+        this.ptr(out),
+        M,
+        N,
+        K,
+        weight.blockSize,
+        ACT_CODES[act ?? "linear"],
+      ]);
+      return out;
+    } finally {
+      bt?.dispose();
+    }
+  }
 
   linear(x: Tensor, weight: Tensor, bias: Tensor | undefined, act?: Activation): Tensor {
     if (weight.rank !== 2) throw new InputError(`linear: weight must be [out, in], got [${weight.shape}]`);

@@ -13,6 +13,7 @@
  *   `read` / `sync` as `DebertaError("BACKEND_ERROR")`, naming the device's limits when memory ran out.
  */
 import {
+  type QuantizedWeight,
   type Activation,
   type AttentionArgs,
   type AttentionResult,
@@ -51,6 +52,7 @@ import { ROW_WG, layerNormKernel, layerNormParams, layerNormRowKernel, layerNorm
 import { ATTN_ROW_WG, attentionRowKernel } from "./kernels/attention-row.wgsl.js";
 import { DIRECT_R, DIRECT_WG, matmulDirectKernel } from "./kernels/matmul-direct.wgsl.js";
 import { MATMUL_MAX_BATCH_RANK, matmulKernel, matmulParams } from "./kernels/matmul.wgsl.js";
+import { QLINEAR_R, QLINEAR_WG, qlinearParams, quantizedLinearKernel } from "./kernels/quantized-linear.wgsl.js";
 import { SOFTMAX_MAX_RANK, softmaxKernel, softmaxParams } from "./kernels/softmax.wgsl.js";
 import { TRANSPOSE_MAX_RANK, TRANSPOSE_WG, transposeKernel, transposeParams } from "./kernels/transpose.wgsl.js";
 
@@ -342,6 +344,29 @@ export class WebGpuBackend implements Backend {
     const M = x.size / K;
     const y = this.gemm({ a: x.reshape([M, K]), b: weight, M, N, K, batchA: [], batchB: [], outBatch: [], transA: false, transB: true, alpha: 1, bias, act });
     return x.rank === 2 ? y : this.retag(y, [...x.shape.slice(0, -1), N]);
+  }
+
+  /** Dequantizes inside the GEMM from the packed u32 words (shapes checked by core's `checkQuantizedLinear`). */
+  quantizedLinear(x: Tensor, weight: QuantizedWeight, bias: Tensor | undefined, act?: Activation): Tensor {
+    this.assertUsable();
+    const K = weight.inFeatures;
+    const N = weight.outFeatures;
+    const M = x.size / K;
+    const out = this.alloc([...x.shape.slice(0, -1), N], x.dtype, "quantizedLinear");
+    if (!out.size) return out;
+    const kv = quantizedLinearKernel({ layout: weight.layout, dx: x.dtype, bias: bias?.dtype, act });
+    const bindings = [
+      undefined,
+      this.buf(x, "quantizedLinear input"),
+      this.buf(weight.data, "quantizedLinear weight"),
+      this.buf(weight.scales, "quantizedLinear scales"),
+      weight.table ? this.buf(weight.table) : undefined,
+      bias ? this.buf(bias, "quantizedLinear bias") : undefined,
+      this.buf(out),
+    ];
+    const tiles = Math.ceil(M / QLINEAR_R) * Math.ceil(N / QLINEAR_R);
+    this.dispatch(kv, qlinearParams.pack({ M, N, K, blockSize: weight.blockSize }), bindings, this.grid1d(tiles, QLINEAR_WG));
+    return out;
   }
 
   add(a: Tensor, b: Tensor): Tensor {

@@ -4,6 +4,7 @@
  */
 import { ACTIVATIONS, type Activation } from "./backend.js";
 import { ConfigError } from "./errors.js";
+import { getLimits, limitHint, type Limits } from "./limits.js";
 
 /** The fields of HF's `DebertaV2Config` (plus the `PretrainedConfig` ones a DeBERTa user touches). */
 export interface DebertaV2ConfigJson {
@@ -95,7 +96,7 @@ export class DebertaV2Config {
   /** The parsed JSON as given (unknown keys kept). */
   readonly raw: DebertaV2ConfigJson;
 
-  constructor(json: DebertaV2ConfigJson = {}, source = "config.json") {
+  constructor(json: DebertaV2ConfigJson = {}, source = "config.json", limits?: Partial<Limits>) {
     if (json === null || typeof json !== "object" || Array.isArray(json)) {
       throw new ConfigError(`${source}: expected a JSON object, got ${json === null ? "null" : Array.isArray(json) ? "an array" : typeof json}`);
     }
@@ -151,7 +152,7 @@ export class DebertaV2Config {
     }
     this.attention_head_size = f.int("attention_head_size", defaultHead, 1);
     this.tie_word_embeddings = f.bool("tie_word_embeddings", true);
-    const labels = readLabels(json, source);
+    const labels = readLabels(json, source, getLimits(limits).maxVocabSize);
     this.id2label = labels.id2label;
     this.label2id = labels.label2id;
     const pt = json.problem_type ?? null;
@@ -165,9 +166,13 @@ export class DebertaV2Config {
     if (this.conv_kernel_size > 0 && this.conv_groups !== 1) {
       throw new ConfigError(`${source}: conv_groups ${this.conv_groups} is not supported (only 1, as in every published checkpoint)`);
     }
+    if (!(this.layer_norm_eps > 0)) {
+      throw new ConfigError(`${source}: field "layer_norm_eps" must be > 0, got ${this.layer_norm_eps} (LayerNorm divides by sqrt(var + eps))`);
+    }
+    checkDimensions(this, source, getLimits(limits));
   }
 
-  static fromJSON(text: string | Uint8Array, source = "config.json"): DebertaV2Config {
+  static fromJSON(text: string | Uint8Array, source = "config.json", limits?: Partial<Limits>): DebertaV2Config {
     const s = typeof text === "string" ? text : new TextDecoder().decode(text);
     let json: unknown;
     try {
@@ -175,7 +180,7 @@ export class DebertaV2Config {
     } catch (e) {
       throw new ConfigError(`${source}: not valid JSON (${(e as Error).message})`, { cause: e });
     }
-    return new DebertaV2Config(json as DebertaV2ConfigJson, source);
+    return new DebertaV2Config(json as DebertaV2ConfigJson, source, limits);
   }
 
   get num_labels(): number {
@@ -212,7 +217,50 @@ export class DebertaV2Config {
   }
 }
 
-function readLabels(json: DebertaV2ConfigJson, source: string) {
+/**
+ * Every size the model allocates from comes from here, so each is bounded before anything is allocated: a tiny
+ * config.json must not make us allocate gigabytes (placeholders, embeddings) or overflow a typed array.
+ */
+function checkDimensions(c: DebertaV2Config, source: string, limits: Limits): void {
+  const bound = (field: string, value: number, limit: keyof Limits) => {
+    if (value > limits[limit]) {
+      throw new ConfigError(`${source}: field "${field}" is ${value}, over the ${limitHint(limit, limits[limit])}`);
+    }
+  };
+  bound("vocab_size", c.vocab_size, "maxVocabSize");
+  bound("type_vocab_size", c.type_vocab_size, "maxVocabSize");
+  bound("num_labels", c.num_labels, "maxVocabSize");
+  for (const f of ["hidden_size", "embedding_size", "intermediate_size", "attention_head_size", "pooler_hidden_size", "conv_kernel_size"] as const) {
+    bound(f, c[f], "maxHiddenSize");
+  }
+  bound("num_hidden_layers", c.num_hidden_layers, "maxLayers");
+  bound("num_attention_heads", c.num_attention_heads, "maxHeads");
+  bound("max_position_embeddings", c.max_position_embeddings, "maxPositions");
+  bound("max_relative_positions", c.max_relative_positions, "maxPositions");
+  bound("position_buckets", c.position_buckets, "maxPositions");
+  const h = c.hidden_size;
+  const tensors: Array<[string, number]> = [
+    ["word_embeddings (vocab_size × embedding_size)", c.vocab_size * c.embedding_size],
+    ["position_embeddings (max_position_embeddings × embedding_size)", c.max_position_embeddings * c.embedding_size],
+    ["query/key/value (num_attention_heads × attention_head_size × hidden_size)", c.allHeadSize * h],
+    ["intermediate (intermediate_size × hidden_size)", c.intermediate_size * h],
+    ["rel_embeddings (2 × attention span × hidden_size)", 2 * c.attSpan * h],
+    ["classifier (num_labels × pooler_hidden_size)", c.num_labels * c.pooler_hidden_size],
+  ];
+  let perLayer = 0;
+  for (const [what, n] of tensors) {
+    if (n > limits.maxTensorElements) {
+      throw new ConfigError(`${source}: the config implies a ${what} weight of ${n} elements, over the ${limitHint("maxTensorElements", limits.maxTensorElements)}`);
+    }
+  }
+  perLayer = 4 * c.allHeadSize * h + 2 * c.intermediate_size * h;
+  const params = c.vocab_size * c.embedding_size + c.max_position_embeddings * c.embedding_size + c.num_hidden_layers * perLayer + 2 * c.attSpan * h;
+  if (params > limits.maxParameters) {
+    throw new ConfigError(`${source}: the config implies ${params} parameters, over the ${limitHint("maxParameters", limits.maxParameters)}`);
+  }
+}
+
+function readLabels(json: DebertaV2ConfigJson, source: string, maxLabels: number) {
   const id2label: Record<number, string> = {};
   if (json.id2label !== undefined) {
     if (json.id2label === null || typeof json.id2label !== "object" || Array.isArray(json.id2label)) {
@@ -227,6 +275,7 @@ function readLabels(json: DebertaV2ConfigJson, source: string) {
   } else {
     const n = json.num_labels === undefined ? 2 : json.num_labels;
     if (!Number.isInteger(n) || (n as number) < 0) throw new ConfigError(`${source}: num_labels must be a non-negative integer`);
+    if ((n as number) > maxLabels) throw new ConfigError(`${source}: field "num_labels" is ${n}, over the ${limitHint("maxVocabSize", maxLabels)}`);
     for (let i = 0; i < (n as number); i++) id2label[i] = `LABEL_${i}`;
   }
   const label2id: Record<string, number> = {};

@@ -1,5 +1,6 @@
 // @deberta-js/core — browser-safe entry. Node-only helpers live in "@deberta-js/core/node".
 export * from "./errors.js";
+export * from "./limits.js";
 export * from "./dtype.js";
 export * from "./files.js";
 export * from "./layout.js";

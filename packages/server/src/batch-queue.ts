@@ -17,6 +17,13 @@ export interface BatchQueueOptions<T, R> {
   /** At most this many inputs per batch (default: no limit but the token budget). */
   maxBatchRequests?: number;
   metrics?: ServerMetrics;
+  /**
+   * Inputs known to be on their way (requests admitted, body not yet read and tokenized). While there are some,
+   * the batcher waits a few event-loop turns (at most `gatherMs`) so they join the batch it is about to form.
+   */
+  arriving?: () => number;
+  /** Longest wait for arriving inputs before a batch forms (default 2 ms). */
+  gatherMs?: number;
 }
 
 /** Timing of one entry, for the per-request histograms. */
@@ -102,15 +109,25 @@ export class BatchQueue<T, R> {
   private async loop(): Promise<void> {
     try {
       while (this.entries.length) {
-        const batch = this.next();
-        await this.run(batch);
-        // Yield to I/O between batches: requests that arrived meanwhile are parsed and queued before the next one forms.
-        await new Promise((r) => setImmediate(r));
+        await this.gather();
+        const batch = this.next(); // empty when the waiting inputs were cancelled meanwhile
+        if (batch.length) await this.run(batch);
       }
     } finally {
       this.running = false;
       this.notifyIdle();
     }
+  }
+
+  /**
+   * The model runs on this thread, so requests that arrived during a batch are still unread in their sockets when
+   * it ends: give the event loop a few turns (bounded by `gatherMs`) to read and tokenize them first.
+   */
+  private async gather(): Promise<void> {
+    const arriving = this.options.arriving ?? (() => 0);
+    const deadline = performance.now() + (this.options.gatherMs ?? 2);
+    // Two turns at least: the first may run before the poll phase that reads the sockets.
+    for (let turn = 0; turn < 2 || (arriving() > 0 && performance.now() < deadline); turn++) await new Promise((r) => setImmediate(r));
   }
 
   /** FIFO, greedy up to the budgets; an exclusive task is a batch of its own. */

@@ -41,6 +41,8 @@ export interface EngineOptions {
   /** Longest input in tokens (default: the model's and tokenizer's limit). */
   maxInputLength?: number;
   metrics?: ServerMetrics;
+  /** Requests admitted whose inputs are not queued yet (see `BatchQueueOptions.arriving`). */
+  arriving?: () => number;
 }
 
 /** HF task of the head `config.json` names (`architectures[0]`). */
@@ -91,6 +93,7 @@ export class Engine {
       maxBatchTokens: options.maxBatchTokens,
       maxBatchRequests: options.maxBatchRequests,
       metrics: options.metrics,
+      arriving: options.arriving,
     });
   }
 

@@ -58,6 +58,8 @@ export class DebertaServer {
   readonly limits: Limits;
   readonly modelId: string;
   private inflight = 0;
+  /** Admitted requests whose body is still being read (their inputs are about to join the queue). */
+  private arriving = 0;
   private draining = false;
   private http?: Server;
   private readonly log: (line: string) => void;
@@ -68,7 +70,7 @@ export class DebertaServer {
     const modelLimit = Math.min(pipe.model.config.max_position_embeddings, pipe.tokenizer.modelMaxLength);
     const maxInputLength = Math.min(options.maxInputLength ?? modelLimit, maxBatchTokens);
     this.metrics = new ServerMetrics(maxInputLength);
-    this.engine = new Engine(pipe, { maxBatchTokens, maxBatchRequests: options.maxBatchRequests, maxInputLength, metrics: this.metrics });
+    this.engine = new Engine(pipe, { maxBatchTokens, maxBatchRequests: options.maxBatchRequests, maxInputLength, metrics: this.metrics, arriving: () => this.arriving });
     this.limits = {
       maxBatchTokens,
       maxBatchRequests: options.maxBatchRequests,
@@ -219,10 +221,13 @@ export class DebertaServer {
     this.inflight++;
     m.inflight.set(this.inflight);
     const start = performance.now();
-    const ctx = await this.context(req, res).catch((e) => {
-      this.release();
-      throw e;
-    });
+    this.arriving++;
+    const ctx = await this.context(req, res)
+      .catch((e) => {
+        this.release();
+        throw e;
+      })
+      .finally(() => this.arriving--);
     try {
       const result = await Promise.race([route.run(ctx), aborted(ctx.signal)]);
       m.requestCount.inc({ method: ctx.method });

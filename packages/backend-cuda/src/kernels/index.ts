@@ -12,6 +12,7 @@ import { ELEMENTWISE_SOURCE } from "./elementwise.cu.js";
 import { GATHER_SOURCE } from "./gather.cu.js";
 import { LAYERNORM_SOURCE } from "./layernorm.cu.js";
 import { PRELUDE } from "./prelude.cu.js";
+import { QLINEAR_SOURCE } from "./quantized-linear.cu.js";
 import { SOFTMAX_SOURCE } from "./softmax.cu.js";
 import { TAKE_SOURCE } from "./take-along-axis.cu.js";
 import { TRANSPOSE_SOURCE } from "./transpose.cu.js";
@@ -72,6 +73,14 @@ export const KERNEL_MODULES: readonly KernelModule[] = [
   }),
   module("layernorm", LAYERNORM_SOURCE, each(FLOATS, (s) => [[`djs_layernorm_${s}`, ["p", "p", "p", "p", "p", "i", "i", "f"]]])),
   module("softmax", SOFTMAX_SOURCE, each(FLOATS, (s) => [[`djs_softmax_${s}`, ["p", "p", "i", "p", "i", "i", "g", "f"]]])),
+  module(
+    "qlinear",
+    QLINEAR_SOURCE,
+    each(FLOATS, (s) => [
+      [`djs_qlinear_int4_${s}`, ["p", "p", "p", "p", "p", "p", "i", "i", "i", "i", "i"]],
+      [`djs_qlinear_int8_${s}`, ["p", "p", "p", "p", "p", "p", "i", "i", "i", "i", "i"]],
+    ]),
+  ),
   module("attention", ATTENTION_SOURCE, {
     ...each(FLOATS, (s) => ATTENTION_HEAD_DIMS.map((d) => [`djs_attn_scalar_${s}_d${d}`, ATTN_PARAMS] as [string, readonly ParamKind[]])),
     ...each(HALVES, (s) => ATTENTION_HEAD_DIMS.map((d) => [`djs_attn_mma_${s}_d${d}`, ATTN_PARAMS] as [string, readonly ParamKind[]])),

@@ -32,3 +32,15 @@ export {
   type Comparison,
   type Tolerance as ParityTolerance,
 } from "./parity.js";
+// The seeded parser fuzzer (issue 13): targets live with the parsers' tests.
+export {
+  runFuzz,
+  mutateBytes,
+  rng32,
+  formatFuzzReport,
+  type FuzzTarget,
+  type FuzzOptions,
+  type FuzzReport,
+  type FuzzFinding,
+  type FuzzRng,
+} from "./fuzz.js";

@@ -10,6 +10,7 @@
 import { WeightsError } from "../errors.js";
 import type { ModelFiles } from "../files.js";
 import { joinLocation } from "./source.js";
+import { getLimits, limitHint } from "../limits.js";
 
 export type WeightFormat = "safetensors" | "pytorch";
 
@@ -90,6 +91,10 @@ export async function readShardIndex(
   format: WeightFormat,
 ): Promise<{ files: string[]; weightMap: Map<string, string> }> {
   const where = joinLocation(files.location, indexName);
+  const maxJson = getLimits().maxJsonBytes;
+  if (files.size && (await files.size(indexName)) > maxJson) {
+    throw new WeightsError(`${where}: ${await files.size(indexName)} bytes is too large for an index file (${limitHint("maxJsonBytes", maxJson)})`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(await files.read(indexName)));
@@ -104,6 +109,7 @@ export async function readShardIndex(
   const dir = indexName.includes("/") ? indexName.slice(0, indexName.lastIndexOf("/") + 1) : "";
   const weightMap = new Map<string, string>();
   const shards: string[] = [];
+  const seen = new Set<string>();
   for (const [tensor, shard] of Object.entries(wm as Record<string, unknown>)) {
     if (typeof shard !== "string") throw new WeightsError(`${where}: weight_map entry "${tensor}" must be a file name, found ${typeof shard}`);
     const reason = unsafeShardName(shard);
@@ -112,7 +118,10 @@ export async function readShardIndex(
     if (!shard.endsWith(ext)) throw new WeightsError(`${where}: shard "${shard}" (for tensor "${tensor}") is not a ${ext} file`);
     const path = dir + shard;
     weightMap.set(tensor, path);
-    if (!shards.includes(path)) shards.push(path);
+    if (!seen.has(path)) {
+      seen.add(path);
+      shards.push(path);
+    }
   }
   if (shards.length === 0) throw new WeightsError(`${where}: "weight_map" is empty`);
   const missing: string[] = [];

@@ -48,9 +48,20 @@ export interface SafetensorsFile {
   sourceDtypes: Set<SourceDType>;
 }
 
-export interface ParseOptions {
+export interface ParseOptions extends HeaderOptions {
   /** Target dtype of every float tensor (default f32). */
   dtype?: HostDType;
+}
+
+export interface HeaderOptions {
+  /**
+   * Reject what the reference (Rust) reader rejects — a header not starting with "{" (leading whitespace, BOM),
+   * duplicate keys, holes between tensors, bytes after the last tensor. Default true: a file that Python's
+   * `safetensors` refuses must not load differently here. With `false` these are accepted with a warning
+   * (`onWarning`, default `console.warn`); type, bounds and overlap checks stay on either way.
+   */
+  strict?: boolean;
+  onWarning?: (message: string) => void;
 }
 
 const SUPPORTED = Object.keys(SOURCE_ITEM_SIZE) as SourceDType[];
@@ -77,15 +88,26 @@ export function readHeaderLength(first8: Uint8Array, fileName: string, fileSize:
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Parses and validates the JSON header. `fileSize` bounds the data section. */
-export function parseHeader(headerBytes: Uint8Array, fileName: string, fileSize: number): SafetensorsHeader {
+export function parseHeader(headerBytes: Uint8Array, fileName: string, fileSize: number, opts: HeaderOptions = {}): SafetensorsHeader {
   const dataStart = 8 + headerBytes.byteLength;
   const dataSize = fileSize - dataStart;
+  const strict = opts.strict !== false;
+  const lax = (msg: string) => {
+    if (strict) throw new WeightsError(`${fileName}: ${msg} (the reference safetensors reader rejects this; pass strict: false to load it anyway)`);
+    (opts.onWarning ?? ((m: string) => console.warn(m)))(`${fileName}: ${msg} (accepted because strict is false)`);
+  };
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(headerBytes);
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(headerBytes);
   } catch (e) {
     throw new WeightsError(`${fileName}: safetensors header is not valid UTF-8`, "WEIGHTS_INVALID", { cause: e });
   }
+  if (text.charCodeAt(0) !== 0x7b && /^[\uFEFF\s]+\{/.test(text)) {
+    lax(`safetensors header must start with "{" (found ${JSON.stringify(text.slice(0, 1))}: leading whitespace or a BOM)`);
+    text = text.replace(/^\uFEFF/, "");
+  }
+  const dup = firstDuplicateTopLevelKey(text);
+  if (dup !== undefined) lax(`safetensors header has the key ${JSON.stringify(dup)} twice`);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -149,13 +171,54 @@ export function parseHeader(headerBytes: Uint8Array, fileName: string, fileSize:
       );
     }
   }
+  // The reference reader requires the tensors to tile the data section exactly: no holes, no trailing bytes.
+  let expected = dataStart;
+  for (const e of entries) {
+    if (e.begin !== expected) {
+      lax(`${e.begin - expected} unused bytes before tensor "${e.name}" (data_offsets start at ${e.begin - dataStart}, previous tensor ends at ${expected - dataStart})`);
+      break;
+    }
+    expected = e.end;
+  }
+  const lastEnd = entries.length ? entries[entries.length - 1].end : dataStart;
+  if (lastEnd !== fileSize) lax(`${fileSize - lastEnd} trailing bytes after the last tensor`);
   return { dataStart, entries, metadata };
 }
 
+/**
+ * The first key that appears twice at the top level of a JSON object text, if any (JSON.parse keeps the last
+ * one silently). A linear scan that tracks strings and depth only; the text is parsed for real afterwards.
+ */
+export function firstDuplicateTopLevelKey(text: string): string | undefined {
+  const seen = new Set<string>();
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      const start = i;
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+      if (depth !== 1) continue;
+      let j = i + 1;
+      while (j < text.length && (text[j] === " " || text[j] === "\t" || text[j] === "\n" || text[j] === "\r")) j++;
+      if (text[j] !== ":") continue;
+      let key: string;
+      try {
+        key = JSON.parse(text.slice(start, i + 1)) as string;
+      } catch {
+        return undefined; // malformed: JSON.parse reports it
+      }
+      if (seen.has(key)) return key;
+      seen.add(key);
+    } else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return undefined;
+}
+
 /** Reads and validates the header of a safetensors source. */
-export async function readSafetensorsHeader(src: ByteSource): Promise<SafetensorsHeader> {
+export async function readSafetensorsHeader(src: ByteSource, opts: HeaderOptions = {}): Promise<SafetensorsHeader> {
   const n = readHeaderLength(await src.read(0, Math.min(8, src.size)), src.name, src.size);
-  return parseHeader(await src.read(8, 8 + n), src.name, src.size);
+  return parseHeader(await src.read(8, 8 + n), src.name, src.size, opts);
 }
 
 /** Loads every tensor of a safetensors source, one ranged read per tensor. */
@@ -164,7 +227,7 @@ export async function readSafetensors(
   opts: ParseOptions & { onProgress?: (loaded: number, total: number) => void } = {},
 ): Promise<SafetensorsFile> {
   const target = opts.dtype ?? "f32";
-  const header = await readSafetensorsHeader(src);
+  const header = await readSafetensorsHeader(src, opts);
   const tensors: StateDict = new Map();
   const sourceDtypes = new Set<SourceDType>();
   opts.onProgress?.(header.dataStart, src.size);
@@ -184,7 +247,7 @@ export async function readSafetensors(
 export function parseSafetensors(bytes: Uint8Array, fileName: string, opts: ParseOptions = {}): SafetensorsFile {
   const target = opts.dtype ?? "f32";
   const n = readHeaderLength(bytes.subarray(0, 8), fileName, bytes.byteLength);
-  const header = parseHeader(bytes.subarray(8, 8 + n), fileName, bytes.byteLength);
+  const header = parseHeader(bytes.subarray(8, 8 + n), fileName, bytes.byteLength, opts);
   const tensors: StateDict = new Map();
   const sourceDtypes = new Set<SourceDType>();
   for (const e of header.entries) {

@@ -13,6 +13,7 @@
  *   keys matching `ignoreUnused` (by default `position_ids` buffers that older checkpoints carry).
  */
 import { WeightsError } from "../errors.js";
+import { getLimits, limitHint } from "../limits.js";
 import type { Tensor } from "../tensor.js";
 import { castHostTensor, numelOf, sameShape, shapeToString, type HostDType, type HostTensor, type StateDict } from "./state-dict.js";
 
@@ -62,6 +63,7 @@ export class WeightStore {
   private readonly opts: WeightStoreOptions;
   private readonly used = new Set<string>();
   private readonly missing: Array<{ name: string; shape?: number[] }> = [];
+  private placeholderBytes = 0;
   private finished = false;
 
   constructor(stateDict: StateDict, opts: WeightStoreOptions = {}) {
@@ -127,6 +129,17 @@ export class WeightStore {
     this.missing.push({ name, shape: shape ? [...shape] : undefined });
     const dims = shape ? [...shape] : [0];
     const n = numelOf(dims);
+    // Placeholders only exist so that finish() can list every missing name at once; a checkpoint that lacks
+    // most of a (possibly huge) model must not allocate it in zeros first.
+    const max = getLimits().maxPlaceholderBytes;
+    this.placeholderBytes += n * 4;
+    if (this.placeholderBytes > max) {
+      try {
+        this.finish();
+      } catch (e) {
+        throw new WeightsError(`${(e as Error).message}; stopped looking after these (placeholders over the ${limitHint("maxPlaceholderBytes", max)})`, "WEIGHTS_MISSING");
+      }
+    }
     return this.opts.dtype === "f16"
       ? { dtype: "f16", shape: dims, data: new Uint16Array(n) }
       : { dtype: "f32", shape: dims, data: new Float32Array(n) };

@@ -26,6 +26,7 @@ import {
   type StateDict,
 } from "./state-dict.js";
 import { bytesSource, type ByteSource } from "./source.js";
+import { getLimits, limitHint, type Limits } from "../limits.js";
 import { openZip, readZipEntry, type ZipArchive } from "./zip.js";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -523,9 +524,13 @@ export interface OpenTorchCheckpoint {
   entries: Array<[string, TensorRef]>;
 }
 
-/** Checks the zip signature and byte order and unpickles `data.pkl`; reads no tensor data. */
-export async function openTorchCheckpoint(src: ByteSource): Promise<OpenTorchCheckpoint> {
+/**
+ * Checks the zip signature and byte order and unpickles `data.pkl`; reads no tensor data. The views are checked
+ * against the storages' sizes here (`checkViewBudget`), so every reader of the entries gets bounded output.
+ */
+export async function openTorchCheckpoint(src: ByteSource, opts: { limits?: Partial<Limits> } = {}): Promise<OpenTorchCheckpoint> {
   const name = src.name;
+  const limits = getLimits(opts.limits);
   const head = await src.read(0, Math.min(src.size, 4));
   if (head.length < 4 || !PK.every((b, i) => head[i] === b)) {
     if (head[0] === 0x80) {
@@ -535,7 +540,7 @@ export async function openTorchCheckpoint(src: ByteSource): Promise<OpenTorchChe
     }
     throw new WeightsError(`${name}: not a torch.save zip archive (no zip signature)`);
   }
-  const zip = await openZip(src);
+  const zip = await openZip(src, { limits: opts.limits });
   const pklNames = [...zip.entries.keys()].filter((n) => /^[^/]+\/data\.pkl$/.test(n));
   if (pklNames.length !== 1) {
     throw new WeightsError(`${name}: expected exactly one "<archive>/data.pkl" in the zip, found ${pklNames.length ? pklNames.join(", ") : "none"}`);
@@ -548,17 +553,18 @@ export async function openTorchCheckpoint(src: ByteSource): Promise<OpenTorchChe
   }
   const pkl = await readZipEntry(zip, zip.entries.get(pklNames[0])!, true);
   const { entries } = unpickleStateDict(pkl, name, `${name} (${pklNames[0]})`);
+  checkViewBudget(entries, name, limits.maxViewAmplification);
   return { zip, prefix, entries };
 }
 
 /** Reads a torch.save zip checkpoint holding a state dict. */
 export async function readTorchCheckpoint(
   src: ByteSource,
-  opts: { dtype?: HostDType; onProgress?: (loaded: number, total: number) => void } = {},
+  opts: { dtype?: HostDType; onProgress?: (loaded: number, total: number) => void; limits?: Partial<Limits> } = {},
 ): Promise<TorchCheckpoint> {
   const target = opts.dtype ?? "f32";
   const name = src.name;
-  const { zip, prefix, entries } = await openTorchCheckpoint(src);
+  const { zip, prefix, entries } = await openTorchCheckpoint(src, opts);
 
   // Read each storage once, in archive order, then cut the tensors out of it.
   const byStorage = new Map<string, Array<[string, TensorRef]>>();
@@ -601,6 +607,35 @@ export async function readTorchCheckpoint(
   for (const [k] of entries) tensors.set(k, decoded.get(k)!);
   opts.onProgress?.(src.size, src.size);
   return { tensors, sourceDtypes };
+}
+
+/**
+ * Decoded bytes must be justified by the file: a view may not have more elements than its storage (only stride-0
+ * or self-overlapping views do, and no model state dict has them), and all views together may decode at most
+ * `maxAmplification` times the bytes of the storages they view (tied weights share a storage: 2-3 views).
+ * Checked on the pickle alone, before any storage is read or any output allocated.
+ */
+function checkViewBudget(entries: Array<[string, TensorRef]>, name: string, maxAmplification: number): void {
+  const storageBytes = new Map<string, number>();
+  let viewBytes = 0;
+  for (const [k, t] of entries) {
+    const itemSize = SOURCE_ITEM_SIZE[t.storage.dtype];
+    const numel = numelOf(t.shape);
+    if (!Number.isSafeInteger(numel) || numel > t.storage.numel) {
+      throw new WeightsError(
+        `${name}: tensor "${k}": size ${shapeToString(t.shape)} (stride ${shapeToString(t.stride)}) has ${numel} elements, more than its storage "${t.storage.key}" holds (${t.storage.numel}); aliasing (stride-0) views are refused`,
+      );
+    }
+    storageBytes.set(t.storage.key, t.storage.numel * itemSize);
+    viewBytes += numel * itemSize;
+  }
+  let total = 0;
+  for (const b of storageBytes.values()) total += b;
+  if (viewBytes > maxAmplification * total + 4096) {
+    throw new WeightsError(
+      `${name}: the state dict's tensors view ${viewBytes} bytes of ${total} bytes of storage, more than ${maxAmplification}× (many tensors aliasing one storage); ${limitHint("maxViewAmplification", maxAmplification)}`,
+    );
+  }
 }
 
 /** The bytes of a (possibly strided) tensor view of a storage, contiguous. */

@@ -8,6 +8,7 @@
  */
 import { inflateSync } from "fflate";
 import { WeightsError } from "../errors.js";
+import { getLimits, limitHint, type Limits } from "../limits.js";
 import type { ByteSource } from "./source.js";
 
 export interface ZipEntry {
@@ -17,6 +18,8 @@ export interface ZipEntry {
   size: number;
   crc32: number;
   localHeaderOffset: number;
+  /** Where the next entry (or the central directory) starts: this entry's data must end by then. */
+  dataLimit?: number;
 }
 
 export interface ZipArchive {
@@ -37,7 +40,8 @@ function u64(dv: DataView, off: number, what: string): number {
 }
 
 /** Reads the central directory of a zip archive. */
-export async function openZip(src: ByteSource): Promise<ZipArchive> {
+export async function openZip(src: ByteSource, opts: { limits?: Partial<Limits> } = {}): Promise<ZipArchive> {
+  const maxInflated = getLimits(opts.limits).maxInflatedBytes;
   const name = src.name;
   const bad = (msg: string) => new WeightsError(`${name}: corrupt zip archive: ${msg}`);
   if (src.size < 22) throw bad(`${src.size} bytes is too short for a zip archive`);
@@ -120,11 +124,34 @@ export async function openZip(src: ByteSource): Promise<ZipArchive> {
     if (method === 0 && compressedSize !== size) throw bad(`stored entry "${entryName}" has compressed size ${compressedSize} != size ${size}`);
     // deflate cannot expand more than ~1032:1; a larger claim is a corrupt header or a zip bomb
     if (method === 8 && size > compressedSize * 1032 + 1024) throw bad(`deflated entry "${entryName}" claims ${size} bytes from ${compressedSize}`);
+    if (method === 8 && size > maxInflated) {
+      throw bad(`deflated entry "${entryName}" inflates to ${size} bytes, over the ${limitHint("maxInflatedBytes", maxInflated)}`);
+    }
     if (localHeaderOffset + 30 + compressedSize > src.size) throw bad(`entry "${entryName}" lies outside the file`);
     if (entries.has(entryName)) throw bad(`duplicate entry "${entryName}"`);
     entries.set(entryName, { name: entryName, method, compressedSize, size, crc32, localHeaderOffset });
   }
+  checkNoOverlap([...entries.values()], cdOffset, bad);
   return { source: src, entries };
+}
+
+/**
+ * Entries may not share bytes: each one's local header and data must end before the next entry (and before the
+ * central directory) begins. Without this, many directory entries can alias one deflated stream and a small file
+ * decodes to gigabytes.
+ */
+function checkNoOverlap(list: ZipEntry[], cdOffset: number, bad: (msg: string) => WeightsError): void {
+  const sorted = list.slice().sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
+  for (let i = 0; i < sorted.length; i++) {
+    const e = sorted[i];
+    const end = e.localHeaderOffset + 30 + e.compressedSize;
+    const next = i + 1 < sorted.length ? sorted[i + 1] : undefined;
+    const limit = next ? next.localHeaderOffset : cdOffset;
+    if (end > limit) {
+      throw bad(`entry "${e.name}" overlaps ${next ? `entry "${next.name}"` : "the central directory"} (its header and data end at byte ${end}, past ${limit})`);
+    }
+    e.dataLimit = limit;
+  }
 }
 
 /** Byte range of an entry's (compressed) data, from its local header. */

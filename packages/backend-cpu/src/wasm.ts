@@ -1,0 +1,232 @@
+/**
+ * The WebAssembly kernel set: csrc/ compiled for wasm32 (SIMD128, or relaxed SIMD when the engine validates it) on
+ * a shared `WebAssembly.Memory`, with (threads − 1) workers running the module's pool loop on the same memory
+ * (worker_threads in Node, module Web Workers in browsers — these need `crossOriginIsolated`). Operands are copied
+ * into linear memory per call; packed weights live there until freed.
+ */
+import type { KernelSet, PackedWeight } from "./kernels.js";
+
+interface WasmExports {
+  memory?: WebAssembly.Memory;
+  __stack_pointer: WebAssembly.Global;
+  dj_malloc(n: number): number;
+  dj_free(p: number): void;
+  dj_nr(): number;
+  dj_pack_b_w(w: number, n: number, k: number, out: number): void;
+  dj_gemm_w(m: number, n: number, k: number, a: number, bp: number, c: number, bias: number, act: number, alpha: number): void;
+  dj_layer_norm_w(x: number, res: number, g: number, b: number, rows: number, d: number, eps: number, out: number): void;
+  dj_gelu_w(x: number, n: number): void;
+  dj_attention_w(args: number): void;
+  dj_set_threads(n: number): void;
+  dj_threads(): number;
+  dj_worker_prepare(id: number): void;
+}
+
+const dynamicImport = (m: string): Promise<any> => import(/* @vite-ignore */ m);
+const isNode = typeof process !== "undefined" && !!process.versions?.node;
+const STACK = 1 << 20;
+
+async function readAsset(name: string): Promise<Uint8Array<ArrayBuffer>> {
+  const url = new URL(`../wasm/${name}`, import.meta.url);
+  if (isNode) {
+    const { readFile } = await dynamicImport("node:fs/promises");
+    return Uint8Array.from(await readFile(url) as Uint8Array);
+  }
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+/** Loads the WASM kernels; a string says why they cannot run here. `relaxed: false` forces plain SIMD128. */
+export async function loadWasmKernels(threads: number | undefined, opts: { relaxed?: boolean } = {}): Promise<KernelSet | string> {
+  if (typeof WebAssembly === "undefined") return "no WebAssembly";
+  if (typeof SharedArrayBuffer === "undefined") return "no SharedArrayBuffer (a browser page needs COOP/COEP headers: crossOriginIsolated)";
+  try {
+    let bytes = opts.relaxed === false ? undefined : await readAsset("deberta-cpu-relaxed.wasm");
+    let relaxed = !!bytes && WebAssembly.validate(bytes);
+    if (!relaxed) bytes = await readAsset("deberta-cpu.wasm");
+    const module = await WebAssembly.compile(bytes!);
+    const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true });
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    const ex = instance.exports as unknown as WasmExports;
+    const cores = isNode ? (await dynamicImport("node:os")).availableParallelism() : (globalThis.navigator?.hardwareConcurrency ?? 1);
+    const n = Math.max(1, threads ?? cores);
+    await startWorkers(module, memory, ex, n - 1);
+    ex.dj_set_threads(n);
+    return new WasmKernels(ex, memory, relaxed ? "wasm-relaxed-simd" : "wasm-simd128");
+  } catch (e) {
+    return `WASM kernels not loadable: ${(e as Error).message.split("\n")[0]}`;
+  }
+}
+
+async function startWorkers(module: WebAssembly.Module, memory: WebAssembly.Memory, ex: WasmExports, count: number): Promise<void> {
+  const url = new URL("./wasm-worker.js", import.meta.url);
+  for (let id = 0; id < count; id++) {
+    const stack = ex.dj_malloc(STACK);
+    ex.dj_worker_prepare(id);
+    const msg = { module, memory, id, stackTop: stack + STACK };
+    if (isNode) {
+      const { Worker } = await dynamicImport("node:worker_threads");
+      const w = new Worker(url, { workerData: msg });
+      w.unref(); // an idle pool never keeps Node alive
+    } else {
+      const w = new Worker(url, { type: "module" });
+      w.postMessage(msg);
+    }
+  }
+}
+
+class WasmKernels implements KernelSet {
+  constructor(
+    private readonly ex: WasmExports,
+    private readonly memory: WebAssembly.Memory,
+    readonly name: string,
+  ) {}
+
+  get threads(): number {
+    return this.ex.dj_threads();
+  }
+  setThreads(n: number): void {
+    this.ex.dj_set_threads(n);
+  }
+
+  private alloc(bytes: number): number {
+    const p = this.ex.dj_malloc(Math.max(4, bytes));
+    if (!p) throw new RangeError(`WASM kernels: out of memory allocating ${bytes} bytes`);
+    return p;
+  }
+  private f32(): Float32Array {
+    return new Float32Array(this.memory.buffer);
+  }
+  /** Copies `a` into linear memory; 0 for null. */
+  private put(a: Float32Array | Int32Array | null, temps: number[]): number {
+    if (!a) return 0;
+    const p = this.alloc(a.byteLength);
+    temps.push(p);
+    if (a instanceof Int32Array) new Int32Array(this.memory.buffer, p, a.length).set(a);
+    else this.f32().set(a, p >> 2);
+    return p;
+  }
+  private out(n: number, temps: number[]): number {
+    const p = this.alloc(n * 4);
+    temps.push(p);
+    return p;
+  }
+  private get(p: number, dst: Float32Array): void {
+    dst.set(this.f32().subarray(p >> 2, (p >> 2) + dst.length));
+  }
+  private free(temps: number[]): void {
+    for (const p of temps) this.ex.dj_free(p);
+  }
+
+  packB(w: Float32Array, n: number, k: number): PackedWeight {
+    const nr = this.ex.dj_nr();
+    const len = Math.ceil(n / nr) * nr * k;
+    const temps: number[] = [];
+    const src = this.put(w, temps);
+    const out = this.alloc(len * 4);
+    this.ex.dj_pack_b_w(src, n, k, out);
+    this.free(temps);
+    return out;
+  }
+  freePacked(p: PackedWeight): void {
+    this.ex.dj_free(p as number);
+  }
+
+  gemm(m: number, n: number, k: number, a: Float32Array, bp: PackedWeight, c: Float32Array, bias: Float32Array | null, act: number, alpha: number): void {
+    const t: number[] = [];
+    const pa = this.put(a.subarray(0, m * k), t);
+    const pb = this.put(bias, t);
+    const pc = this.out(m * n, t);
+    this.ex.dj_gemm_w(m, n, k, pa, bp as number, pc, pb, act, alpha);
+    this.get(pc, c.subarray(0, m * n));
+    this.free(t);
+  }
+
+  layerNorm(x: Float32Array, res: Float32Array | null, gamma: Float32Array, beta: Float32Array, rows: number, d: number, eps: number, out: Float32Array): void {
+    const t: number[] = [];
+    const n = rows * d;
+    const px = this.put(x.subarray(0, n), t);
+    const pr = this.put(res ? res.subarray(0, n) : null, t);
+    const pg = this.put(gamma, t);
+    const pbt = this.put(beta, t);
+    const po = this.out(n, t);
+    this.ex.dj_layer_norm_w(px, pr, pg, pbt, rows, d, eps, po);
+    this.get(po, out.subarray(0, n));
+    this.free(t);
+  }
+
+  gelu(x: Float32Array): void {
+    const t: number[] = [];
+    const p = this.put(x, t);
+    this.ex.dj_gelu_w(p, x.length);
+    this.get(p, x);
+    this.free(t);
+  }
+
+  attention(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    posKey: Float32Array | null,
+    posQuery: Float32Array | null,
+    relIndex: Int32Array | null,
+    mask: Float32Array | null,
+    maskStride: number,
+    seqStart: Int32Array,
+    seqLen: Int32Array,
+    maxLen: number,
+    heads: number,
+    headDim: number,
+    invScale: number,
+    lowest: number,
+    context: Float32Array,
+    probs: Float32Array | null,
+  ): void {
+    const t: number[] = [];
+    const B = seqStart.length;
+    // the same memory guards as the native binding (core checks shapes; these keep the kernel inside its buffers)
+    const HD = heads * headDim;
+    const tokens = q.length / HD;
+    for (let b = 0; b < B; b++) {
+      if (seqStart[b] < 0 || seqLen[b] < 0 || seqLen[b] > maxLen || seqStart[b] + seqLen[b] > tokens) throw new RangeError("attention: sequence outside the token rows");
+      if (relIndex && seqLen[b] > 0 && 2 * seqLen[b] - 1 > relIndex.length) throw new RangeError("attention: relIndex too short");
+    }
+    if (relIndex) {
+      const rows = Math.min(posKey ? posKey.length / HD : Infinity, posQuery ? posQuery.length / HD : Infinity);
+      for (const r of relIndex) if (r < 0 || r >= rows) throw new RangeError("attention: relIndex entry outside the position rows");
+    }
+    const args = this.out(19, t);
+    const ctx = this.out(context.length, t);
+    const pr = probs ? this.out(probs.length, t) : 0;
+    if (probs) this.f32().fill(0, pr >> 2, (pr >> 2) + probs.length); // entries outside packed sequences stay 0
+    const fields = [
+      this.put(q, t),
+      this.put(k, t),
+      this.put(v, t),
+      this.put(posKey, t),
+      this.put(posQuery, t),
+      this.put(relIndex, t),
+      relIndex ? relIndex.length : 0,
+      this.put(mask, t),
+      maskStride,
+      this.put(seqStart, t),
+      this.put(seqLen, t),
+      B,
+      maxLen,
+      heads,
+      headDim,
+    ];
+    const i32 = new Int32Array(this.memory.buffer, args, 19);
+    i32.set(fields);
+    const f = new Float32Array(this.memory.buffer, args, 19);
+    f[15] = invScale;
+    f[16] = lowest;
+    i32[17] = ctx;
+    i32[18] = pr;
+    this.ex.dj_attention_w(args);
+    this.get(ctx, context);
+    if (probs) this.get(pr, probs);
+    this.free(t);
+  }
+}
