@@ -2,6 +2,8 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { createCpuBackend } from "@deberta-js/backend-cpu";
+import { pipeline } from "@deberta-js/heads";
 import { describe, expect, it } from "vitest";
 import { testModel } from "../../server/test/models.js";
 
@@ -25,6 +27,18 @@ describe("deberta-js serve", () => {
     expect(r.status).toBe(200);
     const body = (await r.json()) as Array<{ label: string; score: number }>;
     expect(body.map((p) => p.label).sort()).toEqual(["contradiction", "entailment", "neutral"]);
+    // The model runs on the server's worker thread: same scores as the pipeline here.
+    const clf = await pipeline("text-classification", dir, { device: createCpuBackend(), warn: () => {} });
+    const ref = (await clf("hello there", { top_k: null })) as Array<{ label: string; score: number }>;
+    expect(body.map((p) => p.label)).toEqual(ref.map((p) => p.label));
+    body.forEach((p, i) => expect(Math.abs(p.score - ref[i].score)).toBeLessThanOrEqual(1e-4 + 1e-4 * ref[i].score));
+    const hf = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: JSON.stringify({ inputs: ["hello there"], parameters: { top_k: null } }) });
+    const hfBody = (await hf.json()) as Array<Array<{ label: string; score: number }>>;
+    expect(hf.status).toBe(200);
+    expect(hfBody[0].map((p) => p.label)).toEqual(ref.map((p) => p.label));
+    const bad = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: JSON.stringify({ inputs: [42] }) });
+    expect(bad.status).toBe(422); // the thread's InputError keeps its meaning
+    clf.dispose();
     const info = (await (await fetch(`http://127.0.0.1:${port}/info`)).json()) as Record<string, unknown>;
     expect(info.max_batch_tokens).toBe(2048);
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));

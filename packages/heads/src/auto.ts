@@ -63,6 +63,8 @@ export interface AutoLoadOptions extends HeadLoadOptions {
 /** HF's spelling, or a short alias ("masked-lm", "sequence-classification", …, "base"). */
 export function resolveClassName(name: string, source = "--class"): ModelClassName {
   if ((MODEL_CLASS_NAMES as readonly string[]).includes(name)) return name as ModelClassName;
+  // HF's TF class names ("TFDebertaV2ForMaskedLM") are the same model.
+  if (name.startsWith("TF") && (MODEL_CLASS_NAMES as readonly string[]).includes(name.slice(2))) return name.slice(2) as ModelClassName;
   const aliases: Record<string, ModelClassName> = {
     base: "DebertaV2Model",
     model: "DebertaV2Model",
@@ -84,6 +86,8 @@ export function classFromArchitectures(architectures: readonly string[], source 
   if (first === undefined) return "DebertaV2Model";
   // DeBERTa-v1 / TF names are not this model; anything else unknown is an error naming the field.
   if ((MODEL_CLASS_NAMES as readonly string[]).includes(first)) return first as ModelClassName;
+  // Configs saved by HF's TF classes name them without "TF", but older ones may not.
+  if (first.startsWith("TF") && (MODEL_CLASS_NAMES as readonly string[]).includes(first.slice(2))) return first.slice(2) as ModelClassName;
   throw new DebertaError(
     "UNSUPPORTED",
     `${source}: architectures[0] is "${first}", which deberta-js does not implement; pass the class explicitly (one of ${MODEL_CLASS_NAMES.join(", ")})`,

@@ -312,6 +312,7 @@ export async function loadHeadWith<T>(cls: HeadClass<T>, files: ModelFiles, load
   const backend = await backendFor(load);
   const { stateDict, device } = await loadModelWeights(files, {
     variant: load.variant,
+    from_tf: load.fromTf,
     backend,
     dtype: load.dtype,
     quantize: load.quantize,

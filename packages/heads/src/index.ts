@@ -16,6 +16,16 @@ export { DebertaV2ForQuestionAnswering } from "./question-answering.js";
 export type { QuestionAnsweringOutput } from "./question-answering.js";
 export { DebertaV2ForMultipleChoice, flattenChoices } from "./multiple-choice.js";
 export type { MultipleChoiceOutput, MultipleChoiceInputs, ChoiceIdsInput } from "./multiple-choice.js";
+// HF's TensorFlow class names: the same classes, loading tf_model.h5 by default.
+export {
+  TFDebertaV2Model,
+  TFDebertaV2ForMaskedLM,
+  TFDebertaV2ForSequenceClassification,
+  TFDebertaV2ForTokenClassification,
+  TFDebertaV2ForQuestionAnswering,
+  TFDebertaV2ForMultipleChoice,
+} from "./tf.js";
+export type { TFAlias } from "./tf.js";
 export {
   AutoConfig,
   AutoModel,

@@ -1,25 +1,15 @@
 /**
- * The one model instance a server runs: a loaded pipeline, plus what the TEI routes need from it — tokenizing to
- * rows, and running many rows from many requests as one packed (unpadded) batch on the sequence-classification
- * head. Everything model-related is serialized through one `BatchQueue`, so the backend never runs two forwards
- * at once.
+ * The one model instance a server runs (a `ModelRunner`: in this thread or a worker thread), plus what the TEI
+ * routes need from it — tokenizing to rows, and running many rows from many requests as one packed (unpadded) batch
+ * on the sequence-classification head. Everything model-related is serialized through one `BatchQueue`, so the
+ * backend never runs two forwards at once.
  */
 import { type DebertaV2Config, InputError } from "@deberta-js/core";
-import {
-  DebertaV2ForSequenceClassification,
-  type PipelineOptions,
-  type PipelineTokenizer,
-  type Task,
-  type TokenizedRow,
-  TASKS,
-  padRows,
-  pipeline,
-  sigmoid,
-  softmax,
-} from "@deberta-js/heads";
+import { type PipelineOptions, type PipelineTokenizer, type Task, type TokenizedRow, TASKS, pipeline, sigmoid, softmax } from "@deberta-js/heads";
 import { BatchQueue } from "./batch-queue.js";
 import { HttpError, tooLarge } from "./errors.js";
 import type { ServerMetrics } from "./metrics.js";
+import type { ModelRunner } from "./runner.js";
 
 /** A tokenized input of the classification routes. */
 export interface Row {
@@ -79,17 +69,15 @@ export async function loadPipeline(model: string, task: string | undefined, opti
 export class Engine {
   readonly queue: BatchQueue<Row, Float32Array>;
   readonly maxInputLength: number;
-  readonly config: DebertaV2Config;
 
   constructor(
-    readonly pipe: AnyPipeline,
+    readonly runner: ModelRunner,
     options: EngineOptions,
   ) {
-    this.config = pipe.model.config;
-    const modelLimit = Math.min(this.config.max_position_embeddings, pipe.tokenizer.modelMaxLength);
+    const modelLimit = Math.min(this.config.max_position_embeddings, runner.tokenizer.modelMaxLength);
     this.maxInputLength = Math.min(options.maxInputLength ?? modelLimit, options.maxBatchTokens);
     this.queue = new BatchQueue<Row, Float32Array>({
-      runBatch: (rows) => this.classify(rows),
+      runBatch: (rows) => runner.classify(rows),
       maxBatchTokens: options.maxBatchTokens,
       maxBatchRequests: options.maxBatchRequests,
       metrics: options.metrics,
@@ -97,13 +85,21 @@ export class Engine {
     });
   }
 
+  get config(): DebertaV2Config {
+    return this.runner.config;
+  }
+
   get tokenizer(): PipelineTokenizer {
-    return this.pipe.tokenizer;
+    return this.runner.tokenizer;
+  }
+
+  get task(): string {
+    return this.runner.task;
   }
 
   /** True when the model is a sequence classifier (the /predict and /rerank routes need one). */
   get isClassifier(): boolean {
-    return this.pipe.model instanceof DebertaV2ForSequenceClassification;
+    return this.runner.isClassifier;
   }
 
   /** TEI calls a one-label classifier a re-ranker. */
@@ -123,20 +119,6 @@ export class Engine {
     }
     if (row.ids.length === 0) throw new HttpError("Empty", "`inputs` cannot be empty", 400, "validation");
     return { ids: row.ids, typeIds: row.typeIds };
-  }
-
-  /** Logits of each row; all rows in one packed forward. */
-  private async classify(rows: Row[]): Promise<Float32Array[]> {
-    const model = this.pipe.model as DebertaV2ForSequenceClassification;
-    const host = padRows(rows, this.config, this.tokenizer.padTokenId);
-    const { logits } = model.forwardHost(host, { packed: true });
-    try {
-      const data = await logits.data();
-      const n = logits.shape[1];
-      return rows.map((_, b) => Float32Array.from(data.subarray(b * n, (b + 1) * n)));
-    } finally {
-      logits.dispose();
-    }
   }
 }
 

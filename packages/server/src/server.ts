@@ -15,6 +15,8 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from "node:net";
 import type { PipelineOptions, Task } from "@deberta-js/heads";
 import { type AnyPipeline, Engine, loadPipeline } from "./engine.js";
+import { InProcessRunner, type ModelRunner } from "./runner.js";
+import { ThreadRunner } from "./thread-runner.js";
 import { HttpError, toHttpError, tooLarge, validation } from "./errors.js";
 import { ServerMetrics } from "./metrics.js";
 import { openapi } from "./openapi.js";
@@ -44,7 +46,17 @@ export interface ServerOptions {
   log?: (line: string) => void;
 }
 
-export type LoadServerOptions = ServerOptions & PipelineOptions<Task> & { task?: string };
+export type LoadServerOptions = ServerOptions &
+  PipelineOptions<Task> & {
+    task?: string;
+    /**
+     * Run the model on a worker thread (default false): the event loop then keeps reading requests, answering
+     * /health and filling the next batch while a batch computes. Loading options must be serializable then
+     * (`device` as a name, not a Backend object); `threadImports` are imported in the thread first (a backend).
+     */
+    threaded?: boolean;
+    threadImports?: string[];
+  };
 
 interface RouteSpec {
   run: Route;
@@ -65,12 +77,14 @@ export class DebertaServer {
   private readonly log: (line: string) => void;
   private readonly routes: Record<string, RouteSpec>;
 
-  constructor(pipe: AnyPipeline, options: ServerOptions = {}) {
+  /** Serves `model`: a loaded pipeline (run on this thread) or a `ModelRunner` (e.g. a `ThreadRunner`). */
+  constructor(model: AnyPipeline | ModelRunner, options: ServerOptions = {}) {
+    const runner: ModelRunner = typeof model === "function" ? new InProcessRunner(model) : model;
     const maxBatchTokens = options.maxBatchTokens ?? 16384;
-    const modelLimit = Math.min(pipe.model.config.max_position_embeddings, pipe.tokenizer.modelMaxLength);
+    const modelLimit = Math.min(runner.config.max_position_embeddings, runner.tokenizer.modelMaxLength);
     const maxInputLength = Math.min(options.maxInputLength ?? modelLimit, maxBatchTokens);
     this.metrics = new ServerMetrics(maxInputLength);
-    this.engine = new Engine(pipe, { maxBatchTokens, maxBatchRequests: options.maxBatchRequests, maxInputLength, metrics: this.metrics, arriving: () => this.arriving });
+    this.engine = new Engine(runner, { maxBatchTokens, maxBatchRequests: options.maxBatchRequests, maxInputLength, metrics: this.metrics, arriving: () => this.arriving });
     this.limits = {
       maxBatchTokens,
       maxBatchRequests: options.maxBatchRequests,
@@ -93,10 +107,20 @@ export class DebertaServer {
 
   /** Loads the model's pipeline (task from `architectures` unless given) and wraps it. */
   static async load(model: string, options: LoadServerOptions = {}): Promise<DebertaServer> {
-    const { modelId, maxBatchTokens, maxBatchRequests, maxConcurrentRequests, maxInputLength, maxClientBatchSize, requestTimeoutMs, maxBodyBytes, log, task, ...pipeOptions } =
+    const { modelId, maxBatchTokens, maxBatchRequests, maxConcurrentRequests, maxInputLength, maxClientBatchSize, requestTimeoutMs, maxBodyBytes, log, task, threaded, threadImports, ...pipeOptions } =
       options;
-    const pipe = await loadPipeline(model, task, pipeOptions as PipelineOptions<Task>);
-    return new DebertaServer(pipe, { modelId: modelId ?? model, maxBatchTokens, maxBatchRequests, maxConcurrentRequests, maxInputLength, maxClientBatchSize, requestTimeoutMs, maxBodyBytes, log });
+    let runner: ModelRunner;
+    if (threaded) {
+      const { warn, progress_callback, onProgress, ...plain } = pipeOptions as Record<string, unknown>;
+      runner = await ThreadRunner.start(model, {
+        task,
+        options: plain,
+        imports: threadImports,
+        warn: warn as (m: string) => void,
+        onProgress: (progress_callback ?? onProgress) as never,
+      });
+    } else runner = new InProcessRunner(await loadPipeline(model, task, pipeOptions as PipelineOptions<Task>));
+    return new DebertaServer(runner, { modelId: modelId ?? model, maxBatchTokens, maxBatchRequests, maxConcurrentRequests, maxInputLength, maxClientBatchSize, requestTimeoutMs, maxBodyBytes, log });
   }
 
   /** TEI's `/info`. */
@@ -104,14 +128,13 @@ export class DebertaServer {
     const config = this.engine.config;
     const id2label = Object.fromEntries(Object.entries(config.id2label).map(([k, v]) => [String(k), v]));
     const label2id = Object.fromEntries(Object.entries(id2label).map(([k, v]) => [v, Number(k)]));
-    const dtype = (this.engine.pipe.model as { dtype?: string }).dtype === "f16" ? "float16" : "float32";
     return {
       model_id: this.modelId,
       model_sha: null,
-      model_dtype: dtype,
+      model_dtype: this.engine.runner.dtype,
       served_model_name: this.modelId,
       model_type: { [this.engine.isReranker ? "reranker" : "classifier"]: { id2label, label2id } },
-      pipeline_tag: this.engine.pipe.task,
+      pipeline_tag: this.engine.task,
       max_concurrent_requests: this.limits.maxConcurrentRequests,
       max_input_length: this.limits.maxInputLength,
       max_batch_tokens: this.limits.maxBatchTokens,
@@ -165,7 +188,7 @@ export class DebertaServer {
     // Connections still open after their last answer are closed (their requests were all answered).
     setTimeout(() => this.http?.closeAllConnections(), 100).unref();
     await closed;
-    this.engine.pipe.dispose();
+    await this.engine.runner.dispose();
     this.log("drained");
   }
 
@@ -204,7 +227,7 @@ export class DebertaServer {
         res.end(await this.metrics.text());
         return;
       case "/openapi.json":
-        return send(res, 200, openapi(this.engine.pipe.task));
+        return send(res, 200, openapi(this.engine.task));
       default:
         return send(res, 404, { error: `no route GET ${path}`, error_type: "Validation" });
     }

@@ -30,6 +30,21 @@ export interface ServeOptions {
   maxInputLength?: string;
   maxClientBatchSize?: string;
   requestTimeout?: string;
+  /** commander's `--no-model-thread`. */
+  modelThread?: boolean;
+}
+
+/** Backend packages the model thread imports (it has none of the CLI's loaders registered). */
+const BACKEND_PACKAGES: Record<string, string[]> = {
+  cpu: ["@deberta-js/backend-cpu"],
+  webgpu: ["@deberta-js/backend-webgpu/node"],
+  cuda: ["@deberta-js/backend-cuda"],
+};
+
+function threadImports(device: string): string[] {
+  const pkgs = BACKEND_PACKAGES[device] ?? [...BACKEND_PACKAGES.cpu, ...BACKEND_PACKAGES.cuda, ...BACKEND_PACKAGES.webgpu];
+  // Resolved here, from the CLI's own dependencies, so the thread finds them in any install layout.
+  return pkgs.map((p) => import.meta.resolve(p));
 }
 
 export function positiveInt(name: string, v: string | undefined): number | undefined {
@@ -47,6 +62,8 @@ export async function serveCommand(o: ServeOptions): Promise<DebertaServer> {
   try {
     server = await DebertaServer.load(o.model, {
       task: o.task,
+      threaded: o.modelThread !== false,
+      threadImports: threadImports(o.backend ?? "auto"),
       device: o.backend,
       dtype: parseModelDtype(o.dtype),
       revision: o.revision,
@@ -66,7 +83,7 @@ export async function serveCommand(o: ServeOptions): Promise<DebertaServer> {
     bar.stop();
   }
   const addr = await server.listen(port, o.host);
-  log(`deberta-js serve: ${server.engine.pipe.task} on http://${addr.address}:${addr.port} (max_batch_tokens ${server.limits.maxBatchTokens}, max_input_length ${server.limits.maxInputLength})`);
+  log(`deberta-js serve: ${server.engine.task} on http://${addr.address}:${addr.port} (max_batch_tokens ${server.limits.maxBatchTokens}, max_input_length ${server.limits.maxInputLength})`);
   const stop = (signal: string) => {
     log(`${signal}: draining`);
     server.drain().then(
@@ -101,5 +118,6 @@ export function registerServe(program: Command): void {
     .option("--max-input-length <n>", "longest input in tokens (default: the model's limit)")
     .option("--max-client-batch-size <n>", "inputs per request (default 32)")
     .option("--request-timeout <ms>", "per-request limit, queueing included; 504 after (default 30000)")
+    .option("--no-model-thread", "run the model on the main thread (default: a worker thread, so requests are read while a batch runs)")
     .action(action(async (opts: ServeOptions) => void (await serveCommand(opts))));
 }

@@ -99,6 +99,7 @@ export class DebertaV2Model {
     const backend = await backendFor(load);
     const { stateDict, device } = await loadModelWeights(files, {
       variant: load.variant,
+      from_tf: load.fromTf,
       backend,
       dtype: load.dtype,
       quantize: load.quantize,

@@ -90,6 +90,7 @@ export async function loadDeviceWeights(files: ModelFiles, opts: DeviceWeightsOp
         variant: opts.variant,
         preferSafetensors: opts.preferSafetensors,
         format: opts.format,
+        from_tf: opts.from_tf,
         onProgress: opts.onProgress,
         onListed: (c) => {
           summary = { format: c.format, records: c.records, quantized: c.records.some((r) => r.dtype === "U8" || r.dtype === "I8") };
@@ -120,7 +121,7 @@ export async function loadModelWeights(
   files: ModelFiles,
   opts: ModelWeightsOptions,
 ): Promise<{ stateDict: StateDict; device?: Map<string, Tensor> }> {
-  const resolve = { variant: opts.variant, preferSafetensors: opts.preferSafetensors, format: opts.format };
+  const resolve = { variant: opts.variant, preferSafetensors: opts.preferSafetensors, format: opts.format, from_tf: opts.from_tf };
   if (opts.quantize) {
     const { stateDict } = await loadStateDict(files, { ...resolve, dtype: opts.dtype, onProgress: opts.onProgress });
     return { stateDict };

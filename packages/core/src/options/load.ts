@@ -46,6 +46,13 @@ export interface LoadOptions {
   dtype?: string;
   /** HF weight-file variant, e.g. "fp16" → `model.fp16.safetensors`. */
   variant?: string;
+  /**
+   * HF's `from_tf`: load TensorFlow's `tf_model.h5` even when PyTorch weights are present (without it, `tf_model.h5`
+   * is used when it is the only weight file). The `TFDebertaV2*` classes default it to true. Alias `fromTf`.
+   */
+  from_tf?: boolean;
+  /** @deprecated spelling of `from_tf`. */
+  fromTf?: boolean;
   /** Hub revision: branch, tag or commit (default "main"). */
   revision?: string;
   /** HF cache folder (default `env.cacheDir`, `$HF_HUB_CACHE`, `$HF_HOME/hub` or `~/.cache/huggingface/hub`). Alias `cacheDir`. */
@@ -74,6 +81,7 @@ export const LOAD_OPTIONS: readonly OptionSpec[] = [
   { name: "device", aliases: ["backend"] },
   { name: "dtype", aliases: ["torch_dtype"] },
   { name: "variant" },
+  { name: "from_tf", aliases: ["fromTf"] },
   { name: "revision" },
   { name: "cache_dir", aliases: ["cacheDir"] },
   { name: "token", aliases: ["use_auth_token"] },
@@ -131,6 +139,7 @@ export interface ResolvedLoadOptions {
   dtypeName: string;
   backendOptions?: Record<string, unknown>;
   variant?: string;
+  fromTf: boolean;
   revision?: string;
   cacheDir?: string;
   token?: string;
@@ -185,6 +194,7 @@ export function resolveLoadOptions(
       dtypeName: dtypeName ?? env.dtype ?? "fp32",
       backendOptions: dtype.backendOptions,
       variant: check(context, "variant", all.variant, isString, "a string"),
+      fromTf: check<boolean>(context, "from_tf", all.from_tf, (v) => typeof v === "boolean", "true or false") ?? false,
       revision: check(context, "revision", all.revision, isString, "a string"),
       cacheDir: check(context, "cache_dir", all.cache_dir, isString, "a folder path") ?? env.cacheDir,
       token: check(context, "token", all.token, isString, "a string"),

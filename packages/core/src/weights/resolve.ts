@@ -6,13 +6,16 @@
  *   model.v.safetensors, model.safetensors.index.v.json, pytorch_model.v.bin, pytorch_model.bin.index.v.json.
  * For robustness we also accept `model.v.safetensors.index.json` / `pytorch_model.v.bin.index.json` right after
  * HF's spelling. As in HF, asking for a variant never falls back to the files without it.
+ *
+ * TensorFlow's `tf_model.h5` is used when it is the only weight file (HF would refuse and ask for `from_tf`), and
+ * is the only candidate with `from_tf: true`, as in HF. It has no variants.
  */
 import { WeightsError } from "../errors.js";
 import type { ModelFiles } from "../files.js";
 import { joinLocation } from "./source.js";
 import { getLimits, limitHint } from "../limits.js";
 
-export type WeightFormat = "safetensors" | "pytorch";
+export type WeightFormat = "safetensors" | "pytorch" | "tf";
 
 export interface ResolveOptions {
   /** HF `variant`, e.g. "fp16" → `model.fp16.safetensors`. */
@@ -21,7 +24,12 @@ export interface ResolveOptions {
   preferSafetensors?: boolean;
   /** Only this format (HF's `use_safetensors=True/False`). */
   format?: WeightFormat;
+  /** HF's `from_tf=True`: load `tf_model.h5` (TensorFlow/Keras weights) and nothing else. */
+  from_tf?: boolean;
 }
+
+/** The file TF models save (HF's `TF2_WEIGHTS_NAME`). */
+export const TF_WEIGHTS_NAME = "tf_model.h5";
 
 export interface ResolvedWeights {
   format: WeightFormat;
@@ -47,6 +55,8 @@ interface Candidate {
 }
 
 export function weightFileCandidates(opts: ResolveOptions = {}): Candidate[] {
+  const tf: Candidate[] = [{ name: TF_WEIGHTS_NAME, format: "tf", sharded: false }];
+  if (opts.from_tf || opts.format === "tf") return tf;
   const v = opts.variant;
   const st: Candidate[] = [
     { name: addVariant("model.safetensors", v), format: "safetensors", sharded: false },
@@ -62,7 +72,8 @@ export function weightFileCandidates(opts: ResolveOptions = {}): Candidate[] {
   }
   if (opts.format === "safetensors") return st;
   if (opts.format === "pytorch") return pt;
-  return opts.preferSafetensors === false ? [...pt, ...st] : [...st, ...pt];
+  const both = opts.preferSafetensors === false ? [...pt, ...st] : [...st, ...pt];
+  return v === undefined ? [...both, ...tf] : both;
 }
 
 function validateVariant(variant: string | undefined): void {
@@ -156,8 +167,10 @@ export async function resolveWeightFiles(files: ModelFiles, opts: ResolveOptions
   if (opts.variant !== undefined) {
     const plain = weightFileCandidates({ ...opts, variant: undefined }).find((c) => present.includes(c.name));
     if (plain) hint = ` There is "${plain.name}" without the variant "${opts.variant}": load without a variant to use it.`;
-  } else if (present.some((p) => /\.(h5|msgpack|onnx|gguf)$/.test(p))) {
-    hint = " TensorFlow/Flax/ONNX/GGUF weights are not supported: convert the model to safetensors.";
+  } else if (opts.from_tf) {
+    hint = ` from_tf asks for "${TF_WEIGHTS_NAME}" only.`;
+  } else if (present.some((p) => /\.(msgpack|onnx|gguf)$/.test(p))) {
+    hint = " Flax/ONNX/GGUF weights are not supported: convert the model to safetensors.";
   }
   throw new WeightsError(
     `${files.location}: no weight file found; looked for ${candidates.map((c) => c.name).join(", ")}; ` +

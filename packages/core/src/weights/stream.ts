@@ -14,6 +14,7 @@ import { resolveWeightFiles, type ResolveOptions, type WeightFormat } from "./re
 import { joinLocation, openSource } from "./source.js";
 import type { HostDType, HostTensor, SourceDType } from "./state-dict.js";
 import { safetensorsRecords, torchRecords, type TensorRecord } from "./tensor-records.js";
+import { tfRecords } from "./tf-records.js";
 
 export type { TensorRecord } from "./tensor-records.js";
 
@@ -47,7 +48,12 @@ export async function listCheckpoint(files: ModelFiles, opts: ResolveOptions = {
   for (const file of resolved.files) {
     const src = await openSource(files, file);
     sizes.set(file, src.size);
-    const part = resolved.format === "safetensors" ? await safetensorsRecords(src, file) : await torchRecords(src, file);
+    const part =
+      resolved.format === "safetensors"
+        ? await safetensorsRecords(src, file)
+        : resolved.format === "tf"
+          ? await tfRecords(src, file)
+          : await torchRecords(src, file);
     for (const r of part.records) {
       const prev = origin.get(r.name);
       if (prev !== undefined) throw new WeightsError(`${files.location}: tensor "${r.name}" appears in both "${prev}" and "${file}"`);

@@ -11,6 +11,8 @@ import { bytesSource } from "../../src/weights/source.js";
 import { parseSafetensors, parseTorchCheckpoint, writeSafetensors } from "../../src/weights/index.js";
 import { readShardIndex } from "../../src/weights/resolve.js";
 import { openZip, readZipEntry, writeZip } from "../../src/weights/zip.js";
+import { parseTfH5 } from "../../src/weights/tf-h5.js";
+import { tfWeightsToStateDict } from "../../src/weights/tf-names.js";
 import { f32Bytes, stateDictPickle, torchZip } from "../weights/helpers.js";
 
 const FIXTURES = new URL("../../../../fixtures/models/", import.meta.url);
@@ -116,3 +118,31 @@ export const CORE_TARGETS: FuzzTarget[] = [
     mutate: mutateJson,
   },
 ];
+
+const TF_FIXTURES = new URL("../../../../fixtures/tf/", import.meta.url);
+
+/**
+ * HDF5 keeps its metadata (superblock, object headers, B-trees, heaps, the name-list attributes) at the start and
+ * the end of a Keras file, and float data in between: half of the cases aim the generic mutations there.
+ */
+function mutateH5(b: Uint8Array, rng: FuzzRng): Uint8Array {
+  if (rng() < 0.5) return mutateBytes(b, rng);
+  const span = Math.min(8192, b.length);
+  const atEnd = rng() < 0.5;
+  const start = atEnd ? b.length - span : 0;
+  const out = b.slice();
+  out.set(mutateBytes(b.subarray(start, start + span), rng).subarray(0, span), start);
+  return out;
+}
+
+/**
+ * tf_model.h5: h5wasm in a worker, then the TF → PyTorch mapping. HDF5 loops forever on some corrupt files; the
+ * reader's deadline turns that into a WeightsError, kept here under the fuzzer's 5 s hang limit. Each failing case
+ * costs a fresh worker (~0.5 s), so the suite runs `TF_H5_CASES` of them (see parsers.fuzz.test.ts).
+ */
+export const TF_H5_TARGET: FuzzTarget = {
+  name: "tf_model.h5 (h5wasm + TF names)",
+  seeds: () => [new Uint8Array(readFileSync(new URL("tiny-v3/heads/DebertaV2ForMaskedLM/tf_model.h5", TF_FIXTURES))), new Uint8Array(readFileSync(new URL("tiny-v2-conv/tf_model.h5", TF_FIXTURES)))],
+  parse: async (b) => tfWeightsToStateDict(await parseTfH5(b, "fuzz/tf_model.h5", { timeoutMs: 3000 }), "fuzz/tf_model.h5"),
+  mutate: mutateH5,
+};

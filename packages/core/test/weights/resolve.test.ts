@@ -96,12 +96,27 @@ describe("resolveWeightFiles: HF from_pretrained order", () => {
 
   it("nothing found: lists what was looked for and what the folder has", async () => {
     await expectError(
-      resolveWeightFiles(memoryFiles(names("config.json", "tf_model.h5"), "/models/x")),
+      resolveWeightFiles(memoryFiles(names("config.json", "flax_model.msgpack"), "/models/x")),
       "FILE_NOT_FOUND",
       "/models/x: no weight file found",
-      "model.safetensors, model.safetensors.index.json, pytorch_model.bin, pytorch_model.bin.index.json",
-      "config.json, tf_model.h5",
-      "TensorFlow",
+      "model.safetensors, model.safetensors.index.json, pytorch_model.bin, pytorch_model.bin.index.json, tf_model.h5",
+      "config.json, flax_model.msgpack",
+      "Flax",
+    );
+  });
+
+  it("tf_model.h5: used when it is the only weight file, or alone with from_tf", async () => {
+    expect(await resolveWeightFiles(memoryFiles(names("config.json", "tf_model.h5")))).toEqual({ format: "tf", files: ["tf_model.h5"] });
+    const both = memoryFiles(names("config.json", "tf_model.h5", "model.safetensors"));
+    expect((await resolveWeightFiles(both)).files).toEqual(["model.safetensors"]);
+    expect(await resolveWeightFiles(both, { from_tf: true })).toEqual({ format: "tf", files: ["tf_model.h5"] });
+    // A variant never falls back to the TF file (it has no variants), as HF.
+    await expectError(resolveWeightFiles(memoryFiles(names("tf_model.h5")), { variant: "fp16" }), "FILE_NOT_FOUND", "model.fp16.safetensors");
+    await expectError(
+      resolveWeightFiles(memoryFiles(names("model.safetensors"), "/m"), { from_tf: true }),
+      "FILE_NOT_FOUND",
+      "looked for tf_model.h5",
+      "from_tf",
     );
   });
 

@@ -28,7 +28,7 @@ export async function inference(ctx: RouteContext): Promise<unknown> {
   const body = object(ctx.body);
   known(body, ["inputs", "parameters", "options"], "POST /");
   if (body.inputs === undefined || body.inputs === null) throw validation("`inputs` is required");
-  const task = ctx.engine.pipe.task;
+  const task = ctx.engine.task;
   const allowed = TASK_PARAMETERS[task] ?? [];
   const parameters = body.parameters === undefined || body.parameters === null ? {} : object(body.parameters);
   known(parameters, allowed, `POST / (${task}) parameters`);
@@ -39,7 +39,7 @@ export async function inference(ctx: RouteContext): Promise<unknown> {
     }
     ctx.method = "batch";
   }
-  const pipe = ctx.engine.pipe;
-  const { value } = await ctx.engine.queue.exclusive(() => pipe(body.inputs, { ...parameters, packed: true }), roughTokens(body.inputs), ctx.signal);
+  const runner = ctx.engine.runner;
+  const { value } = await ctx.engine.queue.exclusive(() => runner.call(body.inputs, { ...parameters, packed: true }), roughTokens(body.inputs), ctx.signal);
   return value;
 }

@@ -51,7 +51,7 @@ async function classifyAll(ctx: RouteContext, sequences: Sequence[], truncate: b
 }
 
 function needClassifier(ctx: RouteContext): void {
-  if (!ctx.engine.isClassifier) throw new HttpError("Backend", `Model is not a classifier model (the server runs the ${ctx.engine.pipe.task} pipeline)`, 424, "model_type");
+  if (!ctx.engine.isClassifier) throw new HttpError("Backend", `Model is not a classifier model (the server runs the ${ctx.engine.task} pipeline)`, 424, "model_type");
 }
 
 export async function predict(ctx: RouteContext): Promise<unknown> {

@@ -1,0 +1,67 @@
+/**
+ * Where the model runs, behind one small interface: `InProcessRunner` (the pipeline on this thread — simple, what
+ * library users who pass their own pipeline get) or `ThreadRunner` (the pipeline on a worker thread, so the event
+ * loop keeps reading requests, answering /health and filling the next batch while a batch computes — TEI runs its
+ * backend apart from its router for the same reason).
+ */
+import type { DebertaV2Config } from "@deberta-js/core";
+import { DebertaV2ForSequenceClassification, type PipelineTokenizer, padRows } from "@deberta-js/heads";
+import type { AnyPipeline, Row } from "./engine.js";
+
+export interface ModelRunner {
+  readonly task: string;
+  readonly config: DebertaV2Config;
+  /** On the calling thread, for tokenizing requests and /tokenize, /decode. */
+  readonly tokenizer: PipelineTokenizer;
+  readonly isClassifier: boolean;
+  /** "float32" | "float16" (TEI's `model_dtype`). */
+  readonly dtype: string;
+  /** Logits of each row, all rows in one packed forward pass. */
+  classify(rows: Row[]): Promise<Float32Array[]>;
+  /** A whole pipeline call. */
+  call(inputs: unknown, options: Record<string, unknown>): Promise<unknown>;
+  dispose(): Promise<void>;
+}
+
+/** Logits of `rows` in one packed forward of a sequence classifier. */
+export async function classifyRows(pipe: AnyPipeline, rows: Row[]): Promise<Float32Array[]> {
+  const model = pipe.model as unknown as DebertaV2ForSequenceClassification;
+  const host = padRows(rows, pipe.model.config, pipe.tokenizer.padTokenId);
+  const { logits } = model.forwardHost(host, { packed: true });
+  try {
+    const data = await logits.data();
+    const n = logits.shape[1];
+    return rows.map((_, b) => Float32Array.from(data.subarray(b * n, (b + 1) * n)));
+  } finally {
+    logits.dispose();
+  }
+}
+
+export class InProcessRunner implements ModelRunner {
+  constructor(readonly pipe: AnyPipeline) {}
+
+  get task(): string {
+    return this.pipe.task;
+  }
+  get config(): DebertaV2Config {
+    return this.pipe.model.config;
+  }
+  get tokenizer(): PipelineTokenizer {
+    return this.pipe.tokenizer;
+  }
+  get isClassifier(): boolean {
+    return this.pipe.model instanceof DebertaV2ForSequenceClassification;
+  }
+  get dtype(): string {
+    return (this.pipe.model as { dtype?: string }).dtype === "f16" ? "float16" : "float32";
+  }
+  classify(rows: Row[]): Promise<Float32Array[]> {
+    return classifyRows(this.pipe, rows);
+  }
+  call(inputs: unknown, options: Record<string, unknown>): Promise<unknown> {
+    return this.pipe(inputs, options);
+  }
+  async dispose(): Promise<void> {
+    this.pipe.dispose();
+  }
+}
