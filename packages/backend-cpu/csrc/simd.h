@@ -32,11 +32,11 @@
 #define ISA_SUFFIX _avx2
 #elif DJ_ISA == DJ_WASM
 #define VL 4
-#define MR 6
+#define MR 4 /* V8 maps v128 to 16 xmm registers: 8 accumulators leave room for its own temporaries */
 #define ISA_SUFFIX _wasm
 #elif DJ_ISA == DJ_WASM_RELAXED
 #define VL 4
-#define MR 6
+#define MR 4
 #define ISA_SUFFIX _wasmrelaxed
 #else
 #define VL 4

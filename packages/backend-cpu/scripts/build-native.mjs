@@ -72,7 +72,7 @@ async function buildWasm() {
   const wasmDir = join(root, "wasm");
   mkdirSync(wasmDir, { recursive: true });
   const sources = readdirSync(src).filter((f) => f.endsWith(".c") || f.endsWith(".h")).map((f) => join(src, f));
-  const base = ["--target=wasm32", "-O3", "-std=c11", "-nostdlib", "-ffreestanding", `-I${join(src, "wasm-libc")}`, "-msimd128", "-matomics", "-mbulk-memory",
+  const base = ["--target=wasm32", "-O3", "-std=c11", "-nostdlib", `-I${join(src, "wasm-libc")}`, "-msimd128", "-matomics", "-mbulk-memory",
     "-ffp-contract=fast", "-fno-math-errno", "-Wall", "-Wno-unused-function"];
   for (const [name, isa, extra] of [["deberta-cpu", "4", []], ["deberta-cpu-relaxed", "5", ["-mrelaxed-simd", "-DDJ_RELAXED"]]]) {
     const out = join(wasmDir, `${name}.wasm`);

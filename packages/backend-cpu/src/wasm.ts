@@ -51,29 +51,49 @@ export async function loadWasmKernels(threads: number | undefined, opts: { relax
     const ex = instance.exports as unknown as WasmExports;
     const cores = isNode ? (await dynamicImport("node:os")).availableParallelism() : (globalThis.navigator?.hardwareConcurrency ?? 1);
     const n = Math.max(1, threads ?? cores);
-    await startWorkers(module, memory, ex, n - 1);
-    ex.dj_set_threads(n);
+    const workers = await startWorkers(module, memory, ex, n - 1);
+    if (workers < n - 1) console.warn(`deberta-js cpu: ${n - 1 - workers} of ${n - 1} WASM worker threads did not start; running on ${workers + 1}`);
+    ex.dj_set_threads(workers + 1);
     return new WasmKernels(ex, memory, relaxed ? "wasm-relaxed-simd" : "wasm-simd128");
   } catch (e) {
     return `WASM kernels not loadable: ${(e as Error).message.split("\n")[0]}`;
   }
 }
 
-async function startWorkers(module: WebAssembly.Module, memory: WebAssembly.Memory, ex: WasmExports, count: number): Promise<void> {
-  const url = new URL("./wasm-worker.js", import.meta.url);
+/**
+ * Starts `count` workers and waits (bounded) until each has entered the pool loop; returns how many did. A worker
+ * that fails to start leaves the pool smaller, never stuck: jobs only wait for workers that are running.
+ */
+async function startWorkers(module: WebAssembly.Module, memory: WebAssembly.Memory, ex: WasmExports, count: number): Promise<number> {
+  const url = new URL("../worker/wasm-worker.mjs", import.meta.url);
+  const WorkerCtor = isNode ? (await dynamicImport("node:worker_threads")).Worker : undefined;
+  const started: Promise<boolean>[] = [];
   for (let id = 0; id < count; id++) {
     const stack = ex.dj_malloc(STACK);
     ex.dj_worker_prepare(id);
     const msg = { module, memory, id, stackTop: stack + STACK };
-    if (isNode) {
-      const { Worker } = await dynamicImport("node:worker_threads");
-      const w = new Worker(url, { workerData: msg });
-      w.unref(); // an idle pool never keeps Node alive
-    } else {
-      const w = new Worker(url, { type: "module" });
-      w.postMessage(msg);
-    }
+    started.push(
+      new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), 20000);
+        const done = (ok: boolean) => {
+          clearTimeout(timer);
+          resolve(ok);
+        };
+        if (WorkerCtor) {
+          const w = new WorkerCtor(url, { workerData: msg });
+          w.once("message", () => done(true));
+          w.once("error", () => done(false));
+          w.unref(); // an idle pool never keeps Node alive
+        } else {
+          const w = new Worker(url, { type: "module" });
+          w.onmessage = () => done(true);
+          w.onerror = () => done(false);
+          w.postMessage(msg);
+        }
+      }),
+    );
   }
+  return (await Promise.all(started)).filter(Boolean).length;
 }
 
 class WasmKernels implements KernelSet {

@@ -1,6 +1,7 @@
 // The compiled kernel sets against the HF fixtures and the conformance kit, on every variant this machine builds:
 // native (the ISA the CPU dispatches to) with 2 threads, WASM with 2 threads (worker pool) and WASM single-thread.
 import { describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { directoryFiles } from "@deberta-js/core/node";
 import { defineParitySuite, loadFixtureCases, runConformance } from "@deberta-js/core/testing";
@@ -45,5 +46,26 @@ describe("kernel selection", () => {
   it("gives the TypeScript backend for kernels: js", async () => {
     const b = await loadCpuBackend({ kernels: "js" });
     expect(b).not.toBeInstanceOf(CompiledCpuBackend);
+  });
+});
+
+describe("thread pools", () => {
+  it("let Node exit after work (workers are unref'd and idle ones sleep)", () => {
+    // runs the built package in a child process; a pool that kept Node alive would hit the spawn timeout
+    const dist = new URL("../dist/index.js", import.meta.url).href;
+    const script = `
+      const { loadCpuBackend } = await import(${JSON.stringify(dist)});
+      for (const kernels of ["native", "wasm"]) {
+        const be = await loadCpuBackend({ kernels, threads: 2 }).catch(() => null);
+        if (!be) continue;
+        const x = be.upload(new Float32Array(64 * 64).fill(1), [64, 64], "f32");
+        const y = be.linear(x, x, undefined, "gelu");
+        if (Math.abs((await y.data())[0] - 64) > 1e-3) throw new Error("wrong result");
+      }
+      console.log("done");`;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 });
+    expect(r.stderr).not.toMatch(/Error/);
+    expect(r.stdout.trim()).toBe("done");
+    expect(r.status).toBe(0);
   });
 });

@@ -10,6 +10,7 @@ import { registerTokenize } from "./commands/tokenize.js";
 import { registerBenchTokenizer } from "./commands/bench-tokenizer.js";
 import { registerServe } from "./commands/serve.js";
 import { registerJobs } from "./commands/jobs.js";
+import { registerQuantize } from "./commands/quantize.js";
 
 export function buildProgram(): Command {
   const program = new Command("deberta-js")
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerBenchTokenizer(program);
   registerServe(program);
   registerJobs(program);
+  registerQuantize(program);
   return program;
 }
 

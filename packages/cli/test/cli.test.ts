@@ -102,6 +102,18 @@ describe("deberta-js errors and info", () => {
     expect(info.parameters).toBeGreaterThan(0);
   });
 
+  it("info --load reports the weight bytes resident on each backend after a streamed load", async () => {
+    for (const [dtype, bytes] of [["fp32", 4], ["fp16", 2]] as const) {
+      const r = await cli(["info", "--model", join(FIXTURES, "tiny-v3"), "--load", "cpu", "--dtype", dtype]);
+      expect(r.code, r.stderr).toBe(0);
+      const info = JSON.parse(r.stdout);
+      // tiny-v3 holds exactly the base model's parameters, so all of them are resident
+      expect(info.loaded).toHaveLength(1);
+      expect(info.loaded[0]).toMatchObject({ backend: "cpu", dtype: dtype === "fp32" ? "f32" : "f16", resident_weight_bytes: bytes * info.parameters });
+      expect(info.loaded[0].peak_rss_bytes).toBeGreaterThan(0);
+    }
+  });
+
   it("benchmarks a config with random weights", async () => {
     const r = await cli(["bench", "--config", join(FIXTURES, "tiny-v2-conv", "config.json"), "--batch", "2", "--seq", "16", "--runs", "2", "--warmup", "1"]);
     expect(r.code, r.stderr).toBe(0);

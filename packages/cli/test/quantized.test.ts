@@ -1,7 +1,7 @@
 // bitsandbytes checkpoints through `deberta-js forward` (the built CLI), every case of fixtures/quantized within
 // 1e-4 + 1e-4·|ref| of cases.json; and the quantized `--dtype` spellings.
 import { execFile } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { directoryFiles } from "@deberta-js/core/node";
 import { compareOutputs, loadFixtureCases } from "@deberta-js/core/testing";
 import { beforeAll, describe, expect, it } from "vitest";
+import { syntheticModel } from "../../heads/test/synthetic.js";
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
@@ -73,3 +74,42 @@ describe("deberta-js forward --dtype (quantize on load)", () => {
     expect(bad.stderr).toMatch(/--dtype "q3"/);
   });
 });
+
+describe("deberta-js quantize, then deberta-js run --model OUT", () => {
+  it("writes a bitsandbytes folder with the tokenizer, which run loads (nf4 and int8)", async () => {
+    const src = await syntheticModel("DebertaV2ForSequenceClassification");
+    const text = "A man is eating food.";
+    const float = await cli(["run", "--task", "text-classification", "--model", src, text]);
+    expect(float.code, float.stderr).toBe(0);
+    for (const to of ["nf4", "int8"]) {
+      const out = join(tmp, `quantized-${to}`);
+      const q = await cli(["quantize", "--model", src, "--to", to, "--out", out]);
+      expect(q.code, q.stderr).toBe(0);
+      const summary = JSON.parse(q.stdout);
+      expect(summary.copied).toContain("tokenizer.json");
+      const config = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
+      expect(config.quantization_config.quant_method).toBe("bitsandbytes");
+      expect(config.quantization_config[to === "nf4" ? "load_in_4bit" : "load_in_8bit"]).toBe(true);
+      const r = await cli(["run", "--task", "text-classification", "--model", out, text]);
+      expect(r.code, r.stderr).toBe(0);
+      const got = JSON.parse(r.stdout);
+      const ref = JSON.parse(float.stdout);
+      // same labels, scores close to the float model's (random weights: the logits are small)
+      expect(JSON.stringify(got).length).toBeGreaterThan(10);
+      expect(Math.abs(flatScores(got)[0] - flatScores(ref)[0])).toBeLessThan(0.05);
+    }
+    const bad = await cli(["quantize", "--model", src, "--to", "int3", "--out", join(tmp, "bad")]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--to "int3"/);
+  }, 60_000);
+});
+
+function flatScores(v: unknown): number[] {
+  const out: number[] = [];
+  const walk = (x: unknown) => {
+    if (Array.isArray(x)) x.forEach(walk);
+    else if (x && typeof x === "object" && "score" in x) out.push((x as { score: number }).score);
+  };
+  walk(v);
+  return out;
+}

@@ -18,6 +18,7 @@ export * from "./quant/quantize.js";
 export * from "./quant/dtype.js";
 export { extractBnbModules } from "./weights/bnb.js";
 export type { BnbModules } from "./weights/bnb.js";
+export { bnbTensors, quantStateJson, quantizationConfig } from "./weights/bnb-write.js";
 export { relativeIndexTable, relativePosition, logBucketPosition } from "./model/relative-position.js";
 export * from "./weights/index.js";
 export { DebertaV2Model, loadConfig, resolveBackend, modelDType, warnUnusedModules } from "./model/deberta.js";

@@ -115,6 +115,8 @@ async function main() {
     await new Promise((r) => child.once("exit", r));
   }
   const up = execSync("uptime").toString().trim();
+  // The in-process ceiling, same model, right after (see ceiling.mjs).
+  console.log(execSync(`${process.execPath} ${fileURLToPath(new URL("./ceiling.mjs", import.meta.url))} ${dir}`).toString());
   console.log(`\n| server | clients | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|`);
   for (const [k, r] of Object.entries(results)) {
     const [name, c] = k.split("/");

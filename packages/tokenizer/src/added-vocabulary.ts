@@ -17,9 +17,13 @@ export interface AddedToken {
   special: boolean;
 }
 
-export function addedTokenFromJson(j: Record<string, unknown>, where: string, id?: number): AddedToken {
+export function addedTokenFromJson(json: unknown, where: string, id?: number): AddedToken {
+  if (json === null || typeof json !== "object" || Array.isArray(json)) {
+    throw new TokenizerError(`${where}: an added token must be an object, got ${json === null ? "null" : Array.isArray(json) ? "a list" : typeof json}`, "FILE_CORRUPT");
+  }
+  const j = json as Record<string, unknown>;
   const tid = id ?? j.id;
-  if (typeof j.content !== "string" || typeof tid !== "number" || !Number.isInteger(tid) || tid < 0) {
+  if (typeof j.content !== "string" || typeof tid !== "number" || !Number.isInteger(tid) || tid < 0 || tid > MAX_TOKEN_ID) {
     throw new TokenizerError(`${where}: an added token needs a string "content" and an integer "id"`, "FILE_CORRUPT");
   }
   return {
@@ -32,6 +36,9 @@ export function addedTokenFromJson(j: Record<string, unknown>, where: string, id
     special: j.special === true,
   };
 }
+
+/** Token ids are int32 in encodings and model inputs (tokenizers: u32); anything above is a corrupt file. */
+export const MAX_TOKEN_ID = 2 ** 31 - 1;
 
 /** A match or a gap: [start, end) UTF-16 or code point positions depending on the caller, id or -1. */
 export type Segment = [start: number, end: number, id: number];

@@ -32,3 +32,10 @@ export { parseSentencePieceModel, PieceType, type SentencePieceModel } from "./s
 export { UnigramModel } from "./unigram.js";
 export { PrecompiledCharsmap } from "./precompiled-charsmap.js";
 export { readTokenizerConfig, type TokenizerConfig, type SpecialTokens } from "./tokenizer-config.js";
+export {
+  getTokenizerLimits,
+  setTokenizerLimits,
+  resetTokenizerLimits,
+  DEFAULT_TOKENIZER_LIMITS,
+  type TokenizerLimits,
+} from "./limits.js";

@@ -7,7 +7,7 @@
  * `tokenizer_config.json`, `special_tokens_map.json` and `added_tokens.json` supply the settings and added
  * tokens. The slow tokenizer needs `spm.model`.
  */
-import { gunzipSync } from "fflate";
+import { gunzipCapped } from "./gunzip.js";
 import { addedTokenFromJson, type AddedToken } from "./added-vocabulary.js";
 import { decoderFromJson, MetaspaceDecoder } from "./decoder.js";
 import { TokenizerError } from "./errors.js";
@@ -86,11 +86,7 @@ export async function loadFastTokenizer(source: TokenizerSource, options?: LoadO
       let bytes = await files.read(name);
       const label = filePath(files, name);
       if (name.endsWith(".gz")) {
-        try {
-          bytes = gunzipSync(bytes);
-        } catch (e) {
-          throw new TokenizerError(`${label}: not a valid gzip file (${(e as Error).message})`, "FILE_CORRUPT", { cause: e });
-        }
+        bytes = gunzipCapped(bytes, label);
       }
       const parts = fastPartsFromTokenizerJson(parseJsonBytes(bytes, label), label, cfg);
       return new DebertaV2TokenizerFast(parts, cfg);
@@ -202,7 +198,7 @@ export function fastPartsFromTokenizerJson(json: unknown, label: string, cfg: To
   const builder = new AddedTokensBuilder(vocab.length, (t) => model.tokenToId(t));
   if (j.added_tokens !== undefined && j.added_tokens !== null) {
     if (!Array.isArray(j.added_tokens)) throw new TokenizerError(`${label}: "added_tokens" must be a list`, "FILE_CORRUPT");
-    j.added_tokens.forEach((t, i) => builder.add(addedTokenFromJson(t as Record<string, unknown>, `${label}: added_tokens[${i}]`)));
+    j.added_tokens.forEach((t, i) => builder.add(addedTokenFromJson(t, `${label}: added_tokens[${i}]`)));
   }
   addConfigTokens(builder, cfg);
   const addedTokens = builder.tokens;

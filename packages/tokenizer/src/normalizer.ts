@@ -3,7 +3,9 @@
  * Strip, Precompiled, Replace. Each works on a `NormalizedString`, keeping alignments exactly as the Rust
  * implementation does.
  */
+import { RE2JS } from "re2js";
 import { TokenizerError } from "./errors.js";
+import { getTokenizerLimits, tokenizerLimitHint } from "./limits.js";
 import { NormalizedString } from "./normalized-string.js";
 import { PrecompiledCharsmap } from "./precompiled-charsmap.js";
 
@@ -40,29 +42,36 @@ export class PrecompiledNormalizer implements Normalizer {
 
 /**
  * `Replace(pattern, content)`. A `String` pattern is literal; a `Regex` pattern (Oniguruma syntax in tokenizers)
- * is compiled as a JavaScript regular expression, which agrees for the simple patterns tokenizer files use
- * (e.g. `" {2,}"`).
+ * runs on RE2JS, a linear-time engine (a JavaScript port of RE2): no pattern from a tokenizer file can backtrack
+ * catastrophically (`(a+)+$` is linear here; V8's backtracking engine took 20 s+ and cannot be interrupted), and
+ * an empty match advances by one code point, never into a surrogate pair. The price: backreferences and
+ * lookaround, which Oniguruma has, are refused as UNSUPPORTED when the file is loaded — no published
+ * DeBERTa/SentencePiece tokenizer uses them (DeBERTa's is `" {2,}"`, which also has a regex-free fast path).
  */
 export class ReplaceNormalizer implements Normalizer {
   readonly type = "Replace";
-  private readonly regex: RegExp;
+  private readonly regex: RE2JS;
   /** True for DeBERTa's `" {2,}"`: runs of two or more U+0020, replaced without a regex. */
   readonly spaceRuns: boolean;
   constructor(
     readonly pattern: { String: string } | { Regex: string },
     readonly content: string,
   ) {
-    if ("String" in pattern) {
-      this.regex = new RegExp(escapeRegExp(pattern.String), "gu");
-      this.spaceRuns = false;
-    } else {
-      try {
-        this.regex = new RegExp(pattern.Regex, "gu");
-      } catch (e) {
-        throw new TokenizerError(`Replace normalizer: cannot compile the pattern ${JSON.stringify(pattern.Regex)}`, "UNSUPPORTED", { cause: e });
-      }
-      this.spaceRuns = pattern.Regex === " {2,}" && content === " ";
+    const source = "String" in pattern ? RE2JS.quote(pattern.String) : pattern.Regex;
+    const max = getTokenizerLimits().maxRegexPatternLength;
+    if (source.length > max) {
+      throw new TokenizerError(`Replace normalizer: pattern of ${source.length} characters is too long (${tokenizerLimitHint("maxRegexPatternLength")})`, "UNSUPPORTED");
     }
+    try {
+      this.regex = RE2JS.compile(source);
+    } catch (e) {
+      throw new TokenizerError(
+        `Replace normalizer: cannot compile the pattern ${JSON.stringify(source)} with the linear-time regex engine (backreferences and lookaround are not supported): ${(e as Error).message}`,
+        "UNSUPPORTED",
+        { cause: e },
+      );
+    }
+    this.spaceRuns = "Regex" in pattern && pattern.Regex === " {2,}" && content === " ";
   }
   normalize(s: NormalizedString): void {
     const matches: Array<[number, number]> = [];
@@ -81,13 +90,8 @@ export class ReplaceNormalizer implements Normalizer {
       const text = s.toString();
       // Map UTF-16 match positions to code point indices.
       const cpIndex = utf16ToCodePointIndex(text);
-      this.regex.lastIndex = 0;
-      for (let m = this.regex.exec(text); m !== null; m = this.regex.exec(text)) {
-        const a = m.index;
-        const b = a + m[0].length;
-        if (b === a) this.regex.lastIndex++;
-        matches.push([cpIndex[a]!, cpIndex[b]!]);
-      }
+      const m = this.regex.matcher(text);
+      while (m.find()) matches.push([cpIndex[m.start()]!, cpIndex[m.end()]!]);
     }
     s.replaceRanges(matches, this.content);
   }
@@ -101,8 +105,10 @@ export class SequenceNormalizer implements Normalizer {
   }
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/** Nested Sequences recurse when built and when run: bounded so a crafted file cannot overflow the stack. */
+export function checkDepth(depth: number, where: string): void {
+  const max = getTokenizerLimits().maxNestingDepth;
+  if (depth > max) throw new TokenizerError(`${where}: nested more than ${max} levels deep (${tokenizerLimitHint("maxNestingDepth")})`, "FILE_CORRUPT");
 }
 
 function utf16ToCodePointIndex(text: string): Int32Array {
@@ -146,15 +152,16 @@ export function base64ToBytes(b64: string): Uint8Array {
 }
 
 /** Builds a normalizer from its tokenizer.json description. */
-export function normalizerFromJson(json: unknown, where = "tokenizer.json: normalizer"): Normalizer | null {
+export function normalizerFromJson(json: unknown, where = "tokenizer.json: normalizer", depth = 0): Normalizer | null {
   if (json === null || json === undefined) return null;
+  checkDepth(depth, where);
   if (typeof json !== "object") throw new TokenizerError(`${where}: expected an object`, "FILE_CORRUPT");
   const j = json as Record<string, unknown>;
   switch (j.type) {
     case "Sequence": {
       if (!Array.isArray(j.normalizers)) throw new TokenizerError(`${where}: Sequence without "normalizers"`, "FILE_CORRUPT");
       return new SequenceNormalizer(
-        j.normalizers.map((n, i) => normalizerFromJson(n, `${where}.normalizers[${i}]`)).filter((n): n is Normalizer => n !== null),
+        j.normalizers.map((n, i) => normalizerFromJson(n, depth === 0 ? `${where}.normalizers[${i}]` : `${where}[${i}]`, depth + 1)).filter((n): n is Normalizer => n !== null),
       );
     }
     case "Lowercase":

@@ -3,6 +3,7 @@
  * templates, with the type id of each piece. Specials get offsets [0, 0], no word id and special-token mask 1.
  */
 import { Encoding } from "./encoding.js";
+import { MAX_TOKEN_ID } from "./added-vocabulary.js";
 import { TokenizerError } from "./errors.js";
 
 export type TemplatePiece = { kind: "sequence"; id: "A" | "B"; typeId: number } | { kind: "special"; id: string; typeId: number };
@@ -124,28 +125,42 @@ export class TemplateProcessing {
   }
 
   static fromJson(json: Record<string, unknown>, where = "tokenizer.json: post_processor"): TemplateProcessing {
+    const corrupt = (msg: string) => new TokenizerError(`${where}: ${msg}`, "FILE_CORRUPT");
+    const typeIdOf = (v: unknown, what: string): number => {
+      const n = v === undefined || v === null ? 0 : v;
+      if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > MAX_TOKEN_ID) throw corrupt(`${what} has type_id ${JSON.stringify(v)} (expected an integer ≥ 0)`);
+      return n;
+    };
+    const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
     const parsePieces = (arr: unknown, name: string): TemplatePiece[] => {
-      if (!Array.isArray(arr)) throw new TokenizerError(`${where}: "${name}" must be a list`, "FILE_CORRUPT");
+      if (!Array.isArray(arr)) throw corrupt(`"${name}" must be a list`);
       return arr.map((p, i) => {
-        const o = p as Record<string, Record<string, unknown>>;
-        if (o && typeof o === "object" && o.Sequence) {
-          const id = o.Sequence.id;
-          if (id !== "A" && id !== "B") throw new TokenizerError(`${where}: ${name}[${i}] has sequence id ${JSON.stringify(id)}`, "FILE_CORRUPT");
-          return { kind: "sequence", id, typeId: Number(o.Sequence.type_id ?? 0) };
+        if (isObj(p) && isObj(p.Sequence)) {
+          const id = p.Sequence.id;
+          if (id !== "A" && id !== "B") throw corrupt(`${name}[${i}] has sequence id ${JSON.stringify(id)}`);
+          return { kind: "sequence", id, typeId: typeIdOf(p.Sequence.type_id, `${name}[${i}]`) };
         }
-        if (o && typeof o === "object" && o.SpecialToken) {
-          return { kind: "special", id: String(o.SpecialToken.id), typeId: Number(o.SpecialToken.type_id ?? 0) };
+        if (isObj(p) && isObj(p.SpecialToken) && typeof p.SpecialToken.id === "string") {
+          return { kind: "special", id: p.SpecialToken.id, typeId: typeIdOf(p.SpecialToken.type_id, `${name}[${i}]`) };
         }
-        throw new TokenizerError(`${where}: ${name}[${i}] is neither a Sequence nor a SpecialToken`, "FILE_CORRUPT");
+        throw corrupt(`${name}[${i}] is neither a Sequence nor a SpecialToken with a string id`);
       });
     };
     const specials = new Map<string, SpecialTokenSpec>();
-    const st = json.special_tokens as Record<string, { id: string; ids: number[]; tokens: string[] }> | undefined;
+    const st = json.special_tokens;
+    if (st !== undefined && st !== null && !isObj(st)) throw corrupt(`"special_tokens" must be an object`);
     for (const [k, v] of Object.entries(st ?? {})) {
-      if (!Array.isArray(v.ids) || !Array.isArray(v.tokens) || v.ids.length !== v.tokens.length) {
-        throw new TokenizerError(`${where}: special token ${JSON.stringify(k)} needs "ids" and "tokens" of equal length`, "FILE_CORRUPT");
+      if (!isObj(v) || !Array.isArray(v.ids) || !Array.isArray(v.tokens) || v.ids.length !== v.tokens.length) {
+        throw corrupt(`special token ${JSON.stringify(k)} needs "ids" and "tokens" of equal length`);
       }
-      specials.set(k, { id: v.id ?? k, ids: v.ids.map(Number), tokens: v.tokens.map(String) });
+      // Ids go straight into input_ids: NaN, 0.5, -5 or 2^53 here would reach the model as garbage.
+      for (const id of v.ids) {
+        if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id > MAX_TOKEN_ID) {
+          throw corrupt(`special token ${JSON.stringify(k)} has id ${JSON.stringify(id)} (expected an integer 0..${MAX_TOKEN_ID})`);
+        }
+      }
+      if (!v.tokens.every((t) => typeof t === "string")) throw corrupt(`special token ${JSON.stringify(k)}: "tokens" must be strings`);
+      specials.set(k, { id: typeof v.id === "string" ? v.id : k, ids: (v.ids as number[]).slice(), tokens: (v.tokens as string[]).slice() });
     }
     return new TemplateProcessing(parsePieces(json.single, "single"), parsePieces(json.pair, "pair"), specials);
   }
@@ -176,11 +191,14 @@ export class TemplateProcessing {
 
 export function postProcessorFromJson(json: unknown, where = "tokenizer.json: post_processor"): TemplateProcessing | null {
   if (json === null || json === undefined) return null;
+  if (typeof json !== "object" || Array.isArray(json)) throw new TokenizerError(`${where}: expected an object`, "FILE_CORRUPT");
   const j = json as Record<string, unknown>;
   if (j.type === "TemplateProcessing") return TemplateProcessing.fromJson(j, where);
   if (j.type === "Sequence" && Array.isArray(j.processors)) {
-    const t = (j.processors as Record<string, unknown>[]).filter((p) => p.type === "TemplateProcessing");
-    const others = (j.processors as Record<string, unknown>[]).filter((p) => p.type !== "TemplateProcessing" && p.type !== "ByteLevel");
+    const procs = j.processors as unknown[];
+    if (procs.some((p) => p === null || typeof p !== "object")) throw new TokenizerError(`${where}: Sequence "processors" must be objects`, "FILE_CORRUPT");
+    const t = (procs as Record<string, unknown>[]).filter((p) => p.type === "TemplateProcessing");
+    const others = (procs as Record<string, unknown>[]).filter((p) => p.type !== "TemplateProcessing" && p.type !== "ByteLevel");
     if (t.length === 1 && others.length === 0) return TemplateProcessing.fromJson(t[0]!, where);
   }
   throw new TokenizerError(`${where}: post-processor type ${JSON.stringify(j.type)} is not supported`, "UNSUPPORTED");

@@ -3,6 +3,7 @@
  * Sequence. A pre-tokenizer turns one normalized string into the list of words the model tokenizes separately.
  */
 import { TokenizerError } from "./errors.js";
+import { checkDepth } from "./normalizer.js";
 import { NormalizedString, type SplitBehavior } from "./normalized-string.js";
 import { isPunctuation } from "./unicode.js";
 
@@ -72,15 +73,16 @@ const BEHAVIORS: Record<string, SplitBehavior> = {
   Contiguous: "contiguous",
 };
 
-export function preTokenizerFromJson(json: unknown, where = "tokenizer.json: pre_tokenizer"): PreTokenizer | null {
+export function preTokenizerFromJson(json: unknown, where = "tokenizer.json: pre_tokenizer", depth = 0): PreTokenizer | null {
   if (json === null || json === undefined) return null;
+  checkDepth(depth, where);
   if (typeof json !== "object") throw new TokenizerError(`${where}: expected an object`, "FILE_CORRUPT");
   const j = json as Record<string, unknown>;
   switch (j.type) {
     case "Sequence": {
       if (!Array.isArray(j.pretokenizers)) throw new TokenizerError(`${where}: Sequence without "pretokenizers"`, "FILE_CORRUPT");
       return new SequencePreTokenizer(
-        j.pretokenizers.map((p, i) => preTokenizerFromJson(p, `${where}.pretokenizers[${i}]`)).filter((p): p is PreTokenizer => p !== null),
+        j.pretokenizers.map((p, i) => preTokenizerFromJson(p, depth === 0 ? `${where}.pretokenizers[${i}]` : `${where}[${i}]`, depth + 1)).filter((p): p is PreTokenizer => p !== null),
       );
     }
     case "Metaspace": {

@@ -53,6 +53,8 @@ export class PrecompiledCharsmap {
       const s = this.stepSlow(root, cp);
       this.bmpState[cp] = s;
       this.bmpValue[cp] = s < 0 ? -1 : this.lastValue;
+      // Check every single-character rule now, so a corrupt offset fails at load rather than mid-encode.
+      if (this.bmpValue[cp]! >= 0) this.replacement(this.bmpValue[cp]!);
     }
   }
 
@@ -110,7 +112,11 @@ export class PrecompiledCharsmap {
       if (value < 0 || value > this.pool.length) throw corruptFile(this.file, `precompiled charsmap: replacement offset ${value} is out of range`);
       let e = value;
       while (e < this.pool.length && this.pool[e] !== 0) e++;
-      s = utf8.decode(this.pool.subarray(value, e));
+      try {
+        s = utf8.decode(this.pool.subarray(value, e));
+      } catch (err) {
+        throw corruptFile(this.file, `precompiled charsmap: replacement offset ${value} is not at the start of a UTF-8 character`, err);
+      }
       this.replacements.set(value, s);
     }
     return s;

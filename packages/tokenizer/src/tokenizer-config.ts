@@ -3,7 +3,7 @@
  * into the settings DeBERTa-v2/v3 tokenizers use. Missing files mean defaults; malformed files are errors naming
  * the file.
  */
-import { addedTokenFromJson, type AddedToken } from "./added-vocabulary.js";
+import { addedTokenFromJson, MAX_TOKEN_ID, type AddedToken } from "./added-vocabulary.js";
 import { TokenizerError } from "./errors.js";
 import { filePath, type TokenizerFiles } from "./files.js";
 
@@ -177,7 +177,9 @@ export async function readTokenizerConfig(files: TokenizerFiles): Promise<Tokeni
     const j = await readJsonFile(files, "added_tokens.json");
     if (!j || typeof j !== "object" || Array.isArray(j)) throw new TokenizerError(`${label}: expected a JSON object {token: id}`, "FILE_CORRUPT");
     for (const [k, v] of Object.entries(j as Record<string, unknown>)) {
-      if (typeof v !== "number" || !Number.isInteger(v) || v < 0) throw new TokenizerError(`${label}: the id of ${JSON.stringify(k)} is not an integer`, "FILE_CORRUPT");
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > MAX_TOKEN_ID) {
+        throw new TokenizerError(`${label}: the id of ${JSON.stringify(k)} is not a token id (an integer 0..${MAX_TOKEN_ID})`, "FILE_CORRUPT");
+      }
     }
     cfg.addedTokensFile = j as Record<string, number>;
   }

@@ -7,6 +7,7 @@
  * and reports the ratio. Progress on stderr.
  */
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { Command } from "commander";
 import { DebertaV2Config, DebertaV2Model, InputError, type Backend, type FloatDType } from "@deberta-js/core";
 import { directoryFiles } from "@deberta-js/core/node";
@@ -28,6 +29,7 @@ export interface BenchOptions {
   threads?: string;
   packed?: boolean;
   profile?: boolean;
+  peer?: string;
 }
 
 /** The bench README's inputs: token i (row-major) is `3 + (i * 7919) % 8000`, below the vocabulary size. */
@@ -83,19 +85,26 @@ async function loadModel(opts: BenchOptions, backend: Backend, dtype: FloatDType
   return { model: DebertaV2Model.random(config, { backend, dtype }), source: opts.config };
 }
 
-async function benchOnnx(file: string, ids: number[][], threads: number, warmup: number, runs: number) {
-  let ort: typeof import("onnxruntime-node");
+/** The peers `--peer` can time: onnxruntime-node (transformers.js in Node) and onnxruntime-web's WASM build. */
+export const PEERS = ["ort-node", "ort-web"] as const;
+type Peer = (typeof PEERS)[number];
+
+async function loadOrt(peer: Peer, threads: number): Promise<typeof import("onnxruntime-node")> {
+  const pkg = peer === "ort-node" ? "onnxruntime-node" : "onnxruntime-web";
   try {
-    ort = await import("onnxruntime-node");
+    const ort = (await import(pkg)) as typeof import("onnxruntime-node") & { env: { wasm: { numThreads: number } } };
+    if (peer === "ort-web") ort.env.wasm.numThreads = threads;
+    return ort;
   } catch (e) {
-    throw new InputError(`--onnx needs the optional peer dependency onnxruntime-node (npm i onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=skip): ${(e as Error).message}`);
+    throw new InputError(`--peer ${peer} needs the optional peer dependency ${pkg} (npm i ${pkg}${peer === "ort-node" ? " with ONNXRUNTIME_NODE_INSTALL=skip" : ""}): ${(e as Error).message}`);
   }
-  const session = await ort.InferenceSession.create(file, {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: "all",
-    logSeverityLevel: 3,
-  });
+}
+
+async function benchOnnx(peer: Peer, file: string, ids: number[][], threads: number, warmup: number, runs: number) {
+  const ort = await loadOrt(peer, threads);
+  const options = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: "all", logSeverityLevel: 3 } as const;
+  // onnxruntime-web takes the model's bytes (it would fetch a path); onnxruntime-node reads the file itself
+  const session = peer === "ort-web" ? await ort.InferenceSession.create(new Uint8Array(await readFile(file)), options) : await ort.InferenceSession.create(file, options);
   const B = ids.length;
   const L = ids[0].length;
   const idData = BigInt64Array.from(ids.flat().map((x) => BigInt(x)));
@@ -107,7 +116,7 @@ async function benchOnnx(file: string, ids: number[][], threads: number, warmup:
     if (!(name in feeds)) throw new InputError(`--onnx ${file}: unexpected model input "${name}"`);
   }
   let first: number[] = [];
-  const times = await time("onnxruntime-node", warmup, runs, async () => {
+  const times = await time(peer === "ort-node" ? "onnxruntime-node" : "onnxruntime-web", warmup, runs, async () => {
     const out = await session.run(feeds);
     first = Array.from((out.last_hidden_state.data as Float32Array).subarray(0, 4));
   });
@@ -134,7 +143,11 @@ export async function benchCommand(opts: BenchOptions) {
     first = Array.from(data.subarray(0, 4));
     out.last_hidden_state.dispose();
   };
-  const times = await time(`deberta-js ${backend.name}`, warmup, runs, forward);
+  let peakRss = process.memoryUsage().rss;
+  const times = await time(`deberta-js ${backend.name}`, warmup, runs, async () => {
+    await forward();
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  });
   let profile: unknown;
   if (profiler) {
     // separate passes, so the timing above carries no profiling overhead
@@ -160,12 +173,17 @@ export async function benchCommand(opts: BenchOptions) {
   };
   if (profile) result.profile = profile;
   model.dispose();
-  if (opts.onnx) {
-    const peer = await benchOnnx(opts.onnx, ids, threads, warmup, runs);
+  result.rss_mb_max = Math.round(peakRss / 2 ** 20); // sampled after each pass
+  const peerName = opts.peer ?? (opts.onnx ? "ort-node" : undefined);
+  if (peerName !== undefined && !(PEERS as readonly string[]).includes(peerName)) throw new InputError(`--peer "${peerName}" is not one of ${PEERS.join(", ")}`);
+  if (peerName) {
+    const onnx = opts.onnx ?? (opts.model ? join(opts.model, "model.onnx") : undefined);
+    if (!onnx) throw new InputError("--peer needs --onnx FILE (or --model DIR holding model.onnx)");
+    const peer = await benchOnnx(peerName as Peer, onnx, ids, threads, warmup, runs);
     const pms = median(peer.times);
     result.peer = {
-      name: "onnxruntime-node",
-      settings: { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: "all" },
+      name: peerName === "ort-node" ? "onnxruntime-node" : "onnxruntime-web (wasm)",
+      settings: { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: "all", ...(peerName === "ort-web" ? { "env.wasm.numThreads": threads } : {}) },
       ms_median: round(pms),
       ms_min: round(Math.min(...peer.times)),
       tokens_per_s: Math.round((batch * seq) / (pms / 1000)),
@@ -201,7 +219,8 @@ export function registerBench(program: Command): void {
     .option("--warmup <n>", "warm-up runs", "3")
     .option("--runs <n>", "timed runs", "10")
     .option("--packed", "run the batch packed (unpadded)")
-    .option("--onnx <file>", "also time this ONNX twin with onnxruntime-node")
+    .option("--onnx <file>", "the ONNX twin for --peer (default: <model>/model.onnx); alone: --peer ort-node")
+    .option("--peer <name>", "also time a peer on the ONNX twin in the same run: ort-node | ort-web")
     .option("--threads <n>", "threads for the cpu backend and onnxruntime (intraOpNumThreads)", "2")
     .option("--profile", "also print per-op time per forward pass (extra passes after the timed ones)")
     .action(action(async (opts: BenchOptions) => printJson(await benchCommand(opts))));

@@ -3,9 +3,9 @@
  * and the backend a run would use (`--backend auto` picks the best available).
  */
 import type { Command } from "commander";
-import { getBackend, loadConfig, openSource, readSafetensorsHeader, resolveWeightFiles, loadStateDict } from "@deberta-js/core";
+import { DebertaV2Model, getBackend, listCheckpoint, loadConfig, type ModelFiles } from "@deberta-js/core";
 import { resolveFiles } from "@deberta-js/heads";
-import { BACKEND_NAMES } from "../backends.js";
+import { BACKEND_NAMES, loadBackend, parseModelDtype } from "../backends.js";
 import { action, printJson } from "../output.js";
 import { kernelInfo } from "./bench.js";
 
@@ -15,24 +15,27 @@ async function backendInfo(name: string | undefined) {
   return { backend: b.name, ...kernelInfo(b) };
 }
 
-export async function infoCommand(opts: { model: string; variant?: string; backend?: string; revision?: string; cacheDir?: string }) {
+export interface InfoOptions {
+  model: string;
+  variant?: string;
+  backend?: string;
+  revision?: string;
+  cacheDir?: string;
+  /** Comma list of backends to load the weights onto (resident bytes per backend). */
+  load?: string;
+  dtype?: string;
+}
+
+export async function infoCommand(opts: InfoOptions) {
   const files = await resolveFiles(opts.model, { revision: opts.revision, cache_dir: opts.cacheDir });
   const config = await loadConfig(files);
-  const resolved = await resolveWeightFiles(files, { variant: opts.variant });
+  // Headers only (safetensors JSON, torch zip directory + pickle): no tensor data is read.
+  const listed = await listCheckpoint(files, { variant: opts.variant });
   let parameters = 0;
   const dtypes = new Set<string>();
-  if (resolved.format === "safetensors") {
-    for (const f of resolved.files.filter((f) => f.endsWith(".safetensors"))) {
-      const header = await readSafetensorsHeader(await openSource(files, f));
-      for (const e of header.entries) {
-        parameters += e.shape.reduce((a: number, b: number) => a * b, 1);
-        dtypes.add(e.dtype);
-      }
-    }
-  } else {
-    const { stateDict, sourceDtypes } = await loadStateDict(files, { variant: opts.variant });
-    for (const t of stateDict.values()) parameters += t.data.length;
-    for (const d of sourceDtypes) dtypes.add(d);
+  for (const r of listed.records) {
+    parameters += r.shape.reduce((a: number, b: number) => a * b, 1);
+    dtypes.add(r.dtype);
   }
   return {
     model: files.location,
@@ -54,10 +57,34 @@ export async function infoCommand(opts: { model: string; variant?: string; backe
     id2label: config.id2label,
     parameters,
     dtypes: [...dtypes],
-    weights: resolved.files,
+    weights: listed.files,
     files: await files.list(),
     ...(await backendInfo(opts.backend)),
+    ...(opts.load ? { loaded: await loadOnBackends(files, opts.load, opts) } : {}),
   };
+}
+
+/**
+ * `--load cpu,webgpu`: loads the weights onto each backend in turn (streamed, in `--dtype`) and reports what stays
+ * resident there, the load time and the process's peak RSS so far; each model is freed before the next load.
+ */
+async function loadOnBackends(files: ModelFiles, backends: string, opts: { variant?: string; dtype?: string }) {
+  const out: Array<Record<string, unknown>> = [];
+  for (const name of backends.split(",").map((b) => b.trim()).filter(Boolean)) {
+    const backend = await loadBackend(name);
+    const t0 = performance.now();
+    const model = await DebertaV2Model.fromPretrained(files, { device: backend, dtype: parseModelDtype(opts.dtype), variant: opts.variant, warn: () => {} });
+    const seconds = (performance.now() - t0) / 1000;
+    out.push({
+      backend: backend.name,
+      dtype: model.dtype,
+      resident_weight_bytes: model.residentWeightBytes,
+      load_seconds: Number(seconds.toFixed(3)),
+      peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
+    });
+    model.dispose();
+  }
+  return out;
 }
 
 export function registerInfo(program: Command): void {
@@ -69,5 +96,7 @@ export function registerInfo(program: Command): void {
     .option("--backend <name>", `the backend to report: ${BACKEND_NAMES.join(" | ")}`, "auto")
     .option("--revision <rev>", "hub revision (branch, tag or commit)")
     .option("--cache-dir <dir>", "HF cache folder")
-    .action(action(async (opts: { model: string; variant?: string; backend?: string }) => printJson(await infoCommand(opts))));
+    .option("--load <backends>", "also load the weights onto these backends (comma list, e.g. cpu,webgpu) and report resident weight bytes per backend")
+    .option("--dtype <dtype>", "compute dtype for --load: fp32 | fp16 | q8 | …", "fp32")
+    .action(action(async (opts: InfoOptions) => printJson(await infoCommand(opts))));
 }

@@ -257,12 +257,17 @@ export function parseSafetensors(bytes: Uint8Array, fileName: string, opts: Pars
   return { tensors, metadata: header.metadata, sourceDtypes };
 }
 
-/** A tensor to write in a given file dtype: F32 data as Float32Array, F16/BF16 as raw 16-bit patterns. */
+/**
+ * A tensor to write in a given file dtype: F32 data as Float32Array, F16/BF16 as raw 16-bit patterns, U8/I8
+ * (bitsandbytes tensors) as Uint8Array/Int8Array.
+ */
 export interface RawTensor {
-  dtype: "F32" | "F16" | "BF16";
+  dtype: "F32" | "F16" | "BF16" | "U8" | "I8";
   shape: number[];
-  data: Float32Array | Uint16Array;
+  data: Float32Array | Uint16Array | Uint8Array | Int8Array;
 }
+
+const WRITE_ARRAY = { F32: Float32Array, F16: Uint16Array, BF16: Uint16Array, U8: Uint8Array, I8: Int8Array } as const;
 
 /**
  * Serializes tensors to safetensors bytes, in the order given, the header padded with spaces to a multiple of 8
@@ -275,8 +280,8 @@ export function writeSafetensors(tensors: Record<string, HostTensor | RawTensor>
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
     if (name === "__metadata__") throw new WeightsError(`writeSafetensors: "__metadata__" is not a valid tensor name`);
-    const dtype: "F32" | "F16" | "BF16" = t.dtype === "f32" ? "F32" : t.dtype === "f16" ? "F16" : t.dtype;
-    const wantArray = dtype === "F32" ? Float32Array : Uint16Array;
+    const dtype: RawTensor["dtype"] = t.dtype === "f32" ? "F32" : t.dtype === "f16" ? "F16" : t.dtype;
+    const wantArray = WRITE_ARRAY[dtype];
     if (!(t.data instanceof wantArray)) {
       throw new WeightsError(`writeSafetensors: tensor "${name}": ${dtype} data must be a ${wantArray.name}`);
     }
@@ -308,7 +313,8 @@ export function writeSafetensors(tensors: Record<string, HostTensor | RawTensor>
   return out;
 }
 
-function toLittleEndianBytes(data: Float32Array | Uint16Array): Uint8Array {
+function toLittleEndianBytes(data: RawTensor["data"]): Uint8Array {
+  if (data instanceof Uint8Array || data instanceof Int8Array) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (LITTLE_ENDIAN_HOST) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const out = new Uint8Array(data.byteLength);
   const dv = new DataView(out.buffer);

@@ -9,6 +9,8 @@ import { DebertaError, WeightsError } from "../errors.js";
 import { Tensor } from "../tensor.js";
 import type { Params } from "../model/params.js";
 import { type RawTensor, writeSafetensors } from "./safetensors.js";
+import { QuantizedWeight, type QuantizedHostWeight } from "../quant/quantized-weight.js";
+import { bnbTensors, quantizationConfig } from "./bnb-write.js";
 
 export interface PretrainedFileOptions {
   /** `architectures` written to config.json (the class name). */
@@ -23,17 +25,26 @@ export async function pretrainedFiles(config: DebertaV2Config, params: Params, o
     throw new WeightsError("savePretrained: the model holds no weights (disposed, or built without named parameters)");
   }
   const tensors: Record<string, RawTensor> = {};
+  const quantized: QuantizedHostWeight[] = [];
   for (const [name, t] of params.named) {
-    if (!(t instanceof Tensor)) {
-      throw new DebertaError("UNSUPPORTED", `savePretrained: "${name}" is quantized; saving quantized models is not supported (load with a float dtype to save)`);
-    }
-    const data = await t.raw();
     const saved = options.rename ? options.rename(name) : name;
+    if (t instanceof QuantizedWeight) {
+      // Quantized Linear: bitsandbytes' tensors under the module name (see weights/bnb-write.ts).
+      const host = await t.toHost();
+      quantized.push(host);
+      Object.assign(tensors, bnbTensors(saved.replace(/\.weight$/, ""), host));
+      continue;
+    }
+    if (!(t instanceof Tensor)) throw new DebertaError("UNSUPPORTED", `savePretrained: "${name}" is not a tensor`);
+    const data = await t.raw();
     if (t.dtype === "f32") tensors[saved] = { dtype: "F32", shape: [...t.shape], data: data as Float32Array };
     else if (t.dtype === "f16") tensors[saved] = { dtype: "F16", shape: [...t.shape], data: data as Uint16Array };
     else throw new WeightsError(`savePretrained: parameter "${name}" has dtype ${t.dtype}, which safetensors export does not write`);
   }
-  const json = { ...config.toJSON(), architectures: [options.architecture], torch_dtype: params.dtype === "f16" ? "float16" : "float32" };
+  const json: Record<string, unknown> = { ...config.toJSON(), architectures: [options.architecture], torch_dtype: params.dtype === "f16" ? "float16" : "float32" };
+  const qc = quantizationConfig(quantized);
+  if (qc) json.quantization_config = qc;
+  else delete json.quantization_config;
   return {
     "config.json": new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n"),
     "model.safetensors": writeSafetensors(tensors, { format: "pt" }),

@@ -23,6 +23,7 @@ import {
   invalidFileNameReason,
   invalidRepoIdReason,
   invalidRevisionReason,
+  checkToken,
   isOffline,
   networkError,
   parseRepoInfo,
@@ -63,6 +64,50 @@ async function cachePut(cache: Cache | undefined, url: string, resp: Response): 
   }
 }
 
+/** Header on cache entries we wrote after checking size (and sha256): entries without it are not trusted. */
+const VERIFIED_SIZE = "x-deberta-verified-size";
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+  return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * A file's size and (LFS) sha256 from the hub's paths-info API — the same answer `pathsInfo` gives the Node cache;
+ * a direct request here because `@huggingface/hub` does not bundle for browsers.
+ */
+async function fileMeta(ctx: HubContext, name: string, commit: string): Promise<{ size: number; lfs: boolean; etag: string }> {
+  const url = `${ctx.endpoint}/api/models/${ctx.repo}/paths-info/${commit}`;
+  const where = { repo: ctx.repo, revision: ctx.revision, file: name };
+  let resp: Response;
+  try {
+    resp = await ctx.fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json", ...authHeaders(ctx, url) },
+      body: JSON.stringify({ paths: [name], expand: false }),
+    });
+  } catch (e) {
+    throw networkError(ctx, name, e);
+  }
+  if (!resp.ok) {
+    await resp.body?.cancel().catch(() => {});
+    throw httpError(resp, { ...where, endpoint: ctx.endpoint, hasToken: !!ctx.token });
+  }
+  let entries: unknown;
+  try {
+    entries = await resp.json();
+  } catch (e) {
+    throw new HubError("download-failed", `the hub's paths-info answer for ${describe(ctx.repo, ctx.revision, name)} is not JSON`, where, { cause: e });
+  }
+  const entry = Array.isArray(entries) ? (entries as Array<Record<string, unknown>>).find((x) => x && x.path === name) : undefined;
+  const lfs = entry?.lfs as { oid?: unknown; size?: unknown } | undefined;
+  const size = lfs ? lfs.size : entry?.size;
+  if (!entry || entry.type !== "file" || typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {
+    throw new HubError("file-not-found", `${describe(ctx.repo, ctx.revision, name)}: the hub's paths-info has no file entry with a size for it`, where);
+  }
+  return { size, lfs: !!lfs, etag: String(lfs ? lfs.oid : entry.oid) };
+}
+
 /** A hub model repo, downloaded with `fetch` and cached in Cache Storage. */
 export async function resolveBrowserModelFiles(repo: string, opts: BrowserHubOptions = {}): Promise<HubModelFiles> {
   const revision = opts.revision ?? DEFAULT_REVISION;
@@ -77,6 +122,7 @@ export async function resolveBrowserModelFiles(repo: string, opts: BrowserHubOpt
     token: envToken(opts.token),
     fetch: plainFetch(opts.fetch),
   };
+  checkToken(ctx);
   const offline = isOffline(opts);
   const cache = await openCache(opts);
 
@@ -168,8 +214,13 @@ class BrowserHubFiles implements HubModelFiles {
     const hit = await this.cache?.match(url);
     if (hit) {
       const b = await hit.blob();
-      this.progress(name, b.size, b.size, "cached");
-      return b;
+      // Only entries we verified carry their size; anything else (an older version's entry, a truncated write) is
+      // dropped and fetched again rather than trusted forever.
+      if (hit.headers.get(VERIFIED_SIZE) === String(b.size)) {
+        this.progress(name, b.size, b.size, "cached");
+        return b;
+      }
+      await this.cache!.delete(url).catch(() => false);
     }
     if (this.offline) {
       throw new HubError("offline", `${describe(this.repo, this.revision, name)} is not in the browser cache, and downloads are off (localFilesOnly)`, where);
@@ -177,6 +228,8 @@ class BrowserHubFiles implements HubModelFiles {
     if (!this.files.includes(name)) {
       throw new HubError("file-not-found", `${describe(this.repo, this.revision, name)} not found: the repo (commit ${this.commit}) has no such file`, where);
     }
+    // The size and (LFS) sha256 the hub announces, checked before anything is cached, as the Node cache does.
+    const meta = await fileMeta(this.ctx, name, this.commit);
     let resp: Response;
     try {
       resp = await this.ctx.fetch(url, { headers: authHeaders(this.ctx, url) });
@@ -187,8 +240,7 @@ class BrowserHubFiles implements HubModelFiles {
       await resp.body?.cancel().catch(() => {});
       throw httpError(resp, { ...where, endpoint: this.ctx.endpoint, hasToken: !!this.ctx.token });
     }
-    const len = resp.headers.get("content-length");
-    const total = len !== null && Number.isSafeInteger(Number(len)) ? Number(len) : 0;
+    const total = meta.size;
     const chunks: Uint8Array[] = [];
     let loaded = 0;
     this.progress(name, 0, total, "download");
@@ -197,12 +249,20 @@ class BrowserHubFiles implements HubModelFiles {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
+        if (loaded + value.byteLength > total) {
+          throw new HubError(
+            "integrity",
+            `download of ${describe(this.repo, this.revision, name)} sent more than the ${total} bytes the hub announced (stopped after ${loaded}); nothing was cached`,
+            where,
+          );
+        }
         chunks.push(value);
         loaded += value.byteLength;
-        this.progress(name, loaded, total && Math.max(total, loaded), "download");
+        this.progress(name, loaded, total, "download");
       }
     } catch (e) {
       reader.cancel().catch(() => {});
+      if (e instanceof HubError) throw e;
       throw new HubError(
         "download-failed",
         `download of ${describe(this.repo, this.revision, name)} was interrupted after ${loaded}${total ? ` of ${total}` : ""} bytes (${(e as Error).message}); nothing was cached, try again`,
@@ -210,15 +270,32 @@ class BrowserHubFiles implements HubModelFiles {
         { cause: e },
       );
     }
-    // No length check here: behind CORS a compressed response's Content-Length is the compressed size, and the
-    // browser itself fails the body stream when a connection drops early.
+    // Checked against the hub's announced size (not Content-Length: behind CORS a compressed response's is the
+    // compressed size), then the sha256 for LFS files; a short or altered body is never cached.
+    if (loaded !== total) {
+      throw new HubError(
+        "download-failed",
+        `download of ${describe(this.repo, this.revision, name)} ended after ${loaded} of ${total} bytes; nothing was cached, try again`,
+        where,
+      );
+    }
     const bytes = new Uint8Array(loaded);
     let off = 0;
     for (const c of chunks) {
       bytes.set(c, off);
       off += c.byteLength;
     }
-    const headers = { "content-type": "application/octet-stream", "content-length": String(loaded) };
+    if (meta.lfs && /^[0-9a-f]{64}$/.test(meta.etag)) {
+      const got = await sha256Hex(bytes);
+      if (got !== meta.etag) {
+        throw new HubError(
+          "integrity",
+          `download of ${describe(this.repo, this.revision, name)} is corrupt: its sha256 is ${got}, the hub announced ${meta.etag}; nothing was cached`,
+          where,
+        );
+      }
+    }
+    const headers = { "content-type": "application/octet-stream", "content-length": String(loaded), [VERIFIED_SIZE]: String(loaded) };
     if (await cachePut(this.cache, url, new Response(bytes, { headers }))) {
       const stored = await this.cache!.match(url);
       if (stored) return stored.blob(); // disk-backed: the bytes above can be collected

@@ -74,13 +74,46 @@ export class HubError extends WeightsError {
     where: { repo: string; revision: string; file?: string; status?: number },
     options?: { cause?: unknown },
   ) {
-    super(message, reason === "integrity" ? "WEIGHTS_INVALID" : "FILE_NOT_FOUND", options);
+    super(scrubMessage(message), reason === "integrity" ? "WEIGHTS_INVALID" : "FILE_NOT_FOUND", options);
     this.name = "HubError";
     this.reason = reason;
     this.repo = where.repo;
     this.revision = where.revision;
     this.file = where.file;
     this.status = where.status;
+  }
+}
+
+/**
+ * What a hub error may say: no credentials (hf_… tokens, `Bearer …` values, `user:password@` in URLs) and no raw
+ * control characters (a CR/LF from a header or a token would forge log lines). Applied to every HubError message,
+ * which often quotes a library's or fetch's own message that may echo a header value.
+ */
+export function scrubMessage(message: string): string {
+  return message
+    .replace(/\bhf_[A-Za-z0-9]{20,}/g, "hf_***")
+    .replace(/(bearer\s+)[^\s"',)]+/gi, "$1***")
+    .replace(/(\/\/)[^/@\s]+@/g, "$1***@")
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`)
+    .replace(/\n/g, "\\n");
+}
+
+/** Why a token cannot be sent in an Authorization header (it is never quoted back), or undefined. */
+export function invalidTokenReason(token: string | undefined): string | undefined {
+  if (token === undefined) return undefined;
+  if (/[^\x21-\x7e]/.test(token)) return "contains spaces, control characters (CR/LF) or non-ASCII characters";
+  if (token.length > 4096) return "is longer than 4096 characters";
+  return undefined;
+}
+
+/** Throws (without quoting it) when the context's token cannot be sent. */
+export function checkToken(ctx: HubContext): void {
+  const why = invalidTokenReason(ctx.token);
+  if (why !== undefined) {
+    throw new HubError("unauthorized", `the Hugging Face token (token option, HF_TOKEN or the token file) ${why}; fix it or unset it`, {
+      repo: ctx.repo,
+      revision: ctx.revision,
+    });
   }
 }
 
@@ -138,6 +171,9 @@ export function invalidRepoIdReason(id: string): string | undefined {
 /** Why `rev` cannot be used as a revision (it becomes a path under refs/), or undefined. */
 export function invalidRevisionReason(rev: string): string | undefined {
   if (rev.length === 0) return "is empty";
+  // refs/{revision} becomes a path in the cache: each segment must fit a file name (255 bytes on every OS).
+  if (rev.length > 1024 || rev.split("/").some((p) => new TextEncoder().encode(p).length > 200)) return "is too long (a segment over 200 bytes, or over 1024 in all)";
+  if (/[\u0000-\u001f\u007f]/.test(rev)) return "contains control characters";
   if (rev.includes("\\") || rev.includes("\0")) return "contains a backslash or NUL";
   if (rev.split("/").some((p) => p === "" || p === "." || p === "..")) return 'has an empty, "." or ".." segment';
   return undefined;
@@ -146,6 +182,8 @@ export function invalidRevisionReason(rev: string): string | undefined {
 /** Why `name` cannot be a file of a repo (it becomes a path under snapshots/), or undefined. */
 export function invalidFileNameReason(name: string): string | undefined {
   if (name.length === 0) return "is empty";
+  if (name.length > 1024 || name.split("/").some((p) => new TextEncoder().encode(p).length > 200)) return "is too long (a segment over 200 bytes, or over 1024 in all)";
+  if (/[\u0000-\u001f\u007f]/.test(name)) return "contains control characters";
   if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) return "is an absolute path";
   if (name.includes("\\") || name.includes("\0")) return "contains a backslash or NUL";
   if (name.split("/").some((p) => p === "" || p === "." || p === "..")) return 'has an empty, "." or ".." segment';

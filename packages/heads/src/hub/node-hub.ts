@@ -23,6 +23,7 @@ import {
   invalidFileNameReason,
   invalidRepoIdReason,
   invalidRevisionReason,
+  checkToken,
   isCommitSha,
   isOffline,
   plainFetch,
@@ -135,6 +136,7 @@ export async function openHubRepo(repo: string, opts: HubOptions = {}): Promise<
     token: envToken(opts.token) ?? (await readTokenFile()),
     fetch: plainFetch(opts.fetch),
   };
+  checkToken(ctx);
   const offline = isOffline(opts);
   const paths = cachePaths(repo, { revision, cacheDir: opts.cacheDir ?? hubCacheDir(os.homedir()) });
   const store = new RepoCache(paths);
@@ -418,6 +420,14 @@ class NodeHubFiles implements HubModelFiles {
       this.progress(name, 0, total, "download");
       for (let chunk = first; !chunk.done; ) {
         const value = chunk.value;
+        // Stop at the first byte past the announced size: a hostile or broken server must not fill the disk.
+        if (loaded + value.byteLength > total) {
+          throw new HubError(
+            "integrity",
+            `download of ${describe(this.repo, this.revision, name)} sent more than the ${total} bytes the hub announced (stopped after ${loaded}); nothing was kept in the cache`,
+            this.where(name),
+          );
+        }
         let off = 0;
         while (off < value.byteLength) off += (await fh.write(value, off, value.byteLength - off)).bytesWritten;
         sha256?.update(value);

@@ -11,6 +11,9 @@ class FakeCache {
     const e = this.entries.get(String(req instanceof Request ? req.url : req));
     return e ? new Response(e.body.slice(), { headers: e.headers }) : undefined;
   }
+  async delete(req: RequestInfo | URL): Promise<boolean> {
+    return this.entries.delete(String(req instanceof Request ? req.url : req));
+  }
   async put(req: RequestInfo | URL, resp: Response): Promise<void> {
     const headers: [string, string][] = [];
     resp.headers.forEach((v, k) => headers.push([k, v]));

@@ -99,6 +99,10 @@ export class FakeHub {
   readonly interrupt = new Set<string>();
   /** File names whose content responses carry altered bytes (same length). */
   readonly corrupt = new Set<string>();
+  /** File names whose content responses carry this many extra bytes (the announced size stays the true one). */
+  readonly extra = new Map<string, number>();
+  /** File names whose content responses end cleanly after half the body (Content-Length says so too). */
+  readonly short = new Set<string>();
   /** File names that stay in the repo listing (and in paths-info) but whose resolve URL answers 404 EntryNotFound. */
   readonly hidden = new Set<string>();
   private readonly repos = new Map<string, Repo>();
@@ -312,6 +316,12 @@ export class FakeHub {
       body = body.slice();
       body[body.length >> 1] ^= 0xff;
     }
+    if (this.extra.has(name)) {
+      const more = new Uint8Array(body.length + this.extra.get(name)!);
+      more.set(body);
+      body = more;
+    }
+    if (this.short.has(name)) body = body.subarray(0, body.length >> 1);
     let status = 200;
     const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
     const h: Record<string, string> = { ...headers, "accept-ranges": "bytes", "content-type": "application/octet-stream" };
