@@ -1,4 +1,11 @@
 #!/usr/bin/env node
+import { installProcessGuards, describeUnexpected } from "./process-guards.js";
 import { buildProgram } from "./program.js";
 
-await buildProgram().parseAsync(process.argv);
+installProcessGuards();
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (e) {
+  process.stderr.write(`deberta-js: unexpected error: ${describeUnexpected(e)}\n`);
+  process.exitCode = 1;
+}

@@ -1,5 +1,6 @@
 /** Machine output on stdout (JSON only); everything else on stderr. */
 import { DebertaError, type Tensor, disposeBackends } from "@deberta-js/core";
+import { describeUnexpected } from "./process-guards.js";
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value) + "\n");
@@ -25,7 +26,7 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
         log(`deberta-js: error [${e.code}]: ${e.message}`);
         process.exitCode = e.code === "INPUT_INVALID" || e.code === "UNSUPPORTED" ? 2 : 1;
       } else {
-        log(`deberta-js: unexpected error: ${(e as Error)?.stack ?? String(e)}`);
+        log(`deberta-js: unexpected error: ${describeUnexpected(e)}`);
         process.exitCode = 1;
       }
     } finally {

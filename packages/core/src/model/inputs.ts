@@ -5,6 +5,7 @@
 import { Tensor as OrtTensor } from "onnxruntime-common";
 import type { DebertaV2Config } from "../config.js";
 import { InputError } from "../errors.js";
+import { getLimits, limitHint, type Limits } from "../limits.js";
 
 /** One id input: `number[][]` (`[batch][seq]`), or an ORT tensor `[batch, seq]` (int64, int32 or float). */
 export type IdsInput = number[][] | OrtTensor | { data: ArrayLike<number | bigint>; dims: readonly number[] };
@@ -47,10 +48,19 @@ function toMatrix(name: string, x: IdsInput, expectRank = 2): Matrix {
     return { rows: x.length, cols, data };
   }
   if (x && typeof x === "object" && "dims" in x && "data" in x) {
-    const dims = x.dims;
-    if (dims.length !== expectRank) throw new InputError(`${name}: expected a ${expectRank}-D tensor [batch, sequence], got dims [${dims.join(", ")}]`);
-    const [rows, cols] = dims;
-    const src = x.data as ArrayLike<number | bigint>;
+    const dims = x.dims as unknown;
+    if (!Array.isArray(dims) || dims.length !== expectRank) {
+      throw new InputError(`${name}: expected a ${expectRank}-D tensor [batch, sequence], got dims ${Array.isArray(dims) ? `[${dims.join(", ")}]` : String(dims)}`);
+    }
+    if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new InputError(`${name}: dims [${dims.join(", ")}] must be non-negative integers`);
+    }
+    const [rows, cols] = dims as number[];
+    const src = x.data as ArrayLike<number | bigint> | null;
+    if (src === null || typeof src !== "object" || typeof src.length !== "number") {
+      throw new InputError(`${name}: tensor data must be an array or typed array, got ${src === null ? "null" : typeof src}`);
+    }
+    if (rows === 0) throw new InputError(`${name}: empty batch`);
     if (src.length !== rows * cols) throw new InputError(`${name}: tensor has ${src.length} values but dims [${dims}] need ${rows * cols}`);
     const data = new Int32Array(rows * cols);
     for (let i = 0; i < data.length; i++) data[i] = checkInt(name, src[i], Math.floor(i / cols), i % cols);
@@ -60,20 +70,39 @@ function toMatrix(name: string, x: IdsInput, expectRank = 2): Matrix {
 }
 
 function checkInt(name: string, v: number | bigint, r: number, c: number): number {
-  const n = typeof v === "bigint" ? Number(v) : v;
+  const n = typeof v === "bigint" ? (v > 2147483647n || v < -2147483648n ? NaN : Number(v)) : v;
   if (typeof n !== "number" || !Number.isInteger(n) || n < -2147483648 || n > 2147483647) {
     throw new InputError(`${name}[${r}][${c}] = ${String(v)} is not an integer`);
   }
   return n;
 }
 
-export function readInputs(inputs: ModelInputs, config: DebertaV2Config): HostInputs {
+/**
+ * Relative-attention models have no position table to bound the length, and attention memory grows with L²:
+ * longer than `maxSequenceLength` (or more than `maxTokensPerBatch` tokens in one call) is a typed error before
+ * anything is allocated. Truncate (pipelines: `truncation: true`) or raise the limit.
+ */
+function checkSequenceBounds(batch: number, seqLen: number, config: DebertaV2Config, limits?: Partial<Limits>): void {
+  const l = getLimits(limits);
+  void config;
+  if (seqLen > l.maxSequenceLength) {
+    throw new InputError(
+      `input_ids: sequence length ${seqLen} is longer than this model can run here (${limitHint("maxSequenceLength", l.maxSequenceLength)}); truncate the input (pipelines: truncation: true)`,
+    );
+  }
+  if (batch * seqLen > l.maxTokensPerBatch) {
+    throw new InputError(`input_ids: ${batch} × ${seqLen} = ${batch * seqLen} tokens in one call (${limitHint("maxTokensPerBatch", l.maxTokensPerBatch)}); split the batch`);
+  }
+}
+
+export function readInputs(inputs: ModelInputs, config: DebertaV2Config, limits?: Partial<Limits>): HostInputs {
   if (!inputs || typeof inputs !== "object" || inputs.input_ids === undefined) {
     throw new InputError("inputs: input_ids is required");
   }
   const ids = toMatrix("input_ids", inputs.input_ids);
   const { rows: batch, cols: seqLen } = ids;
   if (seqLen === 0) throw new InputError("input_ids: sequences are empty");
+  checkSequenceBounds(batch, seqLen, config, limits);
   for (let i = 0; i < ids.data.length; i++) {
     const v = ids.data[i];
     if (v < 0 || v >= config.vocab_size) {
