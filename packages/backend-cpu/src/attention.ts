@@ -128,4 +128,23 @@ export function disentangledAttention(a: AttentionBuffers): void {
       gemm(n, d, n, 1, S, 0, n, 1, v, hOff, HD, 1, context, hOff, HD, false);
     }
   }
+  // Keep the scratch for the next call only while it is small: one long sequence must not pin its L² scores
+  // (259 MiB at 8,192 tokens) for the life of the process.
+  if (scores.length > RETAINED_SCRATCH_FLOATS || relProducts.length > RETAINED_SCRATCH_FLOATS) releaseAttentionScratch();
+}
+
+/** Most float32 elements of attention scratch kept between calls (16 MiB). */
+export const RETAINED_SCRATCH_FLOATS = 4 * 2 ** 20;
+
+/** Frees the module's attention scratch (the backend's `destroy()` calls this). */
+export function releaseAttentionScratch(): void {
+  scores = new Float32Array(0);
+  row = new Float64Array(0);
+  relProducts = new Float32Array(0);
+  seqMask = new Uint8Array(0);
+}
+
+/** Bytes of attention scratch currently held (tests). */
+export function attentionScratchBytes(): number {
+  return scores.byteLength + row.byteLength + relProducts.byteLength + seqMask.byteLength;
 }

@@ -8,8 +8,7 @@
 import {
   InputError,
   Tensor,
-  layoutMaxLen,
-  layoutTokens,
+  opContract,
   sequenceSpan,
   layoutBatch,
   type Activation,
@@ -21,18 +20,16 @@ import {
   type MatmulOptions,
   type SequenceLayout,
   type TensorData,
-  broadcastShapes,
   broadcastStrides,
   sizeOf,
   stridesOf,
   f16ToF32Into,
   f32ToF16Into,
-  matmulGeometry,
   hostViewOf,
   type QuantizedWeight,
 } from "@deberta-js/core";
 import { applyActivation } from "./activation.js";
-import { disentangledAttention } from "./attention.js";
+import { disentangledAttention, releaseAttentionScratch } from "./attention.js";
 import { gemm } from "./gemm.js";
 import { quantizedGemm } from "./quantized.js";
 import { BufferPool, type Storage } from "./pool.js";
@@ -60,19 +57,9 @@ export class CpuBackend implements Backend {
   // ── storage ───────────────────────────────────────────────────────────────────────────────────────────────
 
   upload(data: TensorData, shape: readonly number[], dtype: DType): Tensor {
-    const n = sizeOf(shape);
-    if (data.length !== n) throw new InputError(`upload: ${data.length} values given for shape [${shape}] (${n} elements)`);
-    let out: Storage;
-    if (dtype === "f16") {
-      const h = this.pool.f16(n);
-      if (data instanceof Uint16Array) h.set(data);
-      else f32ToF16Into(data instanceof Float32Array ? data : Float32Array.from(data), h);
-      out = h;
-    } else {
-      if (data instanceof Uint16Array) throw new InputError(`upload: Uint16Array (f16 bits) given for a ${dtype} tensor [${shape}]`);
-      out = dtype === "f32" ? this.pool.f32(n) : this.pool.i32(n);
-      out.set(data);
-    }
+    const typed = opContract.upload(this, data, shape, dtype);
+    const out = this.alloc(dtype, typed.length);
+    out.set(typed as never);
     return new Tensor(this, out, [...shape], dtype);
   }
 
@@ -85,6 +72,7 @@ export class CpuBackend implements Backend {
   }
 
   async read(t: Tensor): Promise<TensorData> {
+    opContract.read(this, t);
     return (t.storage as Storage).slice();
   }
 
@@ -94,6 +82,7 @@ export class CpuBackend implements Backend {
 
   destroy(): void {
     this.pool.clear();
+    releaseAttentionScratch();
   }
 
   async sync(): Promise<void> {}
@@ -137,6 +126,7 @@ export class CpuBackend implements Backend {
   // ── primitives ────────────────────────────────────────────────────────────────────────────────────────────
 
   cast(x: Tensor, dtype: FloatDType): Tensor {
+    opContract.cast(this, x, dtype);
     const s = x.storage as Storage;
     const n = x.size;
     if (x.dtype === dtype) {
@@ -160,7 +150,7 @@ export class CpuBackend implements Backend {
   }
 
   matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
-    const { M, N, K, transA, transB, alpha, batchA, batchB, outBatch: batch } = matmulGeometry(a.shape, b.shape, opts);
+    const { M, N, K, transA, transB, alpha, batchA, batchB, outBatch: batch } = opContract.matmul(this, a, b, opts);
     const [ar, ac] = a.shape.slice(-2); // a's stored rows/columns (before any transpose)
     const [br, bc] = b.shape.slice(-2);
     const nBatch = sizeOf(batch);
@@ -199,16 +189,15 @@ export class CpuBackend implements Backend {
   }
 
   add(a: Tensor, b: Tensor): Tensor {
-    return this.binary(a, b, false);
+    return this.binary(a, b, false, opContract.add(this, a, b).shape);
   }
 
   mul(a: Tensor, b: Tensor): Tensor {
-    return this.binary(a, b, true);
+    return this.binary(a, b, true, opContract.mul(this, a, b).shape);
   }
 
-  private binary(a: Tensor, b: Tensor, isMul: boolean): Tensor {
+  private binary(a: Tensor, b: Tensor, isMul: boolean, shape: number[]): Tensor {
     const what = isMul ? "mul" : "add";
-    const shape = broadcastShapes(a.shape, b.shape, what);
     const n = sizeOf(shape);
     const temps: Storage[] = [];
     const A = this.f32(a, temps);
@@ -248,10 +237,8 @@ export class CpuBackend implements Backend {
   }
 
   gather(table: Tensor, ids: Tensor): Tensor {
-    if (table.rank !== 2) throw new InputError(`gather: table must be [V, D], got [${table.shape}]`);
-    const [V, D] = table.shape;
+    const { V, D, N } = opContract.gather(this, table, ids);
     const I = ids.storage as Int32Array;
-    const N = ids.size;
     const T = table.storage as Storage;
     const out = this.alloc(table.dtype, N * D);
     for (let n = 0; n < N; n++) {
@@ -264,15 +251,9 @@ export class CpuBackend implements Backend {
 
   takeAlongAxis(x: Tensor, idx: Tensor, axis: number): Tensor {
     const r = x.rank;
-    if (idx.rank !== r) throw new InputError(`takeAlongAxis: x [${x.shape}] and idx [${idx.shape}] differ in rank`);
-    if (axis < 0) axis += r;
-    if (axis < 0 || axis >= r) throw new InputError(`takeAlongAxis: axis ${axis} is out of range for rank ${r}`);
-    const shape = x.shape.map((d, i) => {
-      if (i === axis) return idx.shape[i];
-      const e = idx.shape[i];
-      if (d !== e && d !== 1 && e !== 1) throw new InputError(`takeAlongAxis: dim ${i} of x [${x.shape}] and idx [${idx.shape}] do not broadcast`);
-      return d === 1 ? e : d;
-    });
+    const g = opContract.takeAlongAxis(this, x, idx, axis);
+    axis = g.axis;
+    const shape = g.shape;
     const n = sizeOf(shape);
     const X = x.storage as Storage;
     const I = idx.storage as Int32Array;
@@ -300,12 +281,10 @@ export class CpuBackend implements Backend {
   }
 
   layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
-    return this.norm(x, undefined, gamma, beta, eps);
+    return this.norm(x, undefined, gamma, beta, eps, opContract.layerNorm(this, x, gamma, beta, eps).D);
   }
 
-  private norm(x: Tensor, res: Tensor | undefined, gamma: Tensor, beta: Tensor, eps: number): Tensor {
-    const D = x.shape[x.rank - 1];
-    if (gamma.size !== D || beta.size !== D) throw new InputError(`layerNorm: gamma/beta must have ${D} elements, got ${gamma.size}/${beta.size}`);
+  private norm(x: Tensor, res: Tensor | undefined, gamma: Tensor, beta: Tensor, eps: number, D: number): Tensor {
     const temps: Storage[] = [];
     const X = this.f32(x, temps);
     const R = res ? this.f32(res, temps) : undefined;
@@ -339,6 +318,7 @@ export class CpuBackend implements Backend {
   }
 
   activation(x: Tensor, act: Activation): Tensor {
+    opContract.activation(this, x, act);
     const temps: Storage[] = [];
     const X = this.f32(x, temps);
     const out = this.pool.f32(x.size);
@@ -349,11 +329,11 @@ export class CpuBackend implements Backend {
   }
 
   softmax(x: Tensor, mask?: Tensor): Tensor {
+    const { D } = opContract.softmax(this, x, mask);
     const temps: Storage[] = [];
     const X = this.f32(x, temps);
     const n = x.size;
     const out = this.pool.f32(n);
-    const D = x.shape[x.rank - 1];
     const low = LOWEST[x.dtype as FloatDType] ?? LOWEST.f32;
     if (n > 0) {
       if (!mask) {
@@ -371,10 +351,7 @@ export class CpuBackend implements Backend {
   }
 
   conv1d(x: Tensor, weight: Tensor, bias: Tensor, layout: SequenceLayout): Tensor {
-    const [Cout, Cin, k] = weight.shape;
-    const T = layoutTokens(layout);
-    if (x.rank !== 2 || x.shape[0] !== T || x.shape[1] !== Cin) throw new InputError(`conv1d: x [${x.shape}] must be [${T}, ${Cin}] for this layout and weight`);
-    const pad = (k - 1) >> 1;
+    const { Cout, Cin, k, T, pad } = opContract.conv1d(this, x, weight, bias, layout);
     const temps: Storage[] = [];
     const X = this.f32(x, temps);
     const W = this.f32(weight, temps);
@@ -419,10 +396,7 @@ export class CpuBackend implements Backend {
 
   transpose(x: Tensor, perm: readonly number[]): Tensor {
     const r = x.rank;
-    if (perm.length !== r || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) {
-      throw new InputError(`transpose: perm [${perm}] is not a permutation of the ${r} dims of [${x.shape}]`);
-    }
-    const shape = perm.map((p) => x.shape[p]);
+    const { shape } = opContract.transpose(this, x, perm);
     const n = x.size;
     const X = x.storage as Storage;
     const out = this.alloc(x.dtype, n);
@@ -449,11 +423,7 @@ export class CpuBackend implements Backend {
   // ── fused ops ─────────────────────────────────────────────────────────────────────────────────────────────
 
   linear(x: Tensor, weight: Tensor, bias: Tensor | undefined, act?: Activation): Tensor {
-    const inF = x.shape[x.rank - 1];
-    const [outF, wIn] = weight.shape;
-    if (weight.rank !== 2 || wIn !== inF) throw new InputError(`linear: weight [${weight.shape}] must be [out, ${inF}] for x [${x.shape}]`);
-    if (bias && bias.size !== outF) throw new InputError(`linear: bias has ${bias.size} elements, expected ${outF}`);
-    const T = x.size / inF;
+    const { inF, outF, rows: T, shape } = opContract.linear(this, x, weight, bias, act);
     const temps: Storage[] = [];
     const X = this.f32(x, temps);
     const W = this.f32(weight, temps);
@@ -465,14 +435,12 @@ export class CpuBackend implements Backend {
     }
     if (act && act !== "linear") applyActivation(out, 0, out.length, act);
     this.release(temps);
-    return this.emit(out, [...x.shape.slice(0, -1), outF], x.dtype);
+    return this.emit(out, shape, x.dtype);
   }
 
   /** Shapes were checked by core (`checkQuantizedLinear`). */
   quantizedLinear(x: Tensor, weight: QuantizedWeight, bias: Tensor | undefined, act?: Activation): Tensor {
-    const inF = weight.inFeatures;
-    const outF = weight.outFeatures;
-    const T = x.size / inF;
+    const { outF, rows: T, shape } = opContract.quantizedLinear(this, x, weight, bias, act);
     const temps: Storage[] = [];
     const X = this.f32(x, temps);
     const out = this.pool.f32(T * outF);
@@ -484,36 +452,18 @@ export class CpuBackend implements Backend {
     }
     if (act && act !== "linear") applyActivation(out, 0, out.length, act);
     this.release(temps);
-    return this.emit(out, [...x.shape.slice(0, -1), outF], x.dtype);
+    return this.emit(out, shape, x.dtype);
   }
 
   addLayerNorm(x: Tensor, residual: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
-    if (residual.size !== x.size) {
-      const sum = this.add(x, residual);
-      const y = this.layerNorm(sum, gamma, beta, eps);
-      sum.dispose();
-      return y;
-    }
-    return this.norm(x, residual, gamma, beta, eps);
+    return this.norm(x, residual, gamma, beta, eps, opContract.addLayerNorm(this, x, residual, gamma, beta, eps).D);
   }
 
   disentangledAttention(args: AttentionArgs): AttentionResult {
     const { spec, layout } = args;
     const dtype = args.q.dtype as FloatDType;
-    const T = layoutTokens(layout);
-    const HD = spec.numHeads * spec.headDim;
-    for (const [name, t] of [["q", args.q], ["k", args.k], ["v", args.v]] as const) {
-      if (t.size !== T * HD) throw new InputError(`disentangledAttention: ${name} [${t.shape}] must be [${T}, ${HD}]`);
-    }
-    if ((spec.c2p || spec.p2c) && !args.relIndex) throw new InputError("disentangledAttention: relIndex is required with c2p/p2c");
-    if (spec.c2p && !args.posKey) throw new InputError("disentangledAttention: c2p needs posKey");
-    if (spec.p2c && !args.posQuery) throw new InputError("disentangledAttention: p2c needs posQuery");
+    const { T, HD, B, L, relative } = opContract.disentangledAttention(this, args);
     const temps: Storage[] = [];
-    const B = layoutBatch(layout);
-    const L = layoutMaxLen(layout);
-    if (args.relIndex && args.relIndex.size < 2 * L - 1) {
-      throw new InputError(`disentangledAttention: relIndex has ${args.relIndex.size} entries, needs 2*maxLen-1 = ${2 * L - 1}`);
-    }
     const context = this.pool.f32(T * HD);
     let probs: Float32Array | undefined;
     if (args.outputAttentions) {
@@ -528,7 +478,7 @@ export class CpuBackend implements Backend {
       v: this.f32(args.v, temps),
       posKey: spec.c2p ? this.f32(args.posKey!, temps) : undefined,
       posQuery: spec.p2c ? this.f32(args.posQuery!, temps) : undefined,
-      relIndex: args.relIndex?.storage as Int32Array | undefined,
+      relIndex: relative ? (args.relIndex!.storage as Int32Array) : undefined,
       mask,
       layout,
       spec,

@@ -8,22 +8,24 @@
  * i.e. warm-up) and kept until that tensor is disposed.
  */
 import {
-  InputError,
   Tensor,
-  layoutBatch,
-  layoutMaxLen,
-  layoutTokens,
+  opContract,
   sequenceSpan,
   type Activation,
   type AttentionArgs,
   type AttentionResult,
   type FloatDType,
+  type QuantizedWeight,
+  dequantizeRows,
+  hostViewOf,
 } from "@deberta-js/core";
 import { CpuBackend, type CpuBackendOptions } from "./backend.js";
 import type { KernelSet, PackedWeight } from "./kernels.js";
 import type { Storage } from "./pool.js";
 
 const LOWEST_F32 = -3.4028234663852886e38;
+/** Floats per dequantized weight panel (1 MiB: stays in L2, amortises the packing). */
+const QPANEL_FLOATS = 262144;
 
 export class CompiledCpuBackend extends CpuBackend {
   /** Packed GEMM panels per weight storage; dropped when the weight is disposed. */
@@ -71,30 +73,64 @@ export class CompiledCpuBackend extends CpuBackend {
   }
 
   override linear(x: Tensor, weight: Tensor, bias: Tensor | undefined, act?: Activation): Tensor {
-    if (x.dtype !== "f32" || weight.dtype !== "f32" || (bias && bias.dtype !== "f32") || weight.rank !== 2) {
-      return super.linear(x, weight, bias, act);
-    }
-    const inF = x.shape[x.rank - 1];
-    const [outF, wIn] = weight.shape;
-    if (wIn !== inF) throw new InputError(`linear: weight [${weight.shape}] must be [out, ${inF}] for x [${x.shape}]`);
-    if (bias && bias.size !== outF) throw new InputError(`linear: bias has ${bias.size} elements, expected ${outF}`);
-    const T = inF === 0 ? 0 : x.size / inF;
+    const { inF, outF, rows: T, shape } = opContract.linear(this, x, weight, bias, act);
+    if (x.dtype !== "f32" || weight.dtype !== "f32" || (bias && bias.dtype !== "f32")) return super.linear(x, weight, bias, act);
     const out = this.pool.f32(T * outF);
     const fused = act === "gelu" ? 1 : 0;
     this.kernels.gemm(T, outF, inF, x.storage as Float32Array, this.packedWeight(weight), out, bias ? (bias.storage as Float32Array) : null, fused, 1);
-    const y = new Tensor(this, out, [...x.shape.slice(0, -1), outF], "f32");
+    const y = new Tensor(this, out, shape, "f32");
     if (!act || act === "linear" || fused) return y;
     const z = super.activation(y, act); // other activations: the TypeScript ones
     y.dispose();
     return z;
   }
 
+  /**
+   * Quantized Linear: panels of output rows are dequantized (TypeScript, `dequantizeRows`), packed and multiplied by
+   * the compiled SGEMM; only one panel is ever float. The weight stays packed between calls.
+   */
+  override quantizedLinear(x: Tensor, weight: QuantizedWeight, bias: Tensor | undefined, act?: Activation): Tensor {
+    if (x.dtype !== "f32" || (bias && bias.dtype !== "f32")) return super.quantizedLinear(x, weight, bias, act);
+    const K = weight.inFeatures;
+    const N = weight.outFeatures;
+    const T = x.size / K;
+    const view = hostViewOf(weight, weight.data.storage as Int32Array, weight.scales.storage as Float32Array, weight.table?.storage as Float32Array | undefined);
+    const rows = Math.min(N, Math.max(16, Math.floor(QPANEL_FLOATS / K)));
+    const panel = this.pool.f32(rows * K);
+    const part = this.pool.f32(T * rows);
+    const out = this.pool.f32(T * N);
+    const X = x.storage as Float32Array;
+    for (let n0 = 0; n0 < N; n0 += rows) {
+      const nr = Math.min(rows, N - n0);
+      dequantizeRows(view, n0, n0 + nr, panel);
+      const packed = this.kernels.packB(panel, nr, K);
+      try {
+        this.kernels.gemm(T, nr, K, X, packed, part, null, 0, 1);
+      } finally {
+        this.kernels.freePacked(packed);
+      }
+      for (let t = 0; t < T; t++) out.set(part.subarray(t * nr, t * nr + nr), t * N + n0);
+    }
+    this.pool.give(panel);
+    this.pool.give(part);
+    if (bias) {
+      const b = bias.storage as Float32Array;
+      for (let o = 0; o < out.length; o += N) for (let j = 0; j < N; j++) out[o + j] += b[j];
+    }
+    const y = new Tensor(this, out, [...x.shape.slice(0, -1), N], "f32");
+    if (!act || act === "linear") return y;
+    const z = this.activation(y, act);
+    y.dispose();
+    return z;
+  }
+
   override layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
+    opContract.layerNorm(this, x, gamma, beta, eps);
     return this.compiledNorm(x, undefined, gamma, beta, eps) ?? super.layerNorm(x, gamma, beta, eps);
   }
 
   override addLayerNorm(x: Tensor, residual: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
-    if (residual.size !== x.size) return super.addLayerNorm(x, residual, gamma, beta, eps);
+    opContract.addLayerNorm(this, x, residual, gamma, beta, eps);
     return this.compiledNorm(x, residual, gamma, beta, eps) ?? super.addLayerNorm(x, residual, gamma, beta, eps);
   }
 
@@ -102,7 +138,6 @@ export class CompiledCpuBackend extends CpuBackend {
   private compiledNorm(x: Tensor, res: Tensor | undefined, gamma: Tensor, beta: Tensor, eps: number): Tensor | undefined {
     if ([x, res ?? x, gamma, beta].some((t) => t.dtype !== "f32") || x.rank === 0) return undefined;
     const D = x.shape[x.rank - 1];
-    if (gamma.size !== D || beta.size !== D) throw new InputError(`layerNorm: gamma/beta must have ${D} elements, got ${gamma.size}/${beta.size}`);
     if (D === 0) return undefined;
     const out = this.pool.f32(x.size);
     const f = (t: Tensor) => t.storage as Float32Array;
@@ -111,6 +146,7 @@ export class CompiledCpuBackend extends CpuBackend {
   }
 
   override activation(x: Tensor, act: Activation): Tensor {
+    opContract.activation(this, x, act);
     if (act !== "gelu" || x.dtype !== "f32") return super.activation(x, act);
     const out = this.pool.f32(x.size);
     out.set(x.storage as Float32Array);
@@ -120,22 +156,9 @@ export class CompiledCpuBackend extends CpuBackend {
 
   override disentangledAttention(args: AttentionArgs): AttentionResult {
     const { spec, layout } = args;
+    const { T, H, HD, B, L, relative } = opContract.disentangledAttention(this, args);
     const f32 = [args.q, args.k, args.v, args.posKey, args.posQuery].every((t) => !t || t.dtype === "f32");
     if (!f32) return super.disentangledAttention(args);
-    const T = layoutTokens(layout);
-    const H = spec.numHeads;
-    const HD = H * spec.headDim;
-    for (const [name, t] of [["q", args.q], ["k", args.k], ["v", args.v]] as const) {
-      if (t.size !== T * HD) throw new InputError(`disentangledAttention: ${name} [${t.shape}] must be [${T}, ${HD}]`);
-    }
-    if ((spec.c2p || spec.p2c) && !args.relIndex) throw new InputError("disentangledAttention: relIndex is required with c2p/p2c");
-    if (spec.c2p && !args.posKey) throw new InputError("disentangledAttention: c2p needs posKey");
-    if (spec.p2c && !args.posQuery) throw new InputError("disentangledAttention: p2c needs posQuery");
-    const B = layoutBatch(layout);
-    const L = layoutMaxLen(layout);
-    if (args.relIndex && args.relIndex.size < 2 * L - 1) {
-      throw new InputError(`disentangledAttention: relIndex has ${args.relIndex.size} entries, needs 2*maxLen-1 = ${2 * L - 1}`);
-    }
     const seqStart = new Int32Array(B);
     const seqLen = new Int32Array(B);
     for (let b = 0; b < B; b++) {
@@ -159,7 +182,7 @@ export class CompiledCpuBackend extends CpuBackend {
       f(args.v)!,
       spec.c2p ? f(args.posKey) : null,
       spec.p2c ? f(args.posQuery) : null,
-      args.relIndex ? (args.relIndex.storage as Int32Array) : null,
+      relative ? (args.relIndex!.storage as Int32Array) : null,
       mask,
       maskStride,
       seqStart,

@@ -13,21 +13,21 @@ import {
   type AttentionArgs,
   type AttentionResult,
   type Backend,
+  DebertaError,
   type DType,
   disentangledAttentionReference,
+  DisposedError,
   type FloatDType,
   InputError,
-  layoutTokens,
+  opContract,
   type SequenceLayout,
   shapeSize,
   Tensor,
   type TensorData,
-  broadcastShapes,
   broadcastStrides,
   coalesceDims,
   sameShape,
   stridesOf,
-  matmulGeometry,
 } from "@deberta-js/core";
 import { ATTENTION_THREADS, chooseAttentionKernel, QUERY_TILE, queryTiles, sequenceTable, type AttentionKernelKind, type SequenceTable } from "./attention-plan.js";
 import type { Device } from "./device.js";
@@ -48,14 +48,10 @@ export interface CudaBackendOptions {
   maxCachedBytes?: number;
 }
 
-/**
- * Device storage of a tensor, shared by its views (and by the tensor `moveTo` hands ownership to). i32 tensors
- * keep a host copy (index tables: core's reference attention needs it).
- */
+/** Device storage of a tensor, shared by its views (and by the tensor `moveTo` hands ownership to). */
 export interface CudaStorage {
   ptr: bigint;
   bytes: number;
-  host?: Int32Array;
   freed?: boolean;
 }
 
@@ -129,9 +125,8 @@ export class CudaBackend implements Backend {
   // ── storage ───────────────────────────────────────────────────────────────────────────────────────────────
 
   upload(data: TensorData, shape: readonly number[], dtype: DType): Tensor {
-    const size = shapeSize(shape);
-    if (data.length !== size) throw new InputError(`upload: ${data.length} values given for shape [${shape}] (${size} elements)`);
-    const host = coerce(data, dtype);
+    const host = opContract.upload(this, data, shape, dtype);
+    const size = host.length;
     const t = this.alloc(shape, dtype);
     const s = t.storage as CudaStorage;
     if (dtype === "f16" && this.half === "bf16") {
@@ -142,11 +137,11 @@ export class CudaBackend implements Backend {
     } else {
       this.device.upload(s.ptr, host);
     }
-    if (dtype === "i32") s.host = Int32Array.from(host as Int32Array);
     return t;
   }
 
   async read(t: Tensor): Promise<TensorData> {
+    opContract.read(this, t);
     const s = this.storageOf(t, "read");
     const n = t.size;
     if (t.dtype === "f32") {
@@ -196,8 +191,8 @@ export class CudaBackend implements Backend {
   // ── primitives ────────────────────────────────────────────────────────────────────────────────────────────
 
   cast(x: Tensor, dtype: FloatDType): Tensor {
+    opContract.cast(this, x, dtype);
     const src = this.storageOf(x, "cast");
-    if (x.dtype === "i32") throw new InputError(`cast: tensor [${x.shape}] is i32; cast converts between f32 and f16`);
     const out = this.alloc(x.shape, dtype);
     const n = x.size;
     if (x.dtype === dtype) this.device.copy(this.ptr(out), src.ptr, n * bytesOf(dtype));
@@ -207,8 +202,8 @@ export class CudaBackend implements Backend {
   }
 
   matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: boolean; alpha?: number } = {}): Tensor {
-    const { M, N, K, transA, transB, batchA, batchB, outBatch } = matmulGeometry(a.shape, b.shape, opts);
-    if (K === 0) throw new InputError(`matmul: inner dimension 0 is not supported ([${a.shape}] · [${b.shape}])`);
+    const { M, N, K, transA, transB, batchA, batchB, outBatch } = opContract.matmul(this, a, b, opts);
+    if (K === 0) throw new DebertaError("UNSUPPORTED", `matmul: inner dimension 0 is not supported by the CUDA backend ([${a.shape}] · [${b.shape}])`);
     const { t: bb, tmp } = this.sameDtype(b, a.dtype);
     try {
       const out = this.alloc([...outBatch, M, N], a.dtype);
@@ -268,18 +263,15 @@ export class CudaBackend implements Backend {
   }
 
   add(a: Tensor, b: Tensor): Tensor {
-    return this.binary(a, b, 0, "add");
+    return this.binary(a, b, 0, "add", opContract.add(this, a, b).shape);
   }
 
   mul(a: Tensor, b: Tensor): Tensor {
-    return this.binary(a, b, 1, "mul");
+    return this.binary(a, b, 1, "mul", opContract.mul(this, a, b).shape);
   }
 
   gather(table: Tensor, ids: Tensor): Tensor {
-    if (table.rank !== 2) throw new InputError(`gather: table must be [V, D], got [${table.shape}]`);
-    if (ids.dtype !== "i32") throw new InputError(`gather: ids must be i32, got ${ids.dtype}`);
-    const [V, D] = table.shape;
-    const N = ids.size;
+    const { V, D, N } = opContract.gather(this, table, ids);
     const out = this.alloc([N, D], table.dtype);
     const n = N * D;
     if (n > 0) this.launch1d(`djs_gather_${this.move(table.dtype)}`, n, [this.ptr(table), this.ptr(ids), this.ptr(out), n, D, V]);
@@ -287,22 +279,9 @@ export class CudaBackend implements Backend {
   }
 
   takeAlongAxis(x: Tensor, idx: Tensor, axis: number): Tensor {
-    if (x.rank !== idx.rank) throw new InputError(`takeAlongAxis: x [${x.shape}] and idx [${idx.shape}] must have the same rank`);
-    if (idx.dtype !== "i32") throw new InputError(`takeAlongAxis: idx must be i32, got ${idx.dtype}`);
+    const { axis: ax, shape: outShape } = opContract.takeAlongAxis(this, x, idx, axis);
     const r = x.rank;
-    const ax = axis < 0 ? axis + r : axis;
-    if (ax < 0 || ax >= r) throw new InputError(`takeAlongAxis: axis ${axis} out of range for rank ${r}`);
-    if (r > MAX_RANK) throw new InputError(`takeAlongAxis: rank ${r} > ${MAX_RANK} is not supported by the CUDA backend`);
-    const outShape: number[] = [];
-    for (let d = 0; d < r; d++) {
-      if (d === ax) outShape.push(idx.shape[d]);
-      else {
-        const xs = x.shape[d];
-        const is = idx.shape[d];
-        if (xs !== is && xs !== 1 && is !== 1) throw new InputError(`takeAlongAxis: dim ${d} of x [${x.shape}] and idx [${idx.shape}] do not broadcast`);
-        outShape.push(Math.max(xs, is));
-      }
-    }
+    if (r > MAX_RANK) throw new DebertaError("UNSUPPORTED", `takeAlongAxis: rank ${r} > ${MAX_RANK} is not supported by the CUDA backend`);
     const out = this.alloc(outShape, x.dtype);
     const n = out.size;
     if (n === 0) return out;
@@ -320,18 +299,18 @@ export class CudaBackend implements Backend {
   }
 
   layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
+    opContract.layerNorm(this, x, gamma, beta, eps);
     return this.norm(x, undefined, gamma, beta, eps);
   }
 
   addLayerNorm(x: Tensor, residual: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
-    if (!sameShape(x.shape, residual.shape)) throw new InputError(`addLayerNorm: x [${x.shape}] and residual [${residual.shape}] differ`);
+    opContract.addLayerNorm(this, x, residual, gamma, beta, eps);
     return this.norm(x, residual, gamma, beta, eps);
   }
 
   activation(x: Tensor, act: Activation): Tensor {
+    opContract.activation(this, x, act);
     const code = ACT_CODES[act];
-    if (code === undefined) throw new InputError(`activation: unknown activation "${act}"`);
-    this.floatOnly(x, "activation");
     const out = this.alloc(x.shape, x.dtype);
     const n = x.size;
     if (n > 0) this.launch1d(`djs_act_${this.storage(x.dtype)}`, n, [this.ptr(x), this.ptr(out), n, code]);
@@ -339,7 +318,7 @@ export class CudaBackend implements Backend {
   }
 
   softmax(x: Tensor, mask?: Tensor): Tensor {
-    this.floatOnly(x, "softmax");
+    opContract.softmax(this, x, mask);
     const out = this.alloc(x.shape, x.dtype);
     if (x.size === 0) return out;
     const n = x.shape[x.rank - 1];
@@ -348,14 +327,11 @@ export class CudaBackend implements Backend {
     let maskKind = 0;
     let s0: number[] = [];
     if (mask) {
-      if (mask.rank > x.rank || !sameShape(broadcastShapes(mask.shape, x.shape, "softmax mask"), x.shape)) {
-        throw new InputError(`softmax: mask [${mask.shape}] does not broadcast to x [${x.shape}]`);
-      }
       maskPtr = this.ptr(mask);
       maskKind = this.maskKind(mask.dtype);
       s0 = broadcastStrides(mask.shape, x.shape);
     }
-    if (x.rank > MAX_RANK) throw new InputError(`softmax: rank ${x.rank} > ${MAX_RANK} is not supported by the CUDA backend`);
+    if (x.rank > MAX_RANK) throw new DebertaError("UNSUPPORTED", `softmax: rank ${x.rank} > ${MAX_RANK} is not supported by the CUDA backend`);
     const lowest = LOWEST[this.storage(x.dtype)];
     this.launchRows(`djs_softmax_${this.storage(x.dtype)}`, rows, [
       this.ptr(x),
@@ -371,11 +347,7 @@ export class CudaBackend implements Backend {
   }
 
   conv1d(x: Tensor, weight: Tensor, bias: Tensor, layout: SequenceLayout): Tensor {
-    if (x.rank !== 2 || weight.rank !== 3) throw new InputError(`conv1d: x must be [tokens, Cin] and weight [Cout, Cin, k], got [${x.shape}] and [${weight.shape}]`);
-    const [T, Cin] = x.shape;
-    const [Cout, wCin, k] = weight.shape;
-    if (wCin !== Cin) throw new InputError(`conv1d: weight [${weight.shape}] expects ${wCin} input channels, x has ${Cin}`);
-    if (layoutTokens(layout) !== T) throw new InputError(`conv1d: x has ${T} rows, the layout spans ${layoutTokens(layout)}`);
+    const { T, Cin, Cout, k } = opContract.conv1d(this, x, weight, bias, layout);
     const cols = this.alloc([T, Cin * k], x.dtype);
     try {
       const n = T * Cin * k;
@@ -391,11 +363,7 @@ export class CudaBackend implements Backend {
   }
 
   transpose(x: Tensor, perm: readonly number[]): Tensor {
-    const r = x.rank;
-    if (perm.length !== r || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) {
-      throw new InputError(`transpose: [${perm}] is not a permutation of the ${r} dims of [${x.shape}]`);
-    }
-    const outShape = perm.map((p) => x.shape[p]);
+    const { shape: outShape } = opContract.transpose(this, x, perm);
     const out = this.alloc(outShape, x.dtype);
     const n = x.size;
     if (n === 0) return out;
@@ -404,22 +372,19 @@ export class CudaBackend implements Backend {
       outShape,
       [perm.map((p) => xs[p])],
     );
-    if (c.dims.length > MAX_RANK) throw new InputError(`transpose: [${x.shape}] by [${perm}] needs rank ${c.dims.length} > ${MAX_RANK}`);
+    if (c.dims.length > MAX_RANK) throw new DebertaError("UNSUPPORTED", `transpose: [${x.shape}] by [${perm}] needs rank ${c.dims.length} > ${MAX_RANK}`);
     this.launch1d(`djs_permute_${this.move(x.dtype)}`, n, [this.ptr(x), this.ptr(out), n, { rank: c.dims.length, dims: c.dims, s0: c.strides[0] }]);
     return out;
   }
 
   // ── fused ops ─────────────────────────────────────────────────────────────────────────────────────────────
 
-  /** Dequantize-in-GEMM from the packed words (shapes checked by core's `checkQuantizedLinear`). */
+  /** Dequantize-in-GEMM from the packed words. */
   quantizedLinear(x: Tensor, weight: QuantizedWeight, bias: Tensor | undefined, act?: Activation): Tensor {
-    this.floatOnly(x, "quantizedLinear");
-    const K = weight.inFeatures;
-    const N = weight.outFeatures;
-    const M = x.size / K;
+    const { rows: M, inF: K, outF: N, shape } = opContract.quantizedLinear(this, x, weight, bias, act);
     const { t: bz, tmp: bt } = bias ? this.sameDtype(bias, x.dtype) : { t: undefined, tmp: undefined };
     try {
-      const out = this.alloc([...x.shape.slice(0, -1), N], x.dtype);
+      const out = this.alloc(shape, x.dtype);
       if (out.size === 0) return out;
       const T = QLINEAR_TILE;
       this.device.launch(`djs_qlinear_${weight.layout}_${this.storage(x.dtype)}`, [Math.ceil(N / T), Math.ceil(M / T), 1], [T * T, 1, 1], 0, [
@@ -442,16 +407,11 @@ export class CudaBackend implements Backend {
   }
 
   linear(x: Tensor, weight: Tensor, bias: Tensor | undefined, act?: Activation): Tensor {
-    if (weight.rank !== 2) throw new InputError(`linear: weight must be [out, in], got [${weight.shape}]`);
-    const [outF, inF] = weight.shape;
-    if (x.shape[x.rank - 1] !== inF) throw new InputError(`linear: x [${x.shape}] does not end in ${inF} (weight [${weight.shape}])`);
-    if (bias && bias.size !== outF) throw new InputError(`linear: bias [${bias.shape}] must have ${outF} elements`);
-    this.floatOnly(x, "linear");
+    const { inF, outF, rows, shape } = opContract.linear(this, x, weight, bias, act);
     const { t: w, tmp: wt } = this.sameDtype(weight, x.dtype);
     const { t: bz, tmp: bt } = bias ? this.sameDtype(bias, x.dtype) : { t: undefined, tmp: undefined };
     try {
-      const rows = x.size / inF;
-      const out = this.alloc([...x.shape.slice(0, -1), outF], x.dtype);
+      const out = this.alloc(shape, x.dtype);
       if (out.size === 0) return out;
       const dtype = this.gemmDtype(x.dtype);
       const { epilogue, postAct } = chooseEpilogue(act, !!bz, dtype);
@@ -483,24 +443,9 @@ export class CudaBackend implements Backend {
 
   disentangledAttention(args: AttentionArgs): AttentionResult {
     const { q, k, v, spec, layout } = args;
-    const H = spec.numHeads;
-    const d = spec.headDim;
-    const ld = H * d;
-    const T = layoutTokens(layout);
-    for (const [name, t] of [
-      ["q", q],
-      ["k", k],
-      ["v", v],
-    ] as const) {
-      if (t.rank !== 2 || t.shape[0] !== T || t.shape[1] !== ld) {
-        throw new InputError(`disentangledAttention: ${name} must be [${T}, ${ld}] for this layout and spec, got [${t.shape}]`);
-      }
-    }
-    const c2p = spec.c2p && !!args.posKey;
-    const p2c = spec.p2c && !!args.posQuery;
-    if ((spec.c2p && !args.posKey) || (spec.p2c && !args.posQuery)) {
-      throw new InputError(`disentangledAttention: spec asks for ${spec.c2p ? "c2p" : ""}${spec.p2c ? " p2c" : ""} but posKey/posQuery is missing`);
-    }
+    const { H, D: d, HD: ld, T, relative, relLength } = opContract.disentangledAttention(this, args);
+    const c2p = spec.c2p;
+    const p2c = spec.p2c;
     if (args.outputAttentions || this.options.attention === "reference") return this.attentionReference(args);
     const choice = chooseAttentionKernel({
       headDim: d,
@@ -516,28 +461,11 @@ export class CudaBackend implements Backend {
     if (T === 0) return { context };
     const lb = this.layoutBuffers(layout);
     const tiles = this.tileBuffer(lb, choice.kind);
-    let rel = 0n;
-    let relLen = 1;
-    if (c2p || p2c) {
-      if (!args.relIndex) throw new InputError("disentangledAttention: relIndex is required with c2p/p2c");
-      relLen = args.relIndex.size;
-      if (relLen < 2 * lb.table.maxLen - 1 || relLen % 2 !== 1) {
-        throw new InputError(`disentangledAttention: relIndex has ${relLen} entries; a layout of up to ${lb.table.maxLen} tokens needs an odd count >= ${2 * lb.table.maxLen - 1}`);
-      }
-      rel = this.ptr(args.relIndex);
-      for (const [name, t] of [
-        ["posKey", c2p ? args.posKey : undefined],
-        ["posQuery", p2c ? args.posQuery : undefined],
-      ] as const) {
-        if (t && (t.rank !== 2 || t.shape[1] !== ld || t.dtype !== q.dtype)) {
-          throw new InputError(`disentangledAttention: ${name} must be [2·span, ${ld}] ${q.dtype}, got [${t.shape}] ${t.dtype}`);
-        }
-      }
-    }
+    const rel = relative ? this.ptr(args.relIndex!) : 0n;
+    const relLen = relative ? relLength : 1;
     let maskPtr = 0n;
     let maskKind = 0;
     if (layout.kind === "padded" && args.mask) {
-      if (args.mask.size !== T) throw new InputError(`disentangledAttention: mask [${args.mask.shape}] must have ${T} elements`);
       maskPtr = this.ptr(args.mask);
       maskKind = this.maskKind(args.mask.dtype);
     }
@@ -568,31 +496,11 @@ export class CudaBackend implements Backend {
 
   private attentionReference(args: AttentionArgs): AttentionResult {
     this.lastAttentionKernel = "reference";
-    const host = args.relIndex ? (args.relIndex.storage as CudaStorage).host : undefined;
-    if ((args.spec.c2p || args.spec.p2c) && !host) {
-      throw new InputError("disentangledAttention: the reference path needs relIndex uploaded as an i32 tensor (its host copy is missing)");
-    }
-    const res = disentangledAttentionReference(this, args, host);
-    if (!res.probs || args.layout.kind !== "packed") return res;
-    // Packed layouts have no padding tokens: probabilities from/to positions beyond a sequence's length are 0
-    // (core's fallback computes them through a padded batch, where those rows are uniform).
-    const table = sequenceTable(args.layout);
-    const B = table.batch;
-    const L = table.maxLen;
-    const m = new Float32Array(B * L);
-    for (let b = 0; b < B; b++) m.fill(1, b * L, b * L + (table.offsets[b + 1] - table.offsets[b]));
-    const mf = this.upload(m, [B, L], "f32");
-    const mc = args.q.dtype === "f32" ? mf : this.cast(mf, args.q.dtype as FloatDType);
-    const m2 = this.mul(mc.reshape([B, 1, L, 1]), mc.reshape([B, 1, 1, L]));
-    const probs = this.mul(res.probs, m2);
-    for (const t of new Set([mf, mc, m2, res.probs])) t.dispose();
-    return { context: res.context, probs };
+    return disentangledAttentionReference(this, args);
   }
 
   private norm(x: Tensor, res: Tensor | undefined, gamma: Tensor, beta: Tensor, eps: number): Tensor {
-    this.floatOnly(x, "layerNorm");
     const D = x.shape[x.rank - 1];
-    if (gamma.size !== D || beta.size !== D) throw new InputError(`layerNorm: gamma [${gamma.shape}] / beta [${beta.shape}] must have ${D} elements`);
     const out = this.alloc(x.shape, x.dtype);
     if (x.size === 0) return out;
     const { t: rr, tmp: rt } = res ? this.sameDtype(res, x.dtype) : { t: undefined, tmp: undefined };
@@ -604,9 +512,7 @@ export class CudaBackend implements Backend {
     return out;
   }
 
-  private binary(a: Tensor, b: Tensor, op: 0 | 1, what: string): Tensor {
-    this.floatOnly(a, what);
-    const outShape = broadcastShapes(a.shape, b.shape, what);
+  private binary(a: Tensor, b: Tensor, op: 0 | 1, what: string, outShape: number[]): Tensor {
     const { t: bb, tmp } = this.sameDtype(b, a.dtype);
     try {
       const out = this.alloc(outShape, a.dtype);
@@ -623,7 +529,7 @@ export class CudaBackend implements Backend {
       else if (bFull && isSuffixOf(a.shape, outShape)) this.launch1d(`djs_binary_flat_${suf}`, n, [pa, pb, po, n, op, 2, a.size]);
       else {
         const c = coalesceDims(outShape, [broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape)]);
-        if (c.dims.length > MAX_RANK) throw new InputError(`${what}: [${a.shape}] with [${b.shape}] needs rank ${c.dims.length} > ${MAX_RANK}`);
+        if (c.dims.length > MAX_RANK) throw new DebertaError("UNSUPPORTED", `${what}: [${a.shape}] with [${b.shape}] needs rank ${c.dims.length} > ${MAX_RANK}`);
         this.launch1d(`djs_binary_${suf}`, n, [pa, pb, po, n, op, { rank: c.dims.length, dims: c.dims, s0: c.strides[0], s1: c.strides[1] }]);
       }
       return out;
@@ -681,16 +587,12 @@ export class CudaBackend implements Backend {
   private storageOf(t: Tensor, what: string): CudaStorage {
     if (t.backend !== this) throw new InputError(`${what}: tensor [${t.shape}] belongs to backend "${t.backend.name}", not this CUDA backend`);
     const s = t.storage as CudaStorage;
-    if (s.freed || t.isDisposed) throw new InputError(`${what}: tensor [${t.shape}] ${t.dtype} was used after dispose()`);
+    if (s.freed || t.isDisposed) throw new DisposedError(`${what}: tensor [${t.shape}] ${t.dtype} was used after dispose()`);
     return s;
   }
 
   private ptr(t: Tensor): bigint {
     return this.storageOf(t, "op").ptr;
-  }
-
-  private floatOnly(t: Tensor, what: string): void {
-    if (t.dtype === "i32") throw new InputError(`${what}: tensor [${t.shape}] is i32; this op takes f32 or f16`);
   }
 
   /** Kernel suffix of a float dtype's storage. */
@@ -724,11 +626,4 @@ export class CudaBackend implements Backend {
 
 function bytesOf(dtype: DType): number {
   return dtype === "f16" ? 2 : 4;
-}
-
-function coerce(data: TensorData, dtype: DType): TensorData {
-  if (dtype === "f32") return data instanceof Float32Array ? data : Float32Array.from(data);
-  if (dtype === "i32") return data instanceof Int32Array ? data : Int32Array.from(data);
-  if (!(data instanceof Uint16Array)) throw new InputError("upload: f16 data must be a Uint16Array of IEEE half bits");
-  return data;
 }

@@ -19,24 +19,21 @@ import {
   type AttentionResult,
   type Backend,
   DebertaError,
+  DisposedError,
   type DType,
   type FloatDType,
-  InputError,
   type MatmulOptions,
   type SequenceLayout,
   Tensor,
   type TensorData,
   OrtTensor,
   layoutBatch,
-  layoutMaxLen,
-  layoutTokens,
-  broadcastShapes,
   broadcastStrides,
   coalesceDims,
   sameShape,
   sizeOf,
   stridesOf,
-  matmulGeometry,
+  opContract,
 } from "@deberta-js/core";
 import { BufferPool, type PooledBuffer } from "./buffer-pool.js";
 import { BufferUsage, MapMode } from "./gpu-constants.js";
@@ -178,23 +175,10 @@ export class WebGpuBackend implements Backend {
 
   upload(data: TensorData, shape: readonly number[], dtype: DType): Tensor {
     this.assertUsable();
-    const n = sizeOf(shape);
-    if (data.length !== n) throw new InputError(`webgpu upload: ${data.length} values for shape [${shape}]`);
-    if (dtype === "f16" && !this.f16) {
-      throw new DebertaError("UNSUPPORTED", `webgpu upload: this device has no shader-f16, so f16 tensors are not supported; use f32`);
-    }
-    const typed =
-      dtype === "f32"
-        ? data instanceof Float32Array
-          ? data
-          : Float32Array.from(data)
-        : dtype === "i32"
-          ? data instanceof Int32Array
-            ? data
-            : Int32Array.from(data)
-          : data instanceof Uint16Array
-            ? data
-            : Uint16Array.from(data);
+    // The contract's upload rule: the right typed array per dtype (f32 → f16 rounded on the host), never a
+    // reinterpretation of another array's values.
+    const typed = opContract.upload(this, data, shape, dtype);
+    const n = typed.length;
     const chunkElems = this.plan(shape, dtype, "upload");
     const bpe = bytesPerElement(dtype);
     const bytes = new Uint8Array(typed.buffer, typed.byteOffset, n * bpe);
@@ -210,6 +194,7 @@ export class WebGpuBackend implements Backend {
 
   async read(t: Tensor): Promise<TensorData> {
     this.assertUsable();
+    opContract.read(this, t);
     const st = this.storage(t);
     const bpe = bytesPerElement(st.dtype);
     const bytes = st.elems * bpe;
@@ -320,39 +305,34 @@ export class WebGpuBackend implements Backend {
 
   cast(x: Tensor, dtype: FloatDType): Tensor {
     this.assertUsable();
-    if (dtype === "f16" && !this.f16) throw new DebertaError("UNSUPPORTED", "webgpu cast: this device has no shader-f16");
+    opContract.cast(this, x, dtype);
     return this.unary(x, undefined, dtype, "cast");
   }
 
   activation(x: Tensor, act: Activation): Tensor {
     this.assertUsable();
+    opContract.activation(this, x, act);
     return this.unary(x, act, x.dtype, "activation");
   }
 
   matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     this.assertUsable();
-    const { M, N, K, transA, transB, batchA, batchB, outBatch } = matmulGeometry(a.shape, b.shape, opts);
+    const { M, N, K, transA, transB, batchA, batchB, outBatch } = opContract.matmul(this, a, b, opts);
     return this.gemm({ a, b, M, N, K, batchA, batchB, outBatch, transA, transB, alpha: opts.alpha ?? 1 });
   }
 
   linear(x: Tensor, weight: Tensor, bias: Tensor | undefined, act?: Activation): Tensor {
     this.assertUsable();
-    const K = x.shape[x.rank - 1];
-    if (weight.rank !== 2 || weight.shape[1] !== K) throw new InputError(`webgpu linear: weight [${weight.shape}] must be [out, ${K}] for x [${x.shape}]`);
-    const N = weight.shape[0];
-    if (bias && bias.size !== N) throw new InputError(`webgpu linear: bias [${bias.shape}] must have ${N} elements`);
-    const M = x.size / K;
+    const { rows: M, inF: K, outF: N, shape } = opContract.linear(this, x, weight, bias, act);
     const y = this.gemm({ a: x.reshape([M, K]), b: weight, M, N, K, batchA: [], batchB: [], outBatch: [], transA: false, transB: true, alpha: 1, bias, act });
-    return x.rank === 2 ? y : this.retag(y, [...x.shape.slice(0, -1), N]);
+    return x.rank === 2 ? y : y.moveTo(shape);
   }
 
-  /** Dequantizes inside the GEMM from the packed u32 words (shapes checked by core's `checkQuantizedLinear`). */
+  /** Dequantizes inside the GEMM from the packed u32 words. */
   quantizedLinear(x: Tensor, weight: QuantizedWeight, bias: Tensor | undefined, act?: Activation): Tensor {
     this.assertUsable();
-    const K = weight.inFeatures;
-    const N = weight.outFeatures;
-    const M = x.size / K;
-    const out = this.alloc([...x.shape.slice(0, -1), N], x.dtype, "quantizedLinear");
+    const { rows: M, inF: K, outF: N, shape } = opContract.quantizedLinear(this, x, weight, bias, act);
+    const out = this.alloc(shape, x.dtype, "quantizedLinear");
     if (!out.size) return out;
     const kv = quantizedLinearKernel({ layout: weight.layout, dx: x.dtype, bias: bias?.dtype, act });
     const bindings = [
@@ -371,20 +351,17 @@ export class WebGpuBackend implements Backend {
 
   add(a: Tensor, b: Tensor): Tensor {
     this.assertUsable();
-    return this.binary("add", a, b);
+    return this.binary("add", a, b, opContract.add(this, a, b).shape);
   }
 
   mul(a: Tensor, b: Tensor): Tensor {
     this.assertUsable();
-    return this.binary("mul", a, b);
+    return this.binary("mul", a, b, opContract.mul(this, a, b).shape);
   }
 
   gather(table: Tensor, ids: Tensor): Tensor {
     this.assertUsable();
-    if (table.rank !== 2) throw new InputError(`webgpu gather: table [${table.shape}] must be 2-D`);
-    if (ids.dtype !== "i32") throw new InputError(`webgpu gather: ids must be i32, got ${ids.dtype}`);
-    const [V, D] = table.shape;
-    const N = ids.size;
+    const { V, D, N } = opContract.gather(this, table, ids);
     const out = this.alloc([N, D], table.dtype, "gather");
     if (N === 0 || D === 0) return out;
     const st = this.storage(table);
@@ -403,16 +380,9 @@ export class WebGpuBackend implements Backend {
   takeAlongAxis(x: Tensor, idx: Tensor, axis: number): Tensor {
     this.assertUsable();
     const r = x.rank;
-    if (idx.rank !== r) throw new InputError(`webgpu takeAlongAxis: x [${x.shape}] and idx [${idx.shape}] must have the same rank`);
-    if (axis < 0) axis += r;
-    if (axis < 0 || axis >= r) throw new InputError(`webgpu takeAlongAxis: axis ${axis} out of range for rank ${r}`);
+    const { axis: ax, shape: outShape } = opContract.takeAlongAxis(this, x, idx, axis);
+    axis = ax;
     if (r > TAKE_MAX_RANK) throw new DebertaError("UNSUPPORTED", `webgpu takeAlongAxis: rank ${r} > ${TAKE_MAX_RANK}`);
-    const outShape = x.shape.map((d, i) => {
-      if (i === axis) return idx.shape[i];
-      const e = idx.shape[i];
-      if (d !== e && d !== 1 && e !== 1) throw new InputError(`webgpu takeAlongAxis: dim ${i} of x [${x.shape}] and idx [${idx.shape}] do not broadcast`);
-      return d === 1 ? e : d;
-    });
     const xs = stridesOf(x.shape);
     const is = stridesOf(idx.shape);
     const sx = outShape.map((o, i) => (i === axis || (x.shape[i] === 1 && o !== 1) ? 0 : xs[i]));
@@ -431,26 +401,25 @@ export class WebGpuBackend implements Backend {
 
   layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
     this.assertUsable();
+    opContract.layerNorm(this, x, gamma, beta, eps);
     return this.norm(x, undefined, gamma, beta, eps);
   }
 
   addLayerNorm(x: Tensor, residual: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
     this.assertUsable();
-    if (!sameShape(x.shape, residual.shape)) throw new InputError(`webgpu addLayerNorm: x [${x.shape}] and residual [${residual.shape}] differ`);
+    opContract.addLayerNorm(this, x, residual, gamma, beta, eps);
     return this.norm(x, residual, gamma, beta, eps);
   }
 
   softmax(x: Tensor, mask?: Tensor): Tensor {
     this.assertUsable();
-    const C = x.shape[x.rank - 1] ?? 1;
+    const { D: C } = opContract.softmax(this, x, mask);
     const out = this.alloc(x.shape, x.dtype, "softmax");
     const rows = C ? x.size / C : 0;
     if (!rows) return out;
     let shape: number[] = [x.size];
     let sm: number[] = [0];
     if (mask) {
-      const outShape = broadcastShapes(x.shape, mask.shape, "softmax mask");
-      if (!sameShape(outShape, x.shape)) throw new InputError(`webgpu softmax: mask [${mask.shape}] does not broadcast to x [${x.shape}]`);
       const c = coalesceDims(x.shape, [stridesOf(x.shape), broadcastStrides(mask.shape, x.shape)]);
       if (c.dims.length > SOFTMAX_MAX_RANK) throw new DebertaError("UNSUPPORTED", `webgpu softmax: mask broadcast needs ${c.dims.length} dims > ${SOFTMAX_MAX_RANK}`);
       shape = c.dims;
@@ -467,12 +436,7 @@ export class WebGpuBackend implements Backend {
 
   conv1d(x: Tensor, weight: Tensor, bias: Tensor, layout: SequenceLayout): Tensor {
     this.assertUsable();
-    const [Cout, Cin, k] = weight.shape;
-    const T = layoutTokens(layout);
-    if (x.rank !== 2 || x.shape[0] !== T) throw new InputError(`webgpu conv1d: x [${x.shape}] must be [${T}, Cin] for the layout`);
-    if (x.shape[1] !== Cin) {
-      throw new DebertaError("UNSUPPORTED", `webgpu conv1d: x has ${x.shape[1]} channels but weight [${weight.shape}] expects ${Cin} (grouped convolutions are not supported)`);
-    }
+    const { Cout, Cin, k, T } = opContract.conv1d(this, x, weight, bias, layout);
     const width = Cin * k;
     const cols = this.alloc([T, width], x.dtype, "conv1d");
     if (T * width) {
@@ -490,11 +454,7 @@ export class WebGpuBackend implements Backend {
 
   transpose(x: Tensor, perm: readonly number[]): Tensor {
     this.assertUsable();
-    const r = x.rank;
-    if (perm.length !== r || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) {
-      throw new InputError(`webgpu transpose: perm [${perm}] is not a permutation of ${r} dims`);
-    }
-    const outShape = perm.map((p) => x.shape[p]);
+    const { shape: outShape } = opContract.transpose(this, x, perm);
     const xs = stridesOf(x.shape);
     const out = this.alloc(outShape, x.dtype, "transpose");
     const n = out.size;
@@ -513,28 +473,9 @@ export class WebGpuBackend implements Backend {
   disentangledAttention(args: AttentionArgs): AttentionResult {
     this.assertUsable();
     const { spec, layout } = args;
-    const H = spec.numHeads;
-    const D = spec.headDim;
-    const HD = H * D;
-    const B = layoutBatch(layout);
-    const maxLen = layoutMaxLen(layout);
-    const T = layoutTokens(layout);
+    const { H, D, HD, B, L: maxLen, T, relative: rel, relCentre: centre, relRows } = opContract.disentangledAttention(this, args);
+    const nRel = rel ? relRows : 1;
     const dtype = args.q.dtype;
-    for (const [name, t] of [["q", args.q], ["k", args.k], ["v", args.v]] as const) {
-      if (t.rank !== 2 || t.shape[0] !== T || t.shape[1] !== HD) throw new InputError(`webgpu attention: ${name} [${t.shape}] must be [${T}, ${HD}]`);
-    }
-    const rel = spec.c2p || spec.p2c;
-    if (spec.c2p && !args.posKey) throw new InputError("webgpu attention: c2p needs posKey");
-    if (spec.p2c && !args.posQuery) throw new InputError("webgpu attention: p2c needs posQuery");
-    let centre = 0;
-    let nRel = 1;
-    if (rel) {
-      if (!args.relIndex) throw new InputError("webgpu attention: c2p/p2c need relIndex");
-      const n = args.relIndex.size;
-      if (n % 2 !== 1 || (n - 1) / 2 < maxLen - 1) throw new InputError(`webgpu attention: relIndex has ${n} entries, expected 2*maxLen-1 = ${2 * maxLen - 1}`);
-      centre = (n - 1) / 2;
-      nRel = (args.posKey ?? args.posQuery)!.shape[0];
-    }
     const context = this.alloc([T, HD], dtype, "attention");
     const probs = args.outputAttentions ? this.alloc([B, H, maxLen, maxLen], dtype, "attention probabilities") : undefined;
     if (!T || !B || !maxLen) return probs ? { context, probs } : { context };
@@ -581,10 +522,9 @@ export class WebGpuBackend implements Backend {
 
   private storage(t: Tensor): GpuStorage {
     const st = t.storage;
-    if (!(st instanceof GpuStorage) || t.backend !== this) {
-      throw new InputError(`webgpu: tensor [${t.shape}] ${t.dtype} belongs to backend "${t.backend.name}", not to this webgpu backend`);
-    }
-    if (st.disposed) throw new InputError(`webgpu: tensor [${t.shape}] ${t.dtype} was used after dispose()`);
+    // Ownership was checked by the op contract; this guards internal misuse (and dispose races) only.
+    if (!(st instanceof GpuStorage) || t.backend !== this) throw new DebertaError("BACKEND_ERROR", `webgpu: tensor [${t.shape}] is not this backend's`);
+    if (st.disposed) throw new DisposedError(`webgpu: tensor [${t.shape}] ${t.dtype} was used after dispose()`);
     return st;
   }
 
@@ -617,11 +557,6 @@ export class WebGpuBackend implements Backend {
     }
     const pb = this.pool.acquire(bytes, { epoch: this.epoch });
     return new Tensor(this, new GpuStorage([pb], Math.max(n, 1), n, dtype), [...shape], dtype);
-  }
-
-  /** Same storage under a new shape, owning it (for ops that compute in a flattened shape). */
-  private retag(t: Tensor, shape: readonly number[]): Tensor {
-    return new Tensor(this, t.storage, [...shape], t.dtype);
   }
 
   private writeBytes(bytes: Uint8Array): PooledBuffer {
@@ -710,8 +645,7 @@ export class WebGpuBackend implements Backend {
     return out;
   }
 
-  private binary(op: "add" | "mul", a: Tensor, b: Tensor): Tensor {
-    const outShape = broadcastShapes(a.shape, b.shape, op);
+  private binary(op: "add" | "mul", a: Tensor, b: Tensor, outShape: number[]): Tensor {
     // The full-shape operand first, so the fast paths apply (both ops commute).
     if (!sameShape(a.shape, outShape) && sameShape(b.shape, outShape) && a.dtype === b.dtype) [a, b] = [b, a];
     const out = this.alloc(outShape, a.dtype, op);
@@ -738,7 +672,6 @@ export class WebGpuBackend implements Backend {
 
   private norm(x: Tensor, residual: Tensor | undefined, gamma: Tensor, beta: Tensor, eps: number): Tensor {
     const D = x.shape[x.rank - 1] ?? 1;
-    if (gamma.size !== D || beta.size !== D) throw new InputError(`webgpu layerNorm: gamma [${gamma.shape}] / beta [${beta.shape}] must have ${D} elements`);
     const out = this.alloc(x.shape, x.dtype, "layerNorm");
     const rows = D ? x.size / D : 0;
     if (!rows) return out;

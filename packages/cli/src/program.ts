@@ -10,6 +10,7 @@ import { registerTokenize } from "./commands/tokenize.js";
 import { registerBenchTokenizer } from "./commands/bench-tokenizer.js";
 import { registerServe } from "./commands/serve.js";
 import { registerJobs } from "./commands/jobs.js";
+import { registerConvert } from "./commands/convert.js";
 import { registerQuantize } from "./commands/quantize.js";
 
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerBenchTokenizer(program);
   registerServe(program);
   registerJobs(program);
+  registerConvert(program);
   registerQuantize(program);
   return program;
 }

@@ -11,6 +11,7 @@ export type DebertaErrorCode =
   | "BACKEND_UNAVAILABLE" // a backend cannot start here (no adapter, no driver) — the reason says why
   | "BACKEND_ERROR" // a backend failed while running an op
   | "TOKENIZER_INVALID" // a tokenizer file is missing or corrupt, or a tokenizer argument is wrong
+  | "DISPOSED" // a tensor, model, pipeline or backend was used after dispose() / destroy()
   | "UNSUPPORTED"; // a valid request we do not support (yet)
 
 export class DebertaError extends Error {
@@ -49,5 +50,13 @@ export class BackendUnavailableError extends DebertaError {
     super("BACKEND_UNAVAILABLE", `backend "${backend}" is not available: ${reason}`, options);
     this.name = "BackendUnavailableError";
     this.backend = backend;
+  }
+}
+
+/** A tensor, model, pipeline or backend was used after `dispose()` / `destroy()`. */
+export class DisposedError extends DebertaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("DISPOSED", message, options);
+    this.name = "DisposedError";
   }
 }

@@ -8,7 +8,8 @@
 import { Tensor as OrtTensor } from "onnxruntime-common";
 import type { Backend } from "./backend.js";
 import { type DType, type TensorData, f16ArrayToF32 } from "./dtype.js";
-import { InputError } from "./errors.js";
+import { DisposedError, InputError } from "./errors.js";
+import { registerTensor, unregisterTensor } from "./scope.js";
 
 export class Tensor {
   /** Storage owner: views point at the tensor that owns their storage. */
@@ -24,6 +25,12 @@ export class Tensor {
     owner: Tensor | null = null,
   ) {
     this.owner = owner;
+    registerTensor(this, owner === null);
+  }
+
+  /** The tensor that owns the storage: this one, or the source of a view. */
+  get storageOwner(): Tensor {
+    return this.owner ?? this;
   }
 
   get size(): number {
@@ -56,11 +63,12 @@ export class Tensor {
    * not be used again. For handing an internal result to a caller under another shape.
    */
   moveTo(shape: readonly number[]): Tensor {
+    this.assertAlive();
     if (this.owner) return this.reshape(shape);
     const moved = this.reshape(shape);
-    const owning = new Tensor(this.backend, this.storage, moved.shape, this.dtype, null);
     this.disposed = true; // ownership moved: our own dispose() becomes a no-op
-    return owning;
+    unregisterTensor();
+    return new Tensor(this.backend, this.storage, moved.shape, this.dtype, null);
   }
 
   /** Raw contents: Float32Array (f32), Uint16Array of IEEE half bits (f16), Int32Array (i32). */
@@ -96,11 +104,12 @@ export class Tensor {
   dispose(): void {
     if (this.owner || this.disposed) return;
     this.disposed = true;
+    unregisterTensor();
     this.backend.dispose(this);
   }
 
   private assertAlive() {
-    if (this.isDisposed) throw new InputError(`tensor [${this.shape}] ${this.dtype} was used after dispose()`);
+    if (this.isDisposed) throw new DisposedError(`tensor [${this.shape}] ${this.dtype} was used after dispose()`);
   }
 }
 

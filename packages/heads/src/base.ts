@@ -32,9 +32,11 @@ import {
   loadConfig,
   loadModelWeights,
   loadProgress,
+  padRows,
   pretrainedFiles,
   resolveLoadOptions,
   savePretrained,
+  scoped,
   sequenceSpan,
   warnSink,
   backendFor,
@@ -224,54 +226,38 @@ export abstract class DebertaV2PreTrainedModel {
     this.params.dispose();
   }
 
+  /** Whether `dispose()` was called: the model then throws DISPOSED on use. */
+  get isDisposed(): boolean {
+    return this.params.disposed;
+  }
+
   /**
-   * Runs the backbone on flat token rows and hands `[tokens, hidden]` to `head`; returns its result with the
-   * hidden states / attentions shaped `[batch, seq, …]` when asked. The flat hidden states are freed after.
+   * Runs the backbone on flat token rows and hands `[tokens, hidden]` to `head`, in one scope: every tensor but the
+   * returned ones is freed, also when something throws. Returns `head`'s result with the hidden states /
+   * attentions shaped `[batch, seq, …]` when asked.
    */
-  protected runBackbone<R>(
+  protected runBackbone<R extends object>(
     host: HostInputs,
     options: ForwardOptions,
     head: (hidden: Tensor, layout: SequenceLayout) => R,
   ): R & BackboneOutputs {
-    const enc: EncodedBatch = this.deberta.encode(host, options);
-    try {
+    this.params.assertAlive((this.constructor as { className?: string }).className ?? "model");
+    return scoped(() => {
+      const enc: EncodedBatch = this.deberta.encode(host, options);
       const result = head(enc.hidden, enc.layout) as R & BackboneOutputs;
       if (enc.hiddenStates) result.hidden_states = enc.hiddenStates.map((t) => this.toBatched(t, host, enc.layout));
       if (enc.attentions) result.attentions = enc.attentions;
       return result;
-    } finally {
-      for (const t of new Set([enc.hidden, ...(enc.hiddenStates ?? [])])) t.dispose();
-      enc.release();
-    }
+    });
   }
 
   /**
    * Flat rows `[tokens, D]` → `[batch, seq, D]`: a view for padded layouts (ownership moves to the result), a
-   * scatter for packed ones (zeros at padded positions; `t` stays the caller's to free).
+   * scatter with zeros at padded positions for packed ones.
    */
   protected toBatched(t: Tensor, host: HostInputs, layout: SequenceLayout): Tensor {
-    const D = t.shape[t.shape.length - 1];
-    const shape = [host.batch, host.seqLen, D];
-    if (layout.kind === "padded") return t.moveTo(shape);
-    const be = this.backend;
-    const { batch: B, seqLen: L, mask } = host;
-    const index = new Int32Array(B * L);
-    const maskF = new Float32Array(B * L);
-    for (let b = 0; b < B; b++) {
-      const { start, length } = sequenceSpan(layout, b);
-      for (let i = 0; i < L; i++) {
-        const real = i < length && mask[b * L + i] === 1;
-        index[b * L + i] = real ? start + i : start;
-        maskF[b * L + i] = real ? 1 : 0;
-      }
-    }
-    const idx = be.upload(index, [B * L], "i32");
-    const gathered = be.gather(t, idx);
-    const maskCol = be.upload(maskF, [B * L, 1], "f32");
-    const maskCast = this.dtype === "f32" ? maskCol : be.cast(maskCol, this.dtype);
-    const out = be.mul(gathered, maskCast);
-    for (const x of new Set([idx, gathered, maskCol, maskCast])) x.dispose();
-    return out.moveTo(shape);
+    if (layout.kind === "padded") return t.moveTo([host.batch, host.seqLen, t.shape[t.shape.length - 1]]);
+    return padRows(this.backend, t, layout, host.seqLen);
   }
 
   /** Rows `[batch, D]` of each sequence's first token (HF's `hidden_states[:, 0]`). */
@@ -279,10 +265,7 @@ export abstract class DebertaV2PreTrainedModel {
     const B = layoutBatch(layout);
     const rows = new Int32Array(B);
     for (let b = 0; b < B; b++) rows[b] = sequenceSpan(layout, b).start;
-    const idx = this.backend.upload(rows, [B], "i32");
-    const out = this.backend.gather(hidden, idx);
-    idx.dispose();
-    return out;
+    return this.backend.gather(hidden, this.backend.upload(rows, [B], "i32"));
   }
 }
 

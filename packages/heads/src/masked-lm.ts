@@ -97,10 +97,7 @@ export class DebertaV2ForMaskedLM extends DebertaV2PreTrainedModel {
 
   forwardHost(host: HostInputs, options: ForwardOptions = {}): MaskedLMOutput {
     return this.runBackbone(host, options, (hidden, layout) => {
-      const flat = this.predict(hidden);
-      const logits = this.toBatched(flat, host, layout);
-      if (logits !== flat) flat.dispose();
-      return { logits };
+      return { logits: this.toBatched(this.predict(hidden), host, layout) };
     });
   }
 
@@ -115,10 +112,7 @@ export class DebertaV2ForMaskedLM extends DebertaV2PreTrainedModel {
       }
     }
     const out = this.runBackbone(host, { ...options, output_hidden_states: false, output_attentions: false }, (hidden, layout) => {
-      const rows = gatherRows(this.backend, hidden, layout, positions);
-      const logits = this.predict(rows);
-      rows.dispose();
-      return { logits };
+      return { logits: this.predict(gatherRows(this.backend, hidden, layout, positions)) };
     });
     return out.logits;
   }
@@ -129,11 +123,7 @@ export class DebertaV2ForMaskedLM extends DebertaV2PreTrainedModel {
     const c = this.config;
     const h = this.head;
     const dense = linear(be, rows, h.dense.weight, h.dense.bias, c.hidden_act);
-    const normed = be.layerNorm(dense, h.ln.weight, h.ln.bias, c.layer_norm_eps);
-    dense.dispose();
-    const logits = linear(be, normed, h.decoder, h.bias);
-    normed.dispose();
-    return logits;
+    return linear(be, be.layerNorm(dense, h.ln.weight, h.ln.bias, c.layer_norm_eps), h.decoder, h.bias);
   }
 }
 
@@ -175,8 +165,5 @@ export function gatherRows(be: Backend, hidden: Tensor, layout: SequenceLayout, 
     if (i >= length) throw new InputError(`position (${b}, ${i}) is a padding position of a packed batch`);
     idx[k] = start + i;
   });
-  const ids = be.upload(idx, [idx.length], "i32");
-  const rows = be.gather(hidden, ids);
-  ids.dispose();
-  return rows;
+  return be.gather(hidden, be.upload(idx, [idx.length], "i32"));
 }

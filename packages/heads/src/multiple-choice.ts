@@ -55,9 +55,7 @@ export class DebertaV2ForMultipleChoice extends DebertaV2PreTrainedModel {
   forwardHost(host: HostInputs, batch: number, choices: number, options: ForwardOptions = {}): MultipleChoiceOutput {
     if (host.batch !== batch * choices) throw new InputError(`multiple choice: ${host.batch} rows is not ${batch} × ${choices} choices`);
     return this.runBackbone(host, options, (hidden, layout) => {
-      const first = this.firstTokens(hidden, layout);
-      const scores = poolAndClassify(this.backend, first, this.pooler, this.classifier); // [B*C, 1]
-      first.dispose();
+      const scores = poolAndClassify(this.backend, this.firstTokens(hidden, layout), this.pooler, this.classifier); // [B*C, 1]
       return { logits: scores.moveTo([batch, choices]) };
     });
   }

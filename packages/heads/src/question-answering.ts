@@ -42,20 +42,10 @@ export class DebertaV2ForQuestionAnswering extends DebertaV2PreTrainedModel {
     return this.runBackbone(host, options, (hidden, layout) => {
       const flat = linear(be, hidden, this.qaOutputs.weight, this.qaOutputs.bias); // [T, 2]
       const batched = this.toBatched(flat, host, layout); // [B, L, 2]
-      if (batched !== flat) flat.dispose();
       const { batch: B, seqLen: L } = host;
       const columns = be.transpose(batched.reshape([B * L, 2]), [1, 0]); // [2, B*L]
-      batched.dispose();
-      const pick = (k: number) => {
-        const idx = be.upload(Int32Array.of(k), [1], "i32");
-        const row = be.gather(columns, idx); // [1, B*L]
-        idx.dispose();
-        return row.moveTo([B, L]);
-      };
-      const start_logits = pick(0);
-      const end_logits = pick(1);
-      columns.dispose();
-      return { start_logits, end_logits };
+      const pick = (k: number) => be.gather(columns, be.upload(Int32Array.of(k), [1], "i32")).moveTo([B, L]); // [1, B*L] → [B, L]
+      return { start_logits: pick(0), end_logits: pick(1) };
     });
   }
 }

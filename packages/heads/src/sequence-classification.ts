@@ -3,7 +3,7 @@
  * Output `logits` `[batch, num_labels]`. What the logits mean (`problem_type`: single-label, multi-label,
  * regression) matters only to post-processing: see `defaultFunctionToApply` in the text-classification pipeline.
  */
-import { type Backend, type ForwardOptions, type HostInputs, type ModelInputs, type Tensor, linear, readInputs, type LinearWeight } from "@deberta-js/core";
+import { type Backend, type ForwardOptions, type HostInputs, type ModelInputs, type Tensor, linear, readInputs, scoped, type LinearWeight } from "@deberta-js/core";
 import { type BackboneOutputs, type BuildContext, DebertaV2PreTrainedModel } from "./base.js";
 import { ContextPooler } from "./pooler.js";
 
@@ -19,10 +19,7 @@ export function poolAndClassify(
   pooler: ContextPooler,
   classifier: { weight: LinearWeight; bias: Tensor },
 ): Tensor {
-  const pooled = pooler.forward(be, first);
-  const logits = linear(be, pooled, classifier.weight, classifier.bias);
-  pooled.dispose();
-  return logits;
+  return scoped(() => linear(be, pooler.forward(be, first), classifier.weight, classifier.bias));
 }
 
 export class DebertaV2ForSequenceClassification extends DebertaV2PreTrainedModel {
@@ -54,10 +51,7 @@ export class DebertaV2ForSequenceClassification extends DebertaV2PreTrainedModel
   /** `forward` on inputs already validated by `readInputs` (pipelines use it). */
   forwardHost(host: HostInputs, options: ForwardOptions = {}): SequenceClassifierOutput {
     return this.runBackbone(host, options, (hidden, layout) => {
-      const first = this.firstTokens(hidden, layout);
-      const logits = poolAndClassify(this.backend, first, this.pooler, this.classifier);
-      first.dispose();
-      return { logits };
+      return { logits: poolAndClassify(this.backend, this.firstTokens(hidden, layout), this.pooler, this.classifier) };
     });
   }
 }

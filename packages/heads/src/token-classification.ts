@@ -34,10 +34,7 @@ export class DebertaV2ForTokenClassification extends DebertaV2PreTrainedModel {
 
   forwardHost(host: HostInputs, options: ForwardOptions = {}): TokenClassifierOutput {
     return this.runBackbone(host, options, (hidden, layout) => {
-      const flat = linear(this.backend, hidden, this.classifier.weight, this.classifier.bias);
-      const logits = this.toBatched(flat, host, layout);
-      if (logits !== flat) flat.dispose();
-      return { logits };
+      return { logits: this.toBatched(linear(this.backend, hidden, this.classifier.weight, this.classifier.bias), host, layout) };
     });
   }
 }

@@ -22,6 +22,7 @@ import { parseJsonBytes, readTokenizerConfig, allSpecialTokens, type TokenizerCo
 import { DebertaV2TokenizerFast, type FastTokenizerParts } from "./tokenizer-fast.js";
 import { DebertaV2Tokenizer } from "./tokenizer-slow.js";
 import { UnigramModel } from "./unigram.js";
+import { registerTokenizerLoaders } from "./loaders.js";
 
 export const SPM_FILE = "spm.model";
 export const TOKENIZER_JSON = "tokenizer.json";
@@ -276,3 +277,5 @@ export function fastPartsFromSentencePiece(spm: SentencePieceModel, cfg: Tokeniz
     addedTokens,
   };
 }
+
+registerTokenizerLoaders(loadFastTokenizer, loadSlowTokenizer);

@@ -22,7 +22,8 @@ import { TokenSink, type UnigramModel } from "./unigram.js";
 import { toWellFormed } from "./unicode.js";
 import { FastPath } from "./fast-path.js";
 import { WordCache } from "./word-cache.js";
-import { loadFastTokenizer, type LoadOptions, type TokenizerSource } from "./load.js";
+import type { LoadOptions, TokenizerSource } from "./load.js";
+import { tokenizerLoader } from "./loaders.js";
 
 export interface FastTokenizerParts {
   model: UnigramModel;
@@ -112,10 +113,10 @@ export class DebertaV2TokenizerFast extends DebertaV2TokenizerBase {
    * `@deberta-js/tokenizer/node`.
    */
   static async fromPretrained(source: TokenizerSource, options?: LoadOptions): Promise<DebertaV2TokenizerFast> {
-    return loadFastTokenizer(source, options);
+    return tokenizerLoader<DebertaV2TokenizerFast>("fast")(source, options);
   }
   static from_pretrained(source: TokenizerSource, options?: LoadOptions): Promise<DebertaV2TokenizerFast> {
-    return loadFastTokenizer(source, options);
+    return tokenizerLoader<DebertaV2TokenizerFast>("fast")(source, options);
   }
 
   get size(): number {

@@ -12,7 +12,8 @@ import type { SentencePieceProcessor } from "./sentencepiece.js";
 import { DebertaV2TokenizerBase, type TokenizeTextOptions } from "./tokenizer-base.js";
 import { allSpecialTokens, type TokenizerConfig } from "./tokenizer-config.js";
 import { truncateSequences } from "./truncation.js";
-import { loadSlowTokenizer, type LoadOptions, type TokenizerSource } from "./load.js";
+import type { LoadOptions, TokenizerSource } from "./load.js";
+import { tokenizerLoader } from "./loaders.js";
 import { codePoints, isPunctuation, isPythonSpace, toWellFormed } from "./unicode.js";
 
 export interface DebertaV2Tokenizer {
@@ -72,10 +73,10 @@ export class DebertaV2Tokenizer extends DebertaV2TokenizerBase {
 
   /** Loads the slow tokenizer from a model folder's files (needs spm.model). */
   static async fromPretrained(source: TokenizerSource, options?: LoadOptions): Promise<DebertaV2Tokenizer> {
-    return loadSlowTokenizer(source, options);
+    return tokenizerLoader<DebertaV2Tokenizer>("slow")(source, options);
   }
   static from_pretrained(source: TokenizerSource, options?: LoadOptions): Promise<DebertaV2Tokenizer> {
-    return loadSlowTokenizer(source, options);
+    return tokenizerLoader<DebertaV2Tokenizer>("slow")(source, options);
   }
 
   /** Id of a SentencePiece piece, or undefined when the model does not have it. */

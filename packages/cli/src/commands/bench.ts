@@ -9,9 +9,9 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { DebertaV2Config, DebertaV2Model, InputError, type Backend, type FloatDType } from "@deberta-js/core";
+import { DebertaV2Config, DebertaV2Model, InputError, modelDType, type Backend } from "@deberta-js/core";
 import { directoryFiles } from "@deberta-js/core/node";
-import { loadBackend, parseDtype } from "../backends.js";
+import { loadBackend, parseModelDtype } from "../backends.js";
 import { action, log, printJson } from "../output.js";
 import { progress } from "../progress.js";
 import { Profiler } from "../profile.js";
@@ -68,7 +68,7 @@ async function time(label: string, warmup: number, runs: number, fn: () => Promi
   return times;
 }
 
-async function loadModel(opts: BenchOptions, backend: Backend, dtype: FloatDType): Promise<{ model: DebertaV2Model; source: string }> {
+async function loadModel(opts: BenchOptions, backend: Backend, dtype: string): Promise<{ model: DebertaV2Model; source: string }> {
   if (opts.model) {
     const bar = progress();
     const model = await DebertaV2Model.fromPretrained(directoryFiles(opts.model), {
@@ -82,7 +82,8 @@ async function loadModel(opts: BenchOptions, backend: Backend, dtype: FloatDType
   if (!opts.config) throw new InputError("bench needs --model DIR or --config FILE");
   const config = DebertaV2Config.fromJSON(await readFile(opts.config), opts.config);
   log(`making random weights of ${opts.config}'s shape…`);
-  return { model: DebertaV2Model.random(config, { backend, dtype }), source: opts.config };
+  const { compute, quantize } = modelDType(dtype);
+  return { model: DebertaV2Model.random(config, { backend, dtype: compute, quantize }), source: opts.config };
 }
 
 /** The peers `--peer` can time: onnxruntime-node (transformers.js in Node) and onnxruntime-web's WASM build. */
@@ -130,7 +131,7 @@ export async function benchCommand(opts: BenchOptions) {
   const warmup = int("warmup", opts.warmup, 3);
   const runs = int("runs", opts.runs, 10);
   const threads = int("threads", opts.threads, 2);
-  const dtype = parseDtype(opts.dtype);
+  const dtype = parseModelDtype(opts.dtype);
   const loaded = await loadBackend(opts.backend ?? "cpu", { threads });
   const profiler = opts.profile ? new Profiler() : undefined;
   const backend = profiler ? profiler.wrap(loaded) : loaded;
@@ -170,6 +171,8 @@ export async function benchCommand(opts: BenchOptions) {
     ms_min: round(Math.min(...times)),
     tokens_per_s: Math.round((batch * seq) / (ms / 1000)),
     first_outputs: first.map((x) => round(x, 6)),
+    // Weights resident on the backend after load (quantized Linear weights at their packed size).
+    resident_weight_bytes: model.residentWeightBytes,
   };
   if (profile) result.profile = profile;
   model.dispose();
@@ -215,7 +218,7 @@ export function registerBench(program: Command): void {
     .option("--backend <name>", "cpu | webgpu | cuda", "cpu")
     .option("--batch <n>", "batch size", "1")
     .option("--seq <n>", "sequence length", "128")
-    .option("--dtype <dtype>", "fp32 | fp16", "fp32")
+    .option("--dtype <dtype>", "fp32 | fp16 | q8 | q4 | nf4 | fp4 | q4f16 (quantized Linear weights)", "fp32")
     .option("--warmup <n>", "warm-up runs", "3")
     .option("--runs <n>", "timed runs", "10")
     .option("--packed", "run the batch packed (unpadded)")

@@ -1,5 +1,5 @@
 /**
- * `deberta-js forward --model ID_OR_DIR --inputs FILE [--class NAME] [--variant fp16|bf16] [--backend auto] [--dtype fp32|fp16|bf16|q8|q4|nf4|fp4|q4f16]`
+ * `deberta-js forward --model ID_OR_DIR --inputs FILE [--class NAME] [--variant fp16|bf16] [--from-tf] [--backend auto] [--dtype fp32|fp16|bf16|q8|q4|nf4|fp4|q4f16]`
  * bitsandbytes checkpoints (4-bit / 8-bit) load quantized whatever the dtype.
  * Runs one model class on the inputs and prints `{"<output name>": {"shape": [...], "data": [...]}}`.
  */
@@ -16,6 +16,7 @@ export interface ForwardOptions {
   inputs: string;
   class?: string;
   variant?: string;
+  fromTf?: boolean;
   backend?: string;
   dtype?: string;
   outputHiddenStates?: boolean;
@@ -64,6 +65,7 @@ export async function forwardCommand(opts: ForwardOptions): Promise<Record<strin
       device: opts.backend,
       dtype: parseModelDtype(opts.dtype),
       variant: opts.variant,
+      from_tf: opts.fromTf === true,
       modelClass: opts.class,
       warn: (m: string) => log(`warning: ${m}`),
       progress_callback: loadingProgress(bar),
@@ -87,6 +89,7 @@ export function registerForward(program: Command): void {
     .requiredOption("--inputs <file>", 'JSON file: {"input_ids": [[...]], "attention_mask"?: [[...]], "token_type_ids"?: [[...]]}')
     .option("--class <name>", "model class (default: the config's architectures[0])")
     .option("--variant <variant>", "weights variant, e.g. fp16 or bf16 (model.<variant>.safetensors)")
+    .option("--from-tf", "load tf_model.h5 even when PyTorch weights are present (HF's from_tf; without it tf_model.h5 is used when it is the only weight file)")
     .option("--backend <name>", BACKEND_NAMES.join(" | "), "auto")
     .option("--dtype <dtype>", "fp32 | fp16 | bf16 (cuda) | q8 | q4 | nf4 | fp4 | q4f16 (quantized: Linear weights quantized at load)", "fp32")
     .option("--output-hidden-states", "also print hidden_states")

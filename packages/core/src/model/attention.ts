@@ -13,6 +13,7 @@
 import type { AttentionSpec, Backend } from "../backend.js";
 import type { DebertaV2Config } from "../config.js";
 import { type LinearWeight, addLayerNorm, disentangledAttention, linear } from "../ops/index.js";
+import { scoped } from "../scope.js";
 import type { Tensor } from "../tensor.js";
 import type { EncoderContext } from "./context.js";
 import type { Params } from "./params.js";
@@ -36,8 +37,8 @@ export class DisentangledSelfAttention {
     private readonly value: Projection,
     private readonly posKeyProj: Projection | undefined,
     private readonly posQueryProj: Projection | undefined,
-    /** Where tensors this layer caches are registered, so the model frees them with its weights. */
-    private readonly owned: Tensor[],
+    /** The weights: tensors this layer caches are adopted by them, and freed with them. */
+    private readonly params: Params,
   ) {}
 
   /**
@@ -70,21 +71,17 @@ export class DisentangledSelfAttention {
       loadProjection(p, `${prefix}value_proj`, A, H),
       separatePos && c2p ? loadProjection(p, `${prefix}pos_key_proj`, A, H) : undefined,
       separatePos && p2c ? loadProjection(p, `${prefix}pos_query_proj`, A, H) : undefined,
-      p.uploaded,
+      p,
     );
   }
 
   forward(be: Backend, hidden: Tensor, ctx: EncoderContext, outputAttentions: boolean): { context: Tensor; probs?: Tensor } {
-    const q = linear(be, hidden, this.query.weight, this.query.bias);
-    const k = linear(be, hidden, this.key.weight, this.key.bias);
-    const v = linear(be, hidden, this.value.weight, this.value.bias);
-    const { posKey, posQuery } = this.positionProjections(be, ctx.relEmbeddings);
-    const res = disentangledAttention(
-      be,
-      {
-        q,
-        k,
-        v,
+    return scoped(() => {
+      const { posKey, posQuery } = this.positionProjections(be, ctx.relEmbeddings);
+      return disentangledAttention(be, {
+        q: linear(be, hidden, this.query.weight, this.query.bias),
+        k: linear(be, hidden, this.key.weight, this.key.bias),
+        v: linear(be, hidden, this.value.weight, this.value.bias),
         posKey,
         posQuery,
         relIndex: posKey || posQuery ? ctx.relIndex : undefined,
@@ -92,11 +89,8 @@ export class DisentangledSelfAttention {
         layout: ctx.layout,
         spec: this.spec,
         outputAttentions,
-      },
-      ctx.hostRelIndex,
-    );
-    for (const t of [q, k, v]) t.dispose();
-    return res;
+      });
+    });
   }
 
   private positionProjections(be: Backend, rel: Tensor | undefined): { posKey?: Tensor; posQuery?: Tensor } {
@@ -105,13 +99,11 @@ export class DisentangledSelfAttention {
     const cache: { relEmbeddings: Tensor; posKey?: Tensor; posQuery?: Tensor } = { relEmbeddings: rel };
     if (this.spec.c2p) {
       const proj = this.posKeyProj ?? this.key;
-      cache.posKey = linear(be, rel, proj.weight, proj.bias);
-      this.owned.push(cache.posKey);
+      cache.posKey = this.params.adopt(linear(be, rel, proj.weight, proj.bias));
     }
     if (this.spec.p2c) {
       const proj = this.posQueryProj ?? this.query;
-      cache.posQuery = linear(be, rel, proj.weight, proj.bias);
-      this.owned.push(cache.posQuery);
+      cache.posQuery = this.params.adopt(linear(be, rel, proj.weight, proj.bias));
     }
     this.posCache = cache;
     return cache;
@@ -138,11 +130,10 @@ export class DebertaV2Attention {
   }
 
   forward(be: Backend, hidden: Tensor, ctx: EncoderContext, outputAttentions: boolean): { output: Tensor; probs?: Tensor } {
-    const { context, probs } = this.self.forward(be, hidden, ctx, outputAttentions);
-    const projected = linear(be, context, this.dense.weight, this.dense.bias);
-    context.dispose();
-    const output = addLayerNorm(be, projected, hidden, this.ln.weight, this.ln.bias, this.eps);
-    projected.dispose();
-    return { output, probs };
+    return scoped(() => {
+      const { context, probs } = this.self.forward(be, hidden, ctx, outputAttentions);
+      const projected = linear(be, context, this.dense.weight, this.dense.bias);
+      return { output: addLayerNorm(be, projected, hidden, this.ln.weight, this.ln.bias, this.eps), probs };
+    });
   }
 }

@@ -10,7 +10,6 @@ export interface EncoderContext {
   maskColumn?: Tensor;
   /** `[2 * span, hidden]` relative embeddings (after the encoder LayerNorm when `norm_rel_ebd` says so). */
   relEmbeddings?: Tensor;
-  /** i32 `[2 * maxLen - 1]` relative index table and its host copy. */
+  /** i32 `[2 * maxLen - 1]` relative index table (`relativeIndexTable`). */
   relIndex?: Tensor;
-  hostRelIndex?: Int32Array;
 }

@@ -6,6 +6,7 @@
  */
 import type { Backend } from "../backend.js";
 import type { DebertaV2Config } from "../config.js";
+import { scoped } from "../scope.js";
 import type { Tensor } from "../tensor.js";
 import type { EncoderContext } from "./context.js";
 import type { Params } from "./params.js";
@@ -29,19 +30,12 @@ export class ConvLayer {
   }
 
   forward(be: Backend, embeddings: Tensor, residual: Tensor, ctx: EncoderContext): Tensor {
-    let out = be.conv1d(embeddings, this.weight, this.bias, ctx.layout);
-    if (ctx.maskColumn) out = swap(out, be.mul(out, ctx.maskColumn));
-    out = swap(out, be.activation(out, this.config.conv_act));
-    const sum = be.add(residual, out);
-    out.dispose();
-    let normed = be.layerNorm(sum, this.ln.weight, this.ln.bias, this.config.layer_norm_eps);
-    sum.dispose();
-    if (ctx.maskColumn) normed = swap(normed, be.mul(normed, ctx.maskColumn));
-    return normed;
+    return scoped(() => {
+      let out = be.conv1d(embeddings, this.weight, this.bias, ctx.layout);
+      if (ctx.maskColumn) out = be.mul(out, ctx.maskColumn);
+      out = be.activation(out, this.config.conv_act);
+      const normed = be.layerNorm(be.add(residual, out), this.ln.weight, this.ln.bias, this.config.layer_norm_eps);
+      return ctx.maskColumn ? be.mul(normed, ctx.maskColumn) : normed;
+    });
   }
-}
-
-function swap(old: Tensor, next: Tensor): Tensor {
-  old.dispose();
-  return next;
 }

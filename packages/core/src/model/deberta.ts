@@ -11,6 +11,8 @@ import { warnSink } from "../options/env.js";
 import { DebertaV2Config } from "../config.js";
 import type { FloatDType } from "../dtype.js";
 import { DebertaError, InputError } from "../errors.js";
+import { padRows } from "../ops/packing.js";
+import { scoped } from "../scope.js";
 import type { ModelFiles } from "../files.js";
 import { layoutMaxLen, layoutTokens, packedLayout, paddedLayout, type SequenceLayout } from "../layout.js";
 import type { Tensor } from "../tensor.js";
@@ -70,7 +72,7 @@ export interface EncodedBatch {
   layout: SequenceLayout;
   hiddenStates?: Tensor[];
   attentions?: Tensor[];
-  /** Frees the per-batch tensors (masks, index tables) the encode created, not `hidden`. */
+  /** @deprecated A no-op: `encode` frees its per-batch tensors itself (kept for callers written before scopes). */
   release(): void;
 }
 
@@ -81,6 +83,9 @@ export class DebertaV2Model {
     readonly dtype: FloatDType,
     readonly embeddings: DebertaV2Embeddings,
     readonly encoder: DebertaV2Encoder,
+    /** The weights this model runs on. */
+    private readonly weights: Params,
+    /** Set when this model owns them (loaded by itself, not as a head's backbone). */
     private readonly params: Params | null,
   ) {}
 
@@ -125,7 +130,7 @@ export class DebertaV2Model {
       const warn = warnSink(options.warn);
       store.finish({ warn });
       warnUnusedModules(params, warn, options.location);
-      return new DebertaV2Model(config, options.backend, params.dtype, model.embeddings, model.encoder, params);
+      return new DebertaV2Model(config, options.backend, params.dtype, model.embeddings, model.encoder, params, params);
     } catch (e) {
       params.dispose();
       throw e;
@@ -139,112 +144,68 @@ export class DebertaV2Model {
       method: options.quantize,
     });
     const model = DebertaV2Model.load(params, config);
-    return new DebertaV2Model(config, options.backend, dtype, model.embeddings, model.encoder, params);
+    return new DebertaV2Model(config, options.backend, dtype, model.embeddings, model.encoder, params, params);
   }
 
   /** Builds the backbone from `params` (heads call this, then take their own parameters). */
   static load(params: Params, config: DebertaV2Config): DebertaV2Model {
     const embeddings = DebertaV2Embeddings.load(params, config);
     const encoder = DebertaV2Encoder.load(params, config);
-    return new DebertaV2Model(config, params.backend, params.dtype, embeddings, encoder, null);
+    return new DebertaV2Model(config, params.backend, params.dtype, embeddings, encoder, params, null);
   }
 
   /** Runs the model. Inputs are `[batch, seq]` arrays or ORT tensors; outputs are backend tensors (see `Tensor`). */
   async forward(inputs: ModelInputs, options: ForwardOptions = {}): Promise<DebertaV2ModelOutput> {
+    this.weights.assertAlive("DebertaV2Model");
     const host = readInputs(inputs, this.config);
-    const enc = this.encode(host, options);
-    try {
-      if (enc.layout.kind === "padded") {
-        const shape = [host.batch, host.seqLen, this.config.hidden_size];
-        // The last entry of hidden_states is the last hidden state itself (one tensor, as in HF).
-        const hidden_states = enc.hiddenStates?.map((t) => t.moveTo(shape));
-        return {
-          last_hidden_state: hidden_states ? hidden_states[hidden_states.length - 1] : enc.hidden.moveTo(shape),
-          hidden_states,
-          attentions: enc.attentions,
-        };
-      }
-      const unpack = (t: Tensor) => this.unpack(t, host);
-      const hidden_states = enc.hiddenStates?.map(unpack);
-      const out: DebertaV2ModelOutput = {
-        last_hidden_state: hidden_states ? hidden_states[hidden_states.length - 1] : unpack(enc.hidden),
+    return scoped(() => {
+      const enc = this.encode(host, options);
+      // Flat rows → [batch, seq, hidden]: a view for padded runs, a scatter with zeros at padding for packed ones.
+      const batched = (t: Tensor) =>
+        enc.layout.kind === "padded" ? t.moveTo([host.batch, host.seqLen, this.config.hidden_size]) : padRows(this.backend, t, enc.layout, host.seqLen);
+      // The last entry of hidden_states is the last hidden state itself (one tensor, as in HF).
+      const hidden_states = enc.hiddenStates?.map(batched);
+      return {
+        last_hidden_state: hidden_states ? hidden_states[hidden_states.length - 1] : batched(enc.hidden),
         hidden_states,
         attentions: enc.attentions,
       };
-      for (const t of new Set([enc.hidden, ...(enc.hiddenStates ?? [])])) t.dispose();
-      return out;
-    } finally {
-      enc.release();
-    }
+    });
   }
 
-  /** The encoder on flat token rows: `[tokens, hidden]` plus the layout it used. */
+  /**
+   * The encoder on flat token rows: `[tokens, hidden]` plus the layout it used. The per-batch tensors it uploads
+   * (ids, masks, the relative index) are freed before it returns; call it inside a `scoped()` to have the outputs
+   * freed too.
+   */
   encode(host: HostInputs, options: ForwardOptions = {}): EncodedBatch {
+    this.weights.assertAlive("DebertaV2Model");
     const be = this.backend;
     const { layout, rows } = buildLayout(host, options.packed ?? false);
     const T = layoutTokens(layout);
-    const owned: Tensor[] = [];
-    const up = (data: Int32Array | Float32Array, shape: number[], dtype: "i32" | "f32") => {
-      const t = be.upload(data, shape, dtype);
-      owned.push(t);
-      return t;
-    };
-    const ids = up(pick(host.ids, rows), [T], "i32");
-    const positions = up(host.positions ? pick(host.positions, rows) : positionIds(host, layout), [T], "i32");
-    const tokenTypes = host.tokenTypes ? up(pick(host.tokenTypes, rows), [T], "i32") : undefined;
+    const out = scoped(() => {
+      const ids = be.upload(pick(host.ids, rows), [T], "i32");
+      const positions = be.upload(host.positions ? pick(host.positions, rows) : positionIds(host, layout), [T], "i32");
+      const tokenTypes = host.tokenTypes ? be.upload(pick(host.tokenTypes, rows), [T], "i32") : undefined;
 
-    const ctx: EncoderContext = { layout };
-    const hasPadding = layout.kind === "padded" && layout.mask.some((m) => m === 0);
-    if (layout.kind === "padded") {
-      ctx.mask = up(Float32Array.from(layout.mask), [layout.batch, layout.seqLen], "f32");
-      if (hasPadding) {
-        // The same 0/1 values as a column, in the compute dtype: a view for f32, one cast for f16.
-        const col = ctx.mask.reshape([T, 1]);
-        ctx.maskColumn = this.dtype === "f32" ? col : be.cast(col, this.dtype);
-        if (ctx.maskColumn !== col) owned.push(ctx.maskColumn);
+      const ctx: EncoderContext = { layout };
+      if (layout.kind === "padded") {
+        ctx.mask = be.upload(Float32Array.from(layout.mask), [layout.batch, layout.seqLen], "f32");
+        // With padding: the same 0/1 values as a column in the compute dtype (a view for f32) to zero padded rows.
+        if (layout.mask.some((m) => m === 0)) ctx.maskColumn = this.dtype === "f32" ? ctx.mask.reshape([T, 1]) : be.cast(ctx.mask.reshape([T, 1]), this.dtype);
       }
-    }
-    ctx.relEmbeddings = this.encoder.relativeEmbeddings(be);
-    if (this.config.relative_attention) {
-      const maxLen = layoutMaxLen(layout);
-      ctx.hostRelIndex = relativeIndexTable(maxLen, this.config);
-      ctx.relIndex = up(ctx.hostRelIndex, [ctx.hostRelIndex.length], "i32");
-    }
-
-    const embedded = this.embeddings.forward(be, ids, positions, tokenTypes, ctx.maskColumn);
-    const out = this.encoder.forward(be, embedded, ctx, {
-      outputHiddenStates: options.output_hidden_states ?? false,
-      outputAttentions: options.output_attentions ?? false,
+      ctx.relEmbeddings = this.encoder.relativeEmbeddings(be);
+      if (this.config.relative_attention) {
+        const table = relativeIndexTable(layoutMaxLen(layout), this.config);
+        ctx.relIndex = be.upload(table, [table.length], "i32");
+      }
+      const embedded = this.embeddings.forward(be, ids, positions, tokenTypes, ctx.maskColumn);
+      return this.encoder.forward(be, embedded, ctx, {
+        outputHiddenStates: options.output_hidden_states ?? false,
+        outputAttentions: options.output_attentions ?? false,
+      });
     });
-    return {
-      hidden: out.lastHidden,
-      layout,
-      hiddenStates: out.hiddenStates,
-      attentions: out.attentions,
-      release: () => owned.forEach((t) => t.dispose()),
-    };
-  }
-
-  /** Packed `[tokens, hidden]` → `[batch, seq, hidden]` with zeros at padded positions. */
-  private unpack(t: Tensor, host: HostInputs): Tensor {
-    const be = this.backend;
-    const { batch: B, seqLen: L, mask } = host;
-    const index = new Int32Array(B * L);
-    let row = 0;
-    for (let b = 0; b < B; b++) {
-      const start = row;
-      for (let i = 0; i < L; i++) {
-        if (mask[b * L + i]) index[b * L + i] = row++;
-        else index[b * L + i] = start;
-      }
-    }
-    const idx = be.upload(index, [B * L], "i32");
-    const gathered = be.gather(t, idx);
-    const maskCol = be.upload(Float32Array.from(mask), [B * L, 1], "f32");
-    const maskCast = this.dtype === "f32" ? maskCol : be.cast(maskCol, this.dtype);
-    const out = be.mul(gathered, maskCast);
-    for (const x of new Set([idx, gathered, maskCol, maskCast])) x.dispose();
-    return out.moveTo([B, L, t.shape[t.shape.length - 1]]);
+    return { hidden: out.lastHidden, layout, hiddenStates: out.hiddenStates, attentions: out.attentions, release: () => {} };
   }
 
   /** Bytes of the weights resident on the backend (quantized weights count their packed size). */
@@ -271,9 +232,14 @@ export class DebertaV2Model {
     return pretrainedFiles(this.config, this.params, { architecture: "DebertaV2Model" });
   }
 
-  /** Frees every weight on the backend. */
+  /** Frees every weight on the backend. The model throws DISPOSED when used afterwards. */
   dispose(): void {
     this.params?.dispose();
+  }
+
+  /** Whether `dispose()` was called (or the head that owns these weights was disposed). */
+  get isDisposed(): boolean {
+    return this.weights.disposed;
   }
 }
 

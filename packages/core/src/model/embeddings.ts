@@ -5,6 +5,7 @@
 import type { Backend } from "../backend.js";
 import type { DebertaV2Config } from "../config.js";
 import { type LinearWeight, linear } from "../ops/index.js";
+import { scoped } from "../scope.js";
 import type { Tensor } from "../tensor.js";
 import type { Params } from "./params.js";
 
@@ -38,24 +39,13 @@ export class DebertaV2Embeddings {
    * @param maskColumn `[T, 1]` 0/1 in the compute dtype, or undefined when every token is real
    */
   forward(be: Backend, ids: Tensor, positions: Tensor, tokenTypes: Tensor | undefined, maskColumn: Tensor | undefined): Tensor {
-    let x = be.gather(this.wordEmbeddings, ids);
-    if (this.positionEmbeddings) x = addInto(be, x, be.gather(this.positionEmbeddings, positions));
-    if (this.tokenTypeEmbeddings && tokenTypes) x = addInto(be, x, be.gather(this.tokenTypeEmbeddings, tokenTypes));
-    if (this.embedProj) x = swap(x, linear(be, x, this.embedProj, undefined));
-    x = swap(x, be.layerNorm(x, this.lnWeight, this.lnBias, this.config.layer_norm_eps));
-    if (maskColumn) x = swap(x, be.mul(x, maskColumn));
-    return x;
+    return scoped(() => {
+      let x = be.gather(this.wordEmbeddings, ids);
+      if (this.positionEmbeddings) x = be.add(x, be.gather(this.positionEmbeddings, positions));
+      if (this.tokenTypeEmbeddings && tokenTypes) x = be.add(x, be.gather(this.tokenTypeEmbeddings, tokenTypes));
+      if (this.embedProj) x = linear(be, x, this.embedProj, undefined);
+      x = be.layerNorm(x, this.lnWeight, this.lnBias, this.config.layer_norm_eps);
+      return maskColumn ? be.mul(x, maskColumn) : x;
+    });
   }
-}
-
-function addInto(be: Backend, x: Tensor, y: Tensor): Tensor {
-  const s = be.add(x, y);
-  x.dispose();
-  y.dispose();
-  return s;
-}
-
-function swap(old: Tensor, next: Tensor): Tensor {
-  old.dispose();
-  return next;
 }

@@ -4,6 +4,7 @@
  */
 import type { Backend } from "../backend.js";
 import type { DebertaV2Config } from "../config.js";
+import { scoped } from "../scope.js";
 import type { Tensor } from "../tensor.js";
 import { ConvLayer } from "./conv.js";
 import type { EncoderContext } from "./context.js";
@@ -24,7 +25,7 @@ export class DebertaV2Encoder {
     private readonly relEmbeddings: Tensor | undefined,
     private readonly relLn: { weight: Tensor; bias: Tensor } | undefined,
     private readonly conv: ConvLayer | undefined,
-    private readonly owned: Tensor[],
+    private readonly params: Params,
   ) {}
 
   private relCache: Tensor | undefined;
@@ -38,7 +39,7 @@ export class DebertaV2Encoder {
         ? { weight: p.take(`${prefix}LayerNorm.weight`, [H]), bias: p.take(`${prefix}LayerNorm.bias`, [H]) }
         : undefined;
     const conv = c.conv_kernel_size > 0 ? ConvLayer.load(p, c, `${prefix}conv.`) : undefined;
-    return new DebertaV2Encoder(c, layers, rel, relLn, conv, p.uploaded);
+    return new DebertaV2Encoder(c, layers, rel, relLn, conv, p);
   }
 
   /**
@@ -48,8 +49,7 @@ export class DebertaV2Encoder {
   relativeEmbeddings(be: Backend): Tensor | undefined {
     if (!this.relEmbeddings || !this.relLn) return this.relEmbeddings;
     if (!this.relCache) {
-      this.relCache = be.layerNorm(this.relEmbeddings, this.relLn.weight, this.relLn.bias, this.config.layer_norm_eps);
-      this.owned.push(this.relCache);
+      this.relCache = this.params.adopt(be.layerNorm(this.relEmbeddings, this.relLn.weight, this.relLn.bias, this.config.layer_norm_eps));
     }
     return this.relCache;
   }
@@ -59,18 +59,17 @@ export class DebertaV2Encoder {
     const attentions = opts.outputAttentions ? ([] as Tensor[]) : undefined;
     let x = embeddings;
     this.layers.forEach((layer, i) => {
-      let { output, probs } = layer.forward(be, x, ctx, opts.outputAttentions);
+      const { output, probs } = scoped(() => {
+        const r = layer.forward(be, x, ctx, opts.outputAttentions);
+        return i === 0 && this.conv ? { output: this.conv.forward(be, embeddings, r.output, ctx), probs: r.probs } : r;
+      });
       if (probs) attentions!.push(probs);
-      if (i === 0 && this.conv) {
-        const convolved = this.conv.forward(be, embeddings, output, ctx);
-        output.dispose();
-        output = convolved;
-      }
-      if (x !== embeddings && !hiddenStates) x.dispose();
+      // Not asked to return it: free the previous layer's output now rather than when the caller's scope ends, so
+      // a deep model holds two hidden states at a time, not one per layer.
+      if (!hiddenStates && x !== embeddings) x.dispose();
       x = output;
       hiddenStates?.push(output);
     });
-    if (!hiddenStates && x !== embeddings) embeddings.dispose();
     return { lastHidden: x, hiddenStates, attentions };
   }
 }

@@ -4,6 +4,7 @@
 import type { Backend } from "../backend.js";
 import type { DebertaV2Config } from "../config.js";
 import { type LinearWeight, addLayerNorm, linear } from "../ops/index.js";
+import { scoped } from "../scope.js";
 import type { Tensor } from "../tensor.js";
 import { DebertaV2Attention } from "./attention.js";
 import type { EncoderContext } from "./context.js";
@@ -31,13 +32,12 @@ export class DebertaV2Layer {
   }
 
   forward(be: Backend, hidden: Tensor, ctx: EncoderContext, outputAttentions: boolean): { output: Tensor; probs?: Tensor } {
-    const { output: attended, probs } = this.attention.forward(be, hidden, ctx, outputAttentions);
-    const inner = linear(be, attended, this.intermediate.weight, this.intermediate.bias, this.config.hidden_act);
-    const outer = linear(be, inner, this.output.weight, this.output.bias);
-    inner.dispose();
-    const output = addLayerNorm(be, outer, attended, this.ln.weight, this.ln.bias, this.config.layer_norm_eps);
-    outer.dispose();
-    attended.dispose();
-    return { output, probs };
+    return scoped(() => {
+      const { output: attended, probs } = this.attention.forward(be, hidden, ctx, outputAttentions);
+      // Its own scope: the [tokens, intermediate] activation (the layer's largest) is freed before the LayerNorm.
+      const outer = scoped(() => linear(be, linear(be, attended, this.intermediate.weight, this.intermediate.bias, this.config.hidden_act), this.output.weight, this.output.bias));
+      const output = addLayerNorm(be, outer, attended, this.ln.weight, this.ln.bias, this.config.layer_norm_eps);
+      return { output, probs };
+    });
   }
 }

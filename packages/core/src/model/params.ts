@@ -6,10 +6,11 @@
  */
 import type { Backend } from "../backend.js";
 import type { FloatDType } from "../dtype.js";
-import { WeightsError } from "../errors.js";
+import { DisposedError, WeightsError } from "../errors.js";
 import type { LinearWeight } from "../ops/index.js";
 import { quantizeWeight } from "../quant/quantize.js";
 import { type QuantMethod, type QuantizedHostWeight, QuantizedWeight } from "../quant/quantized-weight.js";
+import { keep } from "../scope.js";
 import { Tensor } from "../tensor.js";
 import type { HostTensor } from "../weights/state-dict.js";
 import { castHostTensor, hostTensorToF32 } from "../weights/state-dict.js";
@@ -30,6 +31,9 @@ export class Params {
   /** Parameter name (HF, as requested) → what was uploaded for it; Linear modules under `<m>.weight`. */
   readonly named = new Map<string, Tensor | QuantizedWeight>();
   private readonly usedModules = new Set<string>();
+  /** Tensors computed from weights alone and cached across forwards (freed with the weights). */
+  private readonly derived: Tensor[] = [];
+  private freed = false;
 
   constructor(
     readonly backend: Backend,
@@ -56,10 +60,28 @@ export class Params {
   /** A host tensor this model uploads itself (e.g. a tied weight it found elsewhere); `name` when it is a parameter. */
   upload(t: HostTensor, shape: readonly number[], name?: string): Tensor {
     const c = castHostTensor(t, this.dtype);
-    const out = this.backend.upload(c.data, shape, this.dtype);
+    const out = keep(this.backend.upload(c.data, shape, this.dtype));
     this.uploaded.push(out);
     if (name !== undefined) this.named.set(name, out);
     return out;
+  }
+
+  /**
+   * Takes `t` over: it lives as long as the weights (out of any open scope) and is freed with them. For tensors
+   * derived from weights alone and cached across forwards.
+   */
+  adopt(t: Tensor): Tensor {
+    this.derived.push(keep(t));
+    return t;
+  }
+
+  get disposed(): boolean {
+    return this.freed;
+  }
+
+  /** Throws DISPOSED once the weights are freed (`what` names the model or pipeline). */
+  assertAlive(what: string): void {
+    if (this.freed) throw new DisposedError(`${what} was used after dispose(): its weights are freed`);
   }
 
   /** The checkpoint's quantized module `module` (name with or without the base prefix), if it has one. */
@@ -134,10 +156,12 @@ export class Params {
   private readonly adopted = new Set<Tensor>();
 
   dispose(): void {
+    this.freed = true;
     this.store.disposeDevice();
-    for (const t of this.uploaded) t.dispose();
+    for (const t of [...this.uploaded, ...this.derived]) t.dispose();
     for (const q of this.quantized) q.dispose();
     this.uploaded.length = 0;
+    this.derived.length = 0;
     this.quantized.length = 0;
     this.named.clear();
   }

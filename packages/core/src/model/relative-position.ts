@@ -27,15 +27,26 @@ export function relativePosition(i: number, j: number, buckets: number, maxPosit
   return buckets > 0 && maxPosition > 0 ? logBucketPosition(rel, buckets, maxPosition) : rel;
 }
 
+/** What the relative index depends on: `AttentionSpec` carries exactly these. */
+export interface RelativeSpec {
+  /** Attention span S: the relative-embedding table has `2S` rows. */
+  span: number;
+  /** `position_buckets` (0: plain distances). */
+  buckets: number;
+  /** `max_position_embeddings` as HF uses it for the log buckets. */
+  maxPosition: number;
+}
+
 /**
  * `relIndex[(i - j) + maxLen - 1] = clamp(bucket(i - j) + span, 0, 2*span - 1)` for every distance a sequence of
- * `maxLen` tokens has. Both c2p (`posKey[idx(i,j)]`) and p2c (`posQuery[idx(i,j)]`) use it.
+ * `maxLen` tokens has. Both c2p (`posKey[idx(i,j)]`) and p2c (`posQuery[idx(i,j)]`) use it. The one definition the
+ * model, core's reference attention and the conformance kit share. Takes an `AttentionSpec` (or a config).
  */
-export function relativeIndexTable(maxLen: number, config: DebertaV2Config): Int32Array {
-  const span = config.attSpan;
+export function relativeIndexTable(maxLen: number, spec: RelativeSpec | DebertaV2Config): Int32Array {
+  const { span, buckets, maxPosition } = "attSpan" in spec ? { span: spec.attSpan, buckets: spec.position_buckets, maxPosition: spec.maxRelativePositions } : spec;
   const out = new Int32Array(Math.max(1, 2 * maxLen - 1));
   for (let d = -(maxLen - 1); d <= maxLen - 1; d++) {
-    const b = relativePosition(d, 0, config.position_buckets, config.maxRelativePositions);
+    const b = relativePosition(d, 0, buckets, maxPosition);
     out[d + maxLen - 1] = Math.min(Math.max(b + span, 0), 2 * span - 1);
   }
   return out;

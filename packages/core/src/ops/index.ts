@@ -1,10 +1,12 @@
 /**
- * The fused ops the model calls: the backend's own when it has one, the reference fallback otherwise.
+ * The fused ops the model calls: the backend's own when it has one, the reference fallback otherwise. Core checks
+ * the op contract before dispatching either way, so a misuse fails the same on every backend.
  */
 import type { Activation, AttentionArgs, AttentionResult, Backend } from "../backend.js";
 import { QuantizedWeight } from "../quant/quantized-weight.js";
 import type { Tensor } from "../tensor.js";
-import { checkQuantizedLinear, quantizedLinearReference } from "./quantized-linear.js";
+import { opContract } from "./contract.js";
+import { quantizedLinearReference } from "./quantized-linear.js";
 import { addLayerNormReference, disentangledAttentionReference, linearReference } from "./reference.js";
 
 /** A Linear layer's weight: a float tensor `[out, in]`, or a quantized one. */
@@ -12,18 +14,23 @@ export type LinearWeight = Tensor | QuantizedWeight;
 
 export function linear(be: Backend, x: Tensor, weight: LinearWeight, bias: Tensor | undefined, act?: Activation): Tensor {
   if (weight instanceof QuantizedWeight) {
-    checkQuantizedLinear(x, weight, bias);
+    opContract.quantizedLinear(be, x, weight, bias, act);
     return be.quantizedLinear ? be.quantizedLinear(x, weight, bias, act) : quantizedLinearReference(be, x, weight, bias, act);
   }
+  opContract.linear(be, x, weight, bias, act);
   return be.linear ? be.linear(x, weight, bias, act) : linearReference(be, x, weight, bias, act);
 }
 
 export function addLayerNorm(be: Backend, x: Tensor, residual: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
+  opContract.addLayerNorm(be, x, residual, gamma, beta, eps);
   return be.addLayerNorm ? be.addLayerNorm(x, residual, gamma, beta, eps) : addLayerNormReference(be, x, residual, gamma, beta, eps);
 }
 
-export function disentangledAttention(be: Backend, args: AttentionArgs, hostRelIndex?: Int32Array): AttentionResult {
-  return be.disentangledAttention ? be.disentangledAttention(args) : disentangledAttentionReference(be, args, hostRelIndex);
+export function disentangledAttention(be: Backend, args: AttentionArgs): AttentionResult {
+  opContract.disentangledAttention(be, args);
+  return be.disentangledAttention ? be.disentangledAttention(args) : disentangledAttentionReference(be, args);
 }
 
 export { addLayerNormReference, disentangledAttentionReference, linearReference, quantizedLinearReference };
+export * from "./contract.js";
+export * from "./packing.js";

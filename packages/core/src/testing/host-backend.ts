@@ -7,7 +7,7 @@
  */
 import type { Activation, AttentionArgs, AttentionResult, Backend, MatmulOptions } from "../backend.js";
 import type { DType, FloatDType, TensorData } from "../dtype.js";
-import { InputError } from "../errors.js";
+import { opContract } from "../ops/contract.js";
 import type { SequenceLayout } from "../layout.js";
 import { Tensor } from "../tensor.js";
 import { dequantize } from "../quant/dequantize.js";
@@ -27,7 +27,6 @@ import {
   refSoftmax,
   refTakeAlongAxis,
   refTranspose,
-  sizeOf,
   toTensorData,
   type HostArray,
   type HostResult,
@@ -58,11 +57,14 @@ export class HostBackend implements Backend {
     this.f16 = options.f16 ?? true;
     if (options.fused ?? true) {
       this.linear = (x, weight, bias, act) =>
+        opContract.linear(this, x, weight, bias, act) &&
         this.out(refLinear(this.host(x), this.host(weight), bias && this.host(bias), act), x.dtype as FloatDType);
       this.addLayerNorm = (x, residual, gamma, beta, eps) =>
+        opContract.addLayerNorm(this, x, residual, gamma, beta, eps) &&
         this.out(refAddLayerNorm(this.host(x), this.host(residual), this.host(gamma), this.host(beta), eps), x.dtype as FloatDType);
       this.disentangledAttention = (args) => this.attention(args);
       this.quantizedLinear = (x, w, bias, act) => {
+        opContract.quantizedLinear(this, x, w, bias, act);
         const view = hostViewOf(w, w.data.storage as Int32Array, w.scales.storage as Float32Array, w.table?.storage as Float32Array | undefined);
         const weight = { shape: [w.outFeatures, w.inFeatures], data: Float64Array.from(dequantize(view)) };
         return this.out(refLinear(this.host(x), weight, bias && this.host(bias), act), x.dtype as FloatDType);
@@ -75,13 +77,14 @@ export class HostBackend implements Backend {
   }
 
   upload(data: TensorData, shape: readonly number[], dtype: DType): Tensor {
-    if (data.length !== sizeOf(shape)) throw new InputError(`upload: ${data.length} values for shape [${shape}]`);
-    const storage = dtype === "f32" ? Float32Array.from(data) : dtype === "f16" ? Uint16Array.from(data) : Int32Array.from(data);
+    const typed = opContract.upload(this, data, shape, dtype);
+    const storage = typed.slice();
     this.live.add(storage);
     return new Tensor(this, storage, [...shape], dtype);
   }
 
   async read(t: Tensor): Promise<TensorData> {
+    opContract.read(this, t);
     return (t.storage as TensorData).slice();
   }
 
@@ -90,50 +93,62 @@ export class HostBackend implements Backend {
   }
 
   cast(x: Tensor, dtype: FloatDType): Tensor {
+    opContract.cast(this, x, dtype);
     return this.fromValues(fromTensorData(x.storage as TensorData), x.shape, dtype);
   }
 
   matmul(a: Tensor, b: Tensor, opts?: MatmulOptions): Tensor {
+    opContract.matmul(this, a, b, opts);
     return this.out(refMatmul(this.host(a), this.host(b), opts), a.dtype as FloatDType);
   }
 
   add(a: Tensor, b: Tensor): Tensor {
+    opContract.add(this, a, b);
     return this.out(refAdd(this.host(a), this.host(b)), a.dtype);
   }
 
   mul(a: Tensor, b: Tensor): Tensor {
+    opContract.mul(this, a, b);
     return this.out(refMul(this.host(a), this.host(b)), a.dtype);
   }
 
   gather(table: Tensor, ids: Tensor): Tensor {
+    opContract.gather(this, table, ids);
     return this.out(refGather(this.host(table), this.host(ids)), table.dtype);
   }
 
   takeAlongAxis(x: Tensor, idx: Tensor, axis: number): Tensor {
+    opContract.takeAlongAxis(this, x, idx, axis);
     return this.out(refTakeAlongAxis(this.host(x), this.host(idx), axis), x.dtype);
   }
 
   layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
+    opContract.layerNorm(this, x, gamma, beta, eps);
     return this.out(refLayerNorm(this.host(x), this.host(gamma), this.host(beta), eps), x.dtype);
   }
 
   activation(x: Tensor, act: Activation): Tensor {
+    opContract.activation(this, x, act);
     return this.out(refActivation(this.host(x), act), x.dtype);
   }
 
   softmax(x: Tensor, mask?: Tensor): Tensor {
+    opContract.softmax(this, x, mask);
     return this.out(refSoftmax(this.host(x), mask && this.host(mask), x.dtype as FloatDType), x.dtype);
   }
 
   conv1d(x: Tensor, weight: Tensor, bias: Tensor, layout: SequenceLayout): Tensor {
+    opContract.conv1d(this, x, weight, bias, layout);
     return this.out(refConv1d(this.host(x), this.host(weight), this.host(bias), layout), x.dtype);
   }
 
   transpose(x: Tensor, perm: readonly number[]): Tensor {
+    opContract.transpose(this, x, perm);
     return this.out(refTranspose(this.host(x), perm), x.dtype);
   }
 
   private attention(args: AttentionArgs): AttentionResult {
+    opContract.disentangledAttention(this, args);
     const dtype = args.q.dtype as FloatDType;
     const r = refDisentangledAttention({
       q: this.host(args.q),

@@ -32,6 +32,7 @@ export {
   type Comparison,
   type Tolerance as ParityTolerance,
 } from "./parity.js";
+export { withInjectedFailure, type InjectedFailure } from "./inject.js";
 // TF `tf_model.h5` files for tests (HF's TF variable names and layouts, malformed variants).
 export { writeKerasH5, kerasLayersFromStateDict, kerasModelName, type KerasLayer, type KerasWeight, type WriteKerasH5Options } from "./keras-h5.js";
 // The seeded parser fuzzer (issue 13): targets live with the parsers' tests.

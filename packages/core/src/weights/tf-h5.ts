@@ -174,10 +174,12 @@ async function startWorker(): Promise<IdleWorker> {
     const spec = "node:worker_threads";
     const { Worker } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ spec)) as typeof import("node:worker_threads");
     const worker = new Worker(new URL(WORKER_URL, import.meta.url));
-    worker.unref(); // an idle reader never keeps the process alive
     worker.on("message", (reply: WorkerReply) => deliver({ reply }));
     worker.on("error", (e: Error) => deliver({ error: describe(e) }));
     worker.on("exit", (code: number) => deliver({ error: `the reader exited (code ${code})` }));
+    // After the listeners (adding a "message" listener refs the port again): an idle reader never keeps the
+    // process alive; a pending read is kept alive by its timer.
+    worker.unref();
     return { worker, settle };
   }
   if (typeof Worker === "function") {

@@ -5,7 +5,7 @@
  * iterable or a generator, a pipeline returns an async generator of results, in input order, `batch_size` inputs
  * per forward pass — HF's `for out in pipe(dataset, batch_size=8)`.
  */
-import { type Backend, InputError, type OptionSpec, normalizeOptions } from "@deberta-js/core";
+import { type Backend, DisposedError, InputError, type OptionSpec, normalizeOptions } from "@deberta-js/core";
 import type { DebertaV2PreTrainedModel } from "../base.js";
 import type { PipelineTokenizer } from "./tokenizer.js";
 
@@ -95,9 +95,13 @@ export abstract class Pipeline<M extends DebertaV2PreTrainedModel, O extends obj
     return (chunk.length === 1 && unwraps ? [out] : out) as R[];
   }
 
-  /** Frees the model's weights. */
+  /** Frees the model's weights. Calling the pipeline afterwards rejects with DISPOSED. */
   dispose(): void {
     this.model.dispose();
+  }
+
+  get isDisposed(): boolean {
+    return this.model.isDisposed;
   }
 }
 
@@ -111,8 +115,13 @@ function batchSizeOf(o: BatchingOptions): number | undefined {
  * Makes a pipeline instance callable: `p(...)` is `p.call(...)` (or `p.stream(...)` for an async iterable or a
  * generator), and its fields and methods stay reachable.
  */
-export function callable<P extends { call: (...args: never[]) => unknown; stream: (inputs: never, options?: never) => unknown }>(p: P): P & P["call"] {
-  const f = ((...args: never[]) => (isStreamInput(args[0]) ? p.stream(args[0], args[1]) : p.call(...args))) as P & P["call"];
+export function callable<P extends { call: (...args: never[]) => unknown; stream: (inputs: never, options?: never) => unknown; task?: string; isDisposed?: boolean }>(
+  p: P,
+): P & P["call"] {
+  const f = ((...args: never[]) => {
+    if (p.isDisposed) return Promise.reject(new DisposedError(`pipeline("${p.task}") was used after dispose()`));
+    return isStreamInput(args[0]) ? p.stream(args[0], args[1]) : p.call(...args);
+  }) as P & P["call"];
   Object.setPrototypeOf(f, p);
   return f;
 }
