@@ -59,7 +59,8 @@ interface TaskMap {
 }
 
 /** Calling a pipeline with an async iterable or a generator streams: results come back in order, `batch_size` at a time. */
-type StreamCall<P> = P extends Pipeline<never, infer O, infer I, infer R> ? (inputs: StreamInput<I>, options?: O & BatchingOptions) => AsyncGenerator<R> : never;
+// `any` model: only the option, input and result types are read.
+type StreamCall<P> = P extends Pipeline<any, infer O, infer I, infer R> ? (inputs: StreamInput<I>, options?: O & BatchingOptions) => AsyncGenerator<R> : never;
 
 /** A pipeline: call it like a function; `.model`, `.tokenizer`, `.device`, `.stream()`, `.dispose()` are there too. */
 export type PipelineFor<T extends Task> = TaskMap[T]["pipe"] & TaskMap[T]["pipe"]["call"] & StreamCall<TaskMap[T]["pipe"]>;
