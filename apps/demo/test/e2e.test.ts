@@ -9,6 +9,7 @@
  * Skipped, saying so, when /usr/bin/chromium (or $CHROMIUM_PATH) is absent.
  */
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -349,6 +350,20 @@ describe.skipIf(!hasChromium)("demo in headless Chromium", () => {
       hits.push(url.pathname);
       if (url.pathname === `/api/models/${repo}/revision/main`) {
         return route.fulfill({ status: 200, headers: { ...cors, "content-type": "application/json" }, body: JSON.stringify({ sha, siblings: files.map((rfilename) => ({ rfilename })) }) });
+      }
+      if (route.request().method() === "OPTIONS") {
+        return route.fulfill({ status: 204, headers: { ...cors, "access-control-allow-methods": "GET, POST, HEAD", "access-control-allow-headers": "content-type, authorization, accept" } });
+      }
+      if (url.pathname === `/api/models/${repo}/paths-info/${sha}`) {
+        // the browser client verifies size (and sha256 for LFS files) against paths-info before caching
+        const asked = (JSON.parse(route.request().postData() ?? "{}") as { paths?: string[] }).paths ?? [];
+        const entries = asked.filter((name) => files.includes(name)).map((name) => {
+          const bytes = readFileSync(join(dir, name));
+          const oid = createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
+          const lfs = name.endsWith(".safetensors") ? { oid: createHash("sha256").update(bytes).digest("hex"), size: bytes.length, pointerSize: 134 } : undefined;
+          return { type: "file", oid, size: bytes.length, path: name, ...(lfs ? { lfs } : {}) };
+        });
+        return route.fulfill({ status: 200, headers: { ...cors, "content-type": "application/json" }, body: JSON.stringify(entries) });
       }
       const prefix = `/${repo}/resolve/${sha}/`;
       const name = url.pathname.startsWith(prefix) ? decodeURIComponent(url.pathname.slice(prefix.length)) : "";

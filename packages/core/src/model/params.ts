@@ -135,6 +135,8 @@ export class Params {
     const itemSize = (t: Tensor) => (t.dtype === "f16" ? 2 : 4);
     let n = 0;
     for (const t of this.uploaded) n += t.size * itemSize(t);
+    // tensors derived from weights (precomputed position projections) stay resident as long as the weights
+    for (const t of this.derived) n += t.size * itemSize(t);
     for (const q of this.quantized) n += q.byteSize;
     return n;
   }
