@@ -29,9 +29,7 @@ import {
   type Tensor,
   WeightStore,
   layoutBatch,
-  loadConfig,
-  loadModelWeights,
-  loadProgress,
+  loadPretrainedParts,
   padRows,
   precomputeAtLoad,
   pretrainedFiles,
@@ -40,7 +38,6 @@ import {
   scoped,
   sequenceSpan,
   warnSink,
-  backendFor,
   type ResolvedLoadOptions,
 } from "@deberta-js/core";
 import { type InitKind, SeededNormal, initTensor } from "./init.js";
@@ -292,16 +289,7 @@ export async function loadHead<T>(cls: HeadClass<T>, files: ModelFiles, options:
 
 /** `loadHead` with options already resolved. */
 export async function loadHeadWith<T>(cls: HeadClass<T>, files: ModelFiles, load: ResolvedLoadOptions, strict = false): Promise<T> {
-  const config = await loadConfig(files);
-  const backend = await backendFor(load);
-  const { stateDict, device } = await loadModelWeights(files, {
-    variant: load.variant,
-    from_tf: load.fromTf,
-    backend,
-    dtype: load.dtype,
-    quantize: load.quantize,
-    onProgress: loadProgress(load, files.location),
-  });
+  const { config, backend, stateDict, device } = await loadPretrainedParts(files, load);
   const model = buildHead(cls, config, stateDict, {
     backend,
     dtype: load.dtype,

@@ -100,16 +100,7 @@ export class DebertaV2Model {
 
   /** `fromPretrained` with options already resolved by `resolveLoadOptions` (the heads' loaders call this). */
   static async fromFiles(files: ModelFiles, load: ResolvedLoadOptions): Promise<DebertaV2Model> {
-    const config = await loadConfig(files);
-    const backend = await backendFor(load);
-    const { stateDict, device } = await loadModelWeights(files, {
-      variant: load.variant,
-      from_tf: load.fromTf,
-      backend,
-      dtype: load.dtype,
-      quantize: load.quantize,
-      onProgress: loadProgress(load, files.location),
-    });
+    const { config, backend, stateDict, device } = await loadPretrainedParts(files, load);
     const model = DebertaV2Model.fromStateDict(config, stateDict, {
       backend,
       dtype: load.dtype,
@@ -273,6 +264,27 @@ export function warnUnusedModules(params: Params, warn: (m: string) => void, loc
 export async function loadConfig(files: ModelFiles): Promise<DebertaV2Config> {
   const bytes = await files.read("config.json");
   return DebertaV2Config.fromJSON(bytes, `${files.location}/config.json`);
+}
+
+/**
+ * What every `fromPretrained` reads before building its module: the config, the backend chosen by the resolved
+ * options, and the weights streamed onto it (the base model and each head class build from these).
+ */
+export async function loadPretrainedParts(
+  files: ModelFiles,
+  load: ResolvedLoadOptions,
+): Promise<{ config: DebertaV2Config; backend: Backend } & Awaited<ReturnType<typeof loadModelWeights>>> {
+  const config = await loadConfig(files);
+  const backend = await backendFor(load);
+  const weights = await loadModelWeights(files, {
+    variant: load.variant,
+    from_tf: load.fromTf,
+    backend,
+    dtype: load.dtype,
+    quantize: load.quantize,
+    onProgress: loadProgress(load, files.location),
+  });
+  return { config, backend, ...weights };
 }
 
 /** The (shared) backend for `options.backend` — a name, an instance or undefined for the best available — checked to compute in `dtype`. */
