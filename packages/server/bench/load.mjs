@@ -99,6 +99,20 @@ async function load(port, connections, duration) {
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, total: r.requests.total };
 }
 
+/**
+ * CPU seconds a process has used, all its threads (Linux /proc; undefined elsewhere). CPU per request is the
+ * load-independent side of throughput: on a shared machine a server's req/s follows the CPU share it gets, its CPU
+ * per request does not (much).
+ */
+function cpuSeconds(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in USER_HZ (100 on Linux)
+  } catch {
+    return undefined;
+  }
+}
+
 /** The server's counters from /metrics (Prometheus text): sums and counts of the histograms, gauges. */
 async function scrape(port) {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -156,11 +170,13 @@ async function main() {
     await load(port, 4, 2); // warm-up
     for (const c of clients) {
       const before = name === "batched" ? await scrape(port) : undefined;
+      const cpu0 = cpuSeconds(child.pid);
       const r = await load(port, c, duration);
+      r.cpuMsPerReq = cpu0 === undefined ? NaN : (1000 * (cpuSeconds(child.pid) - cpu0)) / Math.max(1, r.total);
       if (before) profiles[c] = profile(before, await scrape(port));
       results[`${name}/${c}`] = r;
       loads.push(execSync("cat /proc/loadavg").toString().split(" ")[0]);
-      process.stderr.write(`${name} ${c} clients: ${r.rps.toFixed(1)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, load ${loads.at(-1)}\n`);
+      process.stderr.write(`${name} ${c} clients: ${r.rps.toFixed(1)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, CPU ${r.cpuMsPerReq.toFixed(1)} ms/req, load ${loads.at(-1)}\n`);
     }
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));
@@ -172,17 +188,17 @@ async function main() {
   console.log(ceilingOut.split("\n").filter((l) => !l.startsWith("CEILING ")).join("\n"));
   const ceiling = JSON.parse(/^CEILING (.*)$/m.exec(ceilingOut)[1]);
   console.log(`\nbackend (both servers): ${backends.batched}; 1-minute load average after each case: ${loads.join(", ")}`);
-  console.log(`\n| server | clients | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|`);
+  console.log(`\n| server | clients | req/s | p50 ms | p99 ms | errors | server CPU ms per request |\n|---|---|---|---|---|---|---|`);
   for (const [k, r] of Object.entries(results)) {
     const [name, c] = k.split("/");
-    console.log(`| ${name} | ${c} | ${r.rps.toFixed(1)} | ${r.p50} | ${r.p99} | ${r.errors} |`);
+    console.log(`| ${name} | ${c} | ${r.rps.toFixed(1)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.cpuMsPerReq.toFixed(1)} |`);
   }
   console.log(`\nbatched server profile per load (from /metrics deltas over each run):`);
-  console.log(`| clients | batches | mean batch (inputs / tokens) | ms per batch | model busy | queue ms | tokenize ms | request ms | event-loop lag p99 / max ms | CPU cores used |`);
-  console.log(`|---|---|---|---|---|---|---|---|---|---|`);
+  console.log(`| clients | batches | mean batch (inputs / tokens) | ms per batch | model busy | queue ms | tokenize ms | request ms | request − queue − batch ms | event-loop lag p99 / max ms | CPU cores used |`);
+  console.log(`|---|---|---|---|---|---|---|---|---|---|---|`);
   for (const [c, p] of Object.entries(profiles)) {
     console.log(
-      `| ${c} | ${p.batches} | ${p.meanBatch.toFixed(1)} / ${p.meanBatchTokens.toFixed(0)} | ${p.batchMs.toFixed(1)} | ${(100 * p.modelBusy).toFixed(0)}% | ${p.queueMs.toFixed(1)} | ${p.tokenizeMs.toFixed(2)} | ${p.requestMs.toFixed(1)} | ${p.lagP99Ms.toFixed(1)} / ${p.lagMaxMs.toFixed(1)} | ${p.cpuCores.toFixed(2)} |`,
+      `| ${c} | ${p.batches} | ${p.meanBatch.toFixed(1)} / ${p.meanBatchTokens.toFixed(0)} | ${p.batchMs.toFixed(1)} | ${(100 * p.modelBusy).toFixed(0)}% | ${p.queueMs.toFixed(1)} | ${p.tokenizeMs.toFixed(2)} | ${p.requestMs.toFixed(1)} | ${(p.requestMs - p.queueMs - p.inferenceMs).toFixed(1)} | ${p.lagP99Ms.toFixed(1)} / ${p.lagMaxMs.toFixed(1)} | ${p.cpuCores.toFixed(2)} |`,
     );
   }
   const top = Math.max(...clients);
@@ -194,6 +210,7 @@ async function main() {
   const pTop = profiles[top];
   const c1 = ceiling.rows[0];
   console.log(`\nthroughput batched/naive at ${top} clients: ${(b.rps / n.rps).toFixed(2)}× (goal ≥ 4×); in-process ceiling at batch ${top}: ${(c1.per / perAt(top)).toFixed(2)}×`);
+  console.log(`server CPU per request naive/batched at ${top} clients: ${(n.cpuMsPerReq / b.cpuMsPerReq).toFixed(2)}× (the throughput ratio a machine with nothing else running would show, if both are CPU-bound)`);
   console.log(`batched at ${top} clients vs the in-process rate at its mean batch (${pTop.meanBatch.toFixed(0)}): ${((b.rps * perAt(pTop.meanBatch)) / 1000 * 100).toFixed(0)}% (server overhead = the rest)`);
   console.log(`batched p99 at ${top} clients / single-request p50: ${(b.p99 / single).toFixed(2)}× (goal < 3×)`);
   console.log(
