@@ -5,7 +5,7 @@
  * crossOriginIsolated and both engines get their worker threads (the page checks and reports it).
  *
  *   node scripts/bench-browser.mjs --model DIR [--batch 1] [--seq 128] [--threads 2] [--warmup 3] [--runs 10]
- *                                  [--only ours|ort] [--chromium /usr/bin/chromium]
+ *                                  [--only ours|ort] [--chromium /usr/bin/chromium] [--no-isolation]
  *   (or: pnpm --filter @deberta-js/cli bench:browser --model DIR …)
  *
  * DIR holds config.json + model.safetensors (ours) and model.onnx (onnxruntime-web), e.g. the bench model
@@ -29,6 +29,8 @@ const { values: args } = parseArgs({
     runs: { type: "string", default: "10" },
     only: { type: "string" },
     chromium: { type: "string", default: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium" },
+    // serve without COOP/COEP: what a page that is not crossOriginIsolated gets (single-thread WASM, both sides)
+    "no-isolation": { type: "boolean", default: false },
   },
 });
 
@@ -70,7 +72,7 @@ const ROOTS = {
 for (const p of ["dist/index.js", "wasm/deberta-cpu.wasm"]) if (!existsSync(join(cpuPkg, p))) fail(`${join(cpuPkg, p)} missing: run pnpm build first`);
 
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".json": "application/json" };
-const ISOLATION = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp", "cross-origin-resource-policy": "same-origin" };
+const ISOLATION = args["no-isolation"] ? {} : { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp", "cross-origin-resource-policy": "same-origin" };
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>deberta-js browser bench</title>
 <script type="importmap">${JSON.stringify({ imports: { "@deberta-js/core": "/core/dist/index.js", "onnxruntime-common": "/ort-common/index.js", fflate: "/fflate/browser.js" } })}</script>
@@ -167,7 +169,7 @@ try {
   server.close();
 }
 if (result.error) fail(`the page failed: ${result.error}`);
-if (!result.crossOriginIsolated) fail("the page was not crossOriginIsolated: no threads, no fair comparison");
+if (!result.crossOriginIsolated && !args["no-isolation"]) fail("the page was not crossOriginIsolated: no threads, no fair comparison");
 
 const round = (x, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 const out = { where: "headless chromium", userAgent: result.userAgent, crossOriginIsolated: result.crossOriginIsolated, model: modelDir, batch: params.batch, seq: params.seq, warmup: params.warmup, runs: params.runs };
