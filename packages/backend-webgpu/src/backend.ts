@@ -189,7 +189,7 @@ export class WebGpuBackend implements Backend {
       const len = Math.min(chunkElems, n - c * chunkElems) * bpe;
       chunks.push(this.writeBytes(bytes.subarray(from, from + len)));
     }
-    return new Tensor(this, new GpuStorage(chunks, chunkElems, n, dtype), [...shape], dtype);
+    return new Tensor(this, this.pool.adopt(new GpuStorage(chunks, chunkElems, n, dtype), chunks), [...shape], dtype);
   }
 
   async read(t: Tensor): Promise<TensorData> {
@@ -229,6 +229,7 @@ export class WebGpuBackend implements Backend {
     if (!(st instanceof GpuStorage) || st.disposed) return;
     st.disposed = true;
     if (this.destroyed) return;
+    this.pool.disown(st);
     for (const pb of st.chunks) this.pool.release(pb);
   }
 
@@ -556,7 +557,7 @@ export class WebGpuBackend implements Backend {
       );
     }
     const pb = this.pool.acquire(bytes, { epoch: this.epoch });
-    return new Tensor(this, new GpuStorage([pb], Math.max(n, 1), n, dtype), [...shape], dtype);
+    return new Tensor(this, this.pool.adopt(new GpuStorage([pb], Math.max(n, 1), n, dtype), [pb]), [...shape], dtype);
   }
 
   private writeBytes(bytes: Uint8Array): PooledBuffer {
@@ -620,7 +621,7 @@ export class WebGpuBackend implements Backend {
     else {
       const chunks: PooledBuffer[] = [];
       for (let c = 0; c * chunkElems < n; c++) chunks.push(this.pool.acquire(Math.min(chunkElems, n - c * chunkElems) * bytesPerElement(dtype), { epoch: this.epoch }));
-      out = new Tensor(this, new GpuStorage(chunks, chunkElems, n, dtype), [...x.shape], dtype);
+      out = new Tensor(this, this.pool.adopt(new GpuStorage(chunks, chunkElems, n, dtype), chunks), [...x.shape], dtype);
     }
     if (!n) return out;
     const dst = out.storage as GpuStorage;
