@@ -26,6 +26,8 @@ function findCompiler() {
 }
 
 const KERNELS = ["gemm.c", "attention.c", "norm.c", "qgemm.c", "kernel_set.c"];
+/** Compiled once for the addon: the pool, the dispatch, the binding, and convert.c (own run-time F16C check). */
+const NODE_ONLY = ["pool_pthread.c", "dispatch_native.c", "addon.c", "convert.c"];
 const ISAS =
   process.arch === "x64"
     ? {
@@ -107,7 +109,7 @@ async function main() {
     mkdirSync(join(obj, isa), { recursive: true });
     for (const f of KERNELS) jobs.push([...COMMON, ...flags, "-c", join(src, f), "-o", join(obj, isa, f.replace(/\.c$/, ".o"))]);
   }
-  for (const f of ["pool_pthread.c", "dispatch_native.c", "addon.c"]) {
+  for (const f of NODE_ONLY) {
     jobs.push([...COMMON, `-I${nodeInclude}`, "-DNODE_GYP_MODULE_NAME=deberta_js_cpu", "-c", join(src, f), "-o", join(obj, f.replace(/\.c$/, ".o"))]);
   }
   // two compiles at a time: CI and this machine have few cores
@@ -119,7 +121,7 @@ async function main() {
   mkdirSync(outDir, { recursive: true });
   const objects = [
     ...Object.keys(ISAS).flatMap((isa) => KERNELS.map((f) => join(obj, isa, f.replace(/\.c$/, ".o")))),
-    ...["pool_pthread.o", "dispatch_native.o", "addon.o"].map((f) => join(obj, f)),
+    ...NODE_ONLY.map((f) => join(obj, f.replace(/\.c$/, ".o"))),
   ];
   const tmp = `${out}.tmp`;
   const link = process.platform === "darwin" ? ["-bundle", "-undefined", "dynamic_lookup"] : ["-shared"];

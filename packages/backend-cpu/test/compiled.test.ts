@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { directoryFiles } from "@deberta-js/core/node";
-import { defineParitySuite, loadFixtureCases, runConformance } from "@deberta-js/core/testing";
+import { defineParitySuite, loadFixtureCases, relativeError, runConformance, runFixtureCase } from "@deberta-js/core/testing";
 import { CompiledCpuBackend, loadCpuBackend, type CpuKernels } from "../src/index.js";
 
 const root = directoryFiles(fileURLToPath(new URL("../../../fixtures/models", import.meta.url)));
@@ -32,6 +32,16 @@ for (const v of VARIANTS) {
       expect(report.results.filter((x) => !x.ok).map((x) => `${x.op} / ${x.case}: ${x.error}`).join("\n")).toBe("");
       expect(report.results.some((r) => r.skipped)).toBe(false);
     });
+    it("passes runConformance in f16 (f16 linear and attention run the compiled kernels on widened operands)", async () => {
+      const report = await runConformance(b, { dtype: "f16" });
+      expect(report.results.filter((x) => !x.ok).map((x) => `${x.op} / ${x.case}: ${x.error}`).join("\n")).toBe("");
+    });
+    for (const c of cases.filter((c) => c.fixture === "tiny-v3" && c.name.startsWith("fp16/"))) {
+      it(`f16 compute: ${c.fixture}/${c.name} within 2e-2 relative`, async () => {
+        const { actual } = await runFixtureCase(root, c, { backend: b, dtype: "f16" });
+        expect(relativeError(actual.last_hidden_state.data, c.outputs.last_hidden_state.data)).toBeLessThan(2e-2);
+      });
+    }
     defineParitySuite({ describe, it, expect }, { name: `${label}, fp32`, root, cases, backend: async () => b });
   });
 }
