@@ -129,6 +129,21 @@ describe("corrupt tokenizer.json structures give TokenizerError", () => {
   });
 });
 
+describe("special-token ids from the side files are validated too", () => {
+  const enc = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
+  const config = JSON.parse(readFileSync(new URL("tokenizer_config.json", DIR), "utf8")) as Record<string, unknown>;
+  it.each([["abc"], [0.5], [-5], [2 ** 53], [null]])("added_tokens.json id %s is refused (it would reach input_ids)", async (bad) => {
+    await rejects(loadFastTokenizer({ "tokenizer.json": JSON.stringify(BASE), "added_tokens.json": enc({ "[X]": bad }) }), /added_tokens.json: the id of "\[X\]" is not a token id/);
+  });
+  it.each([["0.5"], ["-5"], ["abc"], ["9007199254740992"]])("added_tokens_decoder key %s is refused", async (key) => {
+    const files = { "tokenizer.json": JSON.stringify(BASE), "tokenizer_config.json": enc({ ...config, added_tokens_decoder: { [key]: { content: "[Y]", special: true } } }) };
+    await rejects(loadFastTokenizer(files), /tokenizer_config.json: added_tokens_decoder/);
+  });
+  it("null special tokens in special_tokens_map.json", async () => {
+    await rejects(loadFastTokenizer({ "tokenizer.json": JSON.stringify(BASE), "special_tokens_map.json": enc({ sep_token: 5 }) }), /special_tokens_map.json: "sep_token" must be a string/);
+  });
+});
+
 describe("tokenizer.json.gz inflates under a cap", () => {
   it("a gzip bomb stops at maxInflatedBytes with a TokenizerError (not 'not valid UTF-8' after gigabytes)", async () => {
     const bomb = gzipSync(new Uint8Array(64 * 2 ** 20), { level: 9 }); // 64 MiB of zeros in ~64 KiB
