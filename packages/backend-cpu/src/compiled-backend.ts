@@ -1,8 +1,10 @@
 /**
  * `CompiledCpuBackend`: the CPU backend with its hot ops — `linear` (packed SGEMM, bias + exact GELU fused),
  * `layerNorm`/`addLayerNorm`, `activation("gelu")` and the fused `disentangledAttention` — run by a compiled
- * kernel set (csrc/, see kernels.ts), multithreaded. Everything else, and every f16 op, is `CpuBackend`'s
- * TypeScript, which is also the reference the compiled kernels are tested against.
+ * kernel set (csrc/, see kernels.ts), multithreaded. f16 `linear` and attention run the same kernels on operands
+ * widened to f32 (weights one panel at a time, so an f16 model never holds an f32 copy of a weight) and round the
+ * result to f16 once, as the TypeScript f16 ops do. Everything else is `CpuBackend`'s TypeScript, which is also the
+ * reference the compiled kernels are tested against.
  *
  * Weights are packed into GEMM panels the first time a tensor is used as a `linear` weight (the first forward pass,
  * i.e. warm-up) and kept until that tensor is disposed.
@@ -16,16 +18,17 @@ import {
   type AttentionResult,
   type FloatDType,
   type QuantizedWeight,
-  dequantizeRows,
+  f16ToF32Into,
   hostViewOf,
 } from "@deberta-js/core";
+import { applyActivation } from "./activation.js";
 import { CpuBackend, type CpuBackendOptions } from "./backend.js";
 import type { KernelSet, PackedWeight } from "./kernels.js";
 import type { Storage } from "./pool.js";
 
 const LOWEST_F32 = -3.4028234663852886e38;
-/** Floats per dequantized weight panel (1 MiB: stays in L2, amortises the packing). */
-const QPANEL_FLOATS = 262144;
+/** Floats per widened f16 weight panel (1 MiB: stays in L2, amortises the packing). */
+const HALF_PANEL_FLOATS = 262144;
 
 export class CompiledCpuBackend extends CpuBackend {
   /** Packed GEMM panels per weight storage; dropped when the weight is disposed. */
@@ -74,6 +77,7 @@ export class CompiledCpuBackend extends CpuBackend {
 
   override linear(x: Tensor, weight: Tensor, bias: Tensor | undefined, act?: Activation): Tensor {
     const { inF, outF, rows: T, shape } = opContract.linear(this, x, weight, bias, act);
+    if (weight.dtype === "f16") return this.halfLinear(x, weight, bias, act, T, outF, inF, shape);
     if (x.dtype !== "f32" || weight.dtype !== "f32" || (bias && bias.dtype !== "f32")) return super.linear(x, weight, bias, act);
     const out = this.pool.f32(T * outF);
     const fused = act === "gelu" ? 1 : 0;
@@ -86,42 +90,79 @@ export class CompiledCpuBackend extends CpuBackend {
   }
 
   /**
-   * Quantized Linear: panels of output rows are dequantized (TypeScript, `dequantizeRows`), packed and multiplied by
-   * the compiled SGEMM; only one panel is ever float. The weight stays packed between calls.
+   * Linear with an f16 weight (fp16 compute): panels of output rows are widened to f32 (`f16ToF32Into`: F16C in
+   * the native build), packed and multiplied by the compiled SGEMM with bias and GELU fused; only one panel is ever
+   * f32. Inputs are widened, the result rounded to `x.dtype` once. Packing per call costs one pass over the weight,
+   * small next to the GEMM for the token counts a forward has; the f16 weight is never kept packed (that would be an
+   * f32 copy of every weight).
    */
-  override quantizedLinear(x: Tensor, weight: QuantizedWeight, bias: Tensor | undefined, act?: Activation): Tensor {
-    if (x.dtype !== "f32" || (bias && bias.dtype !== "f32")) return super.quantizedLinear(x, weight, bias, act);
-    const K = weight.inFeatures;
-    const N = weight.outFeatures;
-    const T = x.size / K;
-    const view = hostViewOf(weight, weight.data.storage as Int32Array, weight.scales.storage as Float32Array, weight.table?.storage as Float32Array | undefined);
-    const rows = Math.min(N, Math.max(16, Math.floor(QPANEL_FLOATS / K)));
+  private halfLinear(x: Tensor, weight: Tensor, bias: Tensor | undefined, act: Activation | undefined, T: number, N: number, K: number, shape: number[]): Tensor {
+    const temps: Storage[] = [];
+    const X = this.f32(x, temps);
+    const Bv = bias ? this.f32(bias, temps) : null;
+    const W = weight.storage as Uint16Array;
+    const rows = Math.min(N, Math.max(16, Math.floor(HALF_PANEL_FLOATS / Math.max(1, K))));
     const panel = this.pool.f32(rows * K);
     const part = this.pool.f32(T * rows);
     const out = this.pool.f32(T * N);
-    const X = x.storage as Float32Array;
+    const fused = act === "gelu" ? 1 : 0;
     for (let n0 = 0; n0 < N; n0 += rows) {
       const nr = Math.min(rows, N - n0);
-      dequantizeRows(view, n0, n0 + nr, panel);
+      f16ToF32Into(W.subarray(n0 * K, (n0 + nr) * K), panel, nr * K);
       const packed = this.kernels.packB(panel, nr, K);
       try {
-        this.kernels.gemm(T, nr, K, X, packed, part, null, 0, 1);
+        this.kernels.gemm(T, nr, K, X, packed, part, Bv ? Bv.subarray(n0, n0 + nr) : null, fused, 1);
       } finally {
         this.kernels.freePacked(packed);
       }
       for (let t = 0; t < T; t++) out.set(part.subarray(t * nr, t * nr + nr), t * N + n0);
     }
-    this.pool.give(panel);
-    this.pool.give(part);
-    if (bias) {
-      const b = bias.storage as Float32Array;
-      for (let o = 0; o < out.length; o += N) for (let j = 0; j < N; j++) out[o + j] += b[j];
+    temps.push(panel, part);
+    this.release(temps);
+    if (act && act !== "linear" && !fused) applyActivation(out, 0, out.length, act);
+    return this.emit(out, shape, x.dtype);
+  }
+
+  /**
+   * Quantized Linear in C (csrc/qgemm.c). "q8" weights (`activations: "int8"`) are packed once into int8 panels and
+   * run by the int8 dot-product GEMM with dynamic per-row activation quantization; every other quantized weight
+   * (int4 codebooks, int8 with float activations) is decoded panel by panel inside the GEMM from its stored bytes.
+   * Bias and GELU are fused into the epilogue either way.
+   */
+  override quantizedLinear(x: Tensor, weight: QuantizedWeight, bias: Tensor | undefined, act?: Activation): Tensor {
+    const { outF: N, inF: K, rows: T, shape } = opContract.quantizedLinear(this, x, weight, bias, act);
+    if (x.dtype !== "f32" || (bias && bias.dtype !== "f32")) return super.quantizedLinear(x, weight, bias, act);
+    const out = this.pool.f32(T * N);
+    const fused = act === "gelu" ? 1 : 0;
+    const b = bias ? (bias.storage as Float32Array) : null;
+    const X = x.storage as Float32Array;
+    if (T > 0) {
+      if (weight.layout === "int8" && weight.activations === "int8") {
+        this.kernels.qgemmI8(T, N, K, X, this.packedQuantized(weight), out, b, fused);
+      } else {
+        this.kernels.dqgemm(T, N, K, X, this.packedQuantized(weight), weight.layout === "int4" ? 0 : 1, weight.blockSize, out, b, fused);
+      }
     }
-    const y = new Tensor(this, out, [...x.shape.slice(0, -1), N], "f32");
-    if (!act || act === "linear") return y;
-    const z = this.activation(y, act);
+    const y = new Tensor(this, out, shape, "f32");
+    if (!act || act === "linear" || fused) return y;
+    const z = super.activation(y, act);
     y.dispose();
     return z;
+  }
+
+  /** The kernels' form of a quantized weight, made on first use (warm-up) and kept until its data is disposed. */
+  private packedQuantized(w: QuantizedWeight): PackedWeight {
+    const s = w.data.storage as Storage;
+    let p = this.packed.get(s);
+    if (p === undefined) {
+      const view = hostViewOf(w, w.data.storage as Int32Array, w.scales.storage as Float32Array, w.table?.storage as Float32Array | undefined);
+      p =
+        w.layout === "int8" && w.activations === "int8"
+          ? this.kernels.packI8(view.data, view.scales, w.outFeatures, w.inFeatures)
+          : this.kernels.holdQuantized(view.data, view.scales, view.table ?? null);
+      this.packed.set(s, p);
+    }
+    return p;
   }
 
   override layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
@@ -157,8 +198,10 @@ export class CompiledCpuBackend extends CpuBackend {
   override disentangledAttention(args: AttentionArgs): AttentionResult {
     const { spec, layout } = args;
     const { T, H, HD, B, L, relative } = opContract.disentangledAttention(this, args);
-    const f32 = [args.q, args.k, args.v, args.posKey, args.posQuery].every((t) => !t || t.dtype === "f32");
-    if (!f32) return super.disentangledAttention(args);
+    const operands = [args.q, args.k, args.v, args.posKey, args.posQuery];
+    if (!operands.every((t) => !t || t.dtype === "f32" || t.dtype === "f16")) return super.disentangledAttention(args);
+    // f16 operands: the f32 kernel on widened copies, the context (and probs) rounded back to the query's dtype
+    const outDtype = args.q.dtype as FloatDType;
     const seqStart = new Int32Array(B);
     const seqLen = new Int32Array(B);
     for (let b = 0; b < B; b++) {
@@ -175,7 +218,7 @@ export class CompiledCpuBackend extends CpuBackend {
     }
     const context = this.pool.f32(T * HD);
     const probs = args.outputAttentions ? new Float32Array(B * H * L * L) : null;
-    const f = (t: Tensor | undefined) => (t ? (t.storage as Float32Array) : null);
+    const f = (t: Tensor | undefined) => (t ? this.f32(t, temps) : null);
     this.kernels.attention(
       f(args.q)!,
       f(args.k)!,
@@ -196,7 +239,7 @@ export class CompiledCpuBackend extends CpuBackend {
       probs,
     );
     this.release(temps);
-    const ctx = new Tensor(this, context, [T, HD], "f32");
-    return probs ? { context: ctx, probs: new Tensor(this, probs, [B, H, L, L], "f32" as FloatDType) } : { context: ctx };
+    const ctx = this.emit(context, [T, HD], outDtype);
+    return probs ? { context: ctx, probs: outDtype === "f32" ? new Tensor(this, probs, [B, H, L, L], "f32") : this.emit(probs, [B, H, L, L], outDtype) } : { context: ctx };
   }
 }

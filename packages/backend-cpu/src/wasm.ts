@@ -17,6 +17,10 @@ interface WasmExports {
   dj_layer_norm_w(x: number, res: number, g: number, b: number, rows: number, d: number, eps: number, out: number): void;
   dj_gelu_w(x: number, n: number): void;
   dj_attention_w(args: number): void;
+  dj_qpacked_bytes_w(n: number, k: number): number;
+  dj_qpack_i8_w(codes: number, scb: number, n: number, k: number, out: number): void;
+  dj_qgemm_i8_w(m: number, n: number, k: number, a: number, packed: number, c: number, bias: number, act: number): number;
+  dj_dqgemm_w(m: number, n: number, k: number, a: number, data: number, scales: number, table: number, layout: number, block: number, c: number, bias: number, act: number): number;
   dj_set_threads(n: number): void;
   dj_threads(): number;
   dj_worker_prepare(id: number): void;
@@ -37,24 +41,43 @@ async function readAsset(name: string): Promise<Uint8Array<ArrayBuffer>> {
   return new Uint8Array(await r.arrayBuffer());
 }
 
-/** Loads the WASM kernels; a string says why they cannot run here. `relaxed: false` forces plain SIMD128. */
-export async function loadWasmKernels(threads: number | undefined, opts: { relaxed?: boolean } = {}): Promise<KernelSet | string> {
+let notified = false;
+
+/** Whether this context can share a `WebAssembly.Memory` with workers (browsers: only when crossOriginIsolated). */
+function canShareMemory(): boolean {
+  if (typeof SharedArrayBuffer === "undefined") return false;
+  return isNode || (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
+}
+
+/**
+ * Loads the WASM kernels; a string says why they cannot run here. `relaxed: false` forces plain SIMD128;
+ * `shared: false` forces the single-thread modules on a non-shared memory — what a page that is not
+ * crossOriginIsolated gets (with a one-time notice), since it has no SharedArrayBuffer.
+ */
+export async function loadWasmKernels(threads: number | undefined, opts: { relaxed?: boolean; shared?: boolean } = {}): Promise<KernelSet | string> {
   if (typeof WebAssembly === "undefined") return "no WebAssembly";
-  if (typeof SharedArrayBuffer === "undefined") return "no SharedArrayBuffer (a browser page needs COOP/COEP headers: crossOriginIsolated)";
+  const shared = opts.shared !== false && canShareMemory();
+  if (!shared && opts.shared !== false && !notified) {
+    notified = true;
+    console.warn("deberta-js cpu: this page is not crossOriginIsolated (serve it with COOP/COEP headers), so the WASM kernels run on one thread");
+  }
+  const st = shared ? "" : "-st";
   try {
-    let bytes = opts.relaxed === false ? undefined : await readAsset("deberta-cpu-relaxed.wasm");
+    let bytes = opts.relaxed === false ? undefined : await readAsset(`deberta-cpu-relaxed${st}.wasm`);
     let relaxed = !!bytes && WebAssembly.validate(bytes);
-    if (!relaxed) bytes = await readAsset("deberta-cpu.wasm");
+    if (!relaxed) bytes = await readAsset(`deberta-cpu${st}.wasm`);
     const module = await WebAssembly.compile(bytes!);
-    const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true });
+    const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536, shared });
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const ex = instance.exports as unknown as WasmExports;
+    const name = `${relaxed ? "wasm-relaxed-simd" : "wasm-simd128"}${shared ? "" : "-st"}`;
+    if (!shared) return new WasmKernels(ex, memory, name);
     const cores = isNode ? (await dynamicImport("node:os")).availableParallelism() : (globalThis.navigator?.hardwareConcurrency ?? 1);
     const n = Math.max(1, threads ?? cores);
     const workers = await startWorkers(module, memory, ex, n - 1);
     if (workers < n - 1) console.warn(`deberta-js cpu: ${n - 1 - workers} of ${n - 1} WASM worker threads did not start; running on ${workers + 1}`);
     ex.dj_set_threads(workers + 1);
-    return new WasmKernels(ex, memory, relaxed ? "wasm-relaxed-simd" : "wasm-simd128");
+    return new WasmKernels(ex, memory, name);
   } catch (e) {
     return `WASM kernels not loadable: ${(e as Error).message.split("\n")[0]}`;
   }
@@ -96,6 +119,11 @@ async function startWorkers(module: WebAssembly.Module, memory: WebAssembly.Memo
   return (await Promise.all(started)).filter(Boolean).length;
 }
 
+/** A quantized weight copied into linear memory: data, scales, table (0: none). */
+interface HeldQuantized {
+  ptrs: number[];
+}
+
 class WasmKernels implements KernelSet {
   constructor(
     private readonly ex: WasmExports,
@@ -119,11 +147,12 @@ class WasmKernels implements KernelSet {
     return new Float32Array(this.memory.buffer);
   }
   /** Copies `a` into linear memory; 0 for null. */
-  private put(a: Float32Array | Int32Array | null, temps: number[]): number {
+  private put(a: Float32Array | Int32Array | Uint8Array | null, temps: number[]): number {
     if (!a) return 0;
     const p = this.alloc(a.byteLength);
     temps.push(p);
     if (a instanceof Int32Array) new Int32Array(this.memory.buffer, p, a.length).set(a);
+    else if (a instanceof Uint8Array) new Uint8Array(this.memory.buffer, p, a.length).set(a);
     else this.f32().set(a, p >> 2);
     return p;
   }
@@ -150,7 +179,50 @@ class WasmKernels implements KernelSet {
     return out;
   }
   freePacked(p: PackedWeight): void {
-    this.ex.dj_free(p as number);
+    if (typeof p === "number") this.ex.dj_free(p);
+    else for (const q of (p as HeldQuantized).ptrs) if (q) this.ex.dj_free(q);
+  }
+
+  packI8(codes: Uint8Array, scb: Float32Array, n: number, k: number): PackedWeight {
+    const temps: number[] = [];
+    const pc = this.put(codes.subarray(0, n * k), temps);
+    const ps = this.put(scb, temps);
+    const out = this.alloc(this.ex.dj_qpacked_bytes_w(n, k));
+    this.ex.dj_qpack_i8_w(pc, ps, n, k, out);
+    this.free(temps);
+    return out;
+  }
+
+  qgemmI8(m: number, n: number, k: number, a: Float32Array, packed: PackedWeight, c: Float32Array, bias: Float32Array | null, act: number): void {
+    const t: number[] = [];
+    const pa = this.put(a.subarray(0, m * k), t);
+    const pb = this.put(bias, t);
+    const pc = this.out(m * n, t);
+    const rc = this.ex.dj_qgemm_i8_w(m, n, k, pa, packed as number, pc, pb, act);
+    if (rc === 0) this.get(pc, c.subarray(0, m * n));
+    this.free(t);
+    if (rc !== 0) throw new RangeError("WASM kernels: out of memory in qgemmI8");
+  }
+
+  holdQuantized(data: Uint8Array, scales: Float32Array, table: Float32Array | null): PackedWeight {
+    const ptrs: number[] = [];
+    this.put(data, ptrs);
+    this.put(scales, ptrs);
+    if (table) this.put(table, ptrs);
+    else ptrs.push(0);
+    return { ptrs } satisfies HeldQuantized;
+  }
+
+  dqgemm(m: number, n: number, k: number, a: Float32Array, held: PackedWeight, layout: 0 | 1, block: number, c: Float32Array, bias: Float32Array | null, act: number): void {
+    const [data, scales, table] = (held as HeldQuantized).ptrs;
+    const t: number[] = [];
+    const pa = this.put(a.subarray(0, m * k), t);
+    const pb = this.put(bias, t);
+    const pc = this.out(m * n, t);
+    const rc = this.ex.dj_dqgemm_w(m, n, k, pa, data, scales, table, layout, block, pc, pb, act);
+    if (rc === 0) this.get(pc, c.subarray(0, m * n));
+    this.free(t);
+    if (rc !== 0) throw new RangeError("WASM kernels: out of memory in dqgemm");
   }
 
   gemm(m: number, n: number, k: number, a: Float32Array, bp: PackedWeight, c: Float32Array, bias: Float32Array | null, act: number, alpha: number): void {
