@@ -47,8 +47,11 @@ export function renderHeatmap(
   const dpr = Math.min(2, globalThis.devicePixelRatio || 1);
   canvas.width = Math.ceil(size * dpr);
   canvas.height = Math.ceil(size * dpr);
+  // Drawn at its natural size, but never wider than its container: on a narrow screen (a phone) the browser scales
+  // it down (max-width 100%, height keeping the square), and the pointer position is scaled back below.
   canvas.style.width = `${size}px`;
-  canvas.style.height = `${size}px`;
+  canvas.style.maxWidth = "100%";
+  canvas.style.height = "auto";
   const ctx = canvas.getContext("2d");
   if (!ctx) return { clear() {} };
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -85,8 +88,9 @@ export function renderHeatmap(
 
   const move = (ev: MouseEvent) => {
     const r = canvas.getBoundingClientRect();
-    const j = Math.floor((ev.clientX - r.left - margin) / cell);
-    const i = Math.floor((ev.clientY - r.top - margin) / cell);
+    const scale = r.width > 0 ? size / r.width : 1;
+    const j = Math.floor(((ev.clientX - r.left) * scale - margin) / cell);
+    const i = Math.floor(((ev.clientY - r.top) * scale - margin) / cell);
     if (i < 0 || j < 0 || i >= L || j >= L) return;
     onHover(`“${tokens[i] ?? i}” (${i}) → “${tokens[j] ?? j}” (${j}): ${data[i * L + j].toFixed(4)} (colours scaled to the max, ${max.toFixed(4)})`);
   };

@@ -21,6 +21,7 @@ import {
   type WorkerRequest,
   type WorkerResponse,
   type RunInput,
+  type SequenceView,
   TASKS,
   TASK_TITLES,
   type Task,
@@ -62,6 +63,11 @@ const layerSelect = $<HTMLSelectElement>("attn-layer");
 const headSelect = $<HTMLSelectElement>("attn-head");
 const attnCaption = $("attn-caption");
 const canvas = $<HTMLCanvasElement>("heatmap");
+const viewRow = $("view-row");
+const viewLabel = $("view-label");
+const viewSelect = $<HTMLSelectElement>("view-select");
+const viewNote = $("view-note");
+const attnView = $("attn-view");
 
 for (const t of TASKS) taskSelect.add(new Option(TASK_TITLES[t], t));
 
@@ -352,6 +358,7 @@ async function run() {
   runCount++;
   showResult(msg.result, msg.inferenceMs);
   showTokens(msg.tokens);
+  showView(msg.view);
   await setupAttention(msg.attention);
   results.dataset.task = msg.result.task;
   results.dataset.backend = loaded?.info.backend ?? "";
@@ -507,6 +514,44 @@ async function drawAttention() {
 }
 layerSelect.addEventListener("change", () => void drawAttention());
 headSelect.addEventListener("change", () => void drawAttention());
+
+// ── which sequence the tokens and attention show (multiple choice, zero-shot) ──────────────────────────────────
+
+const VIEW_NOUN: Record<SequenceView["kind"], string> = { choice: "choice", label: "label" };
+
+/**
+ * Multiple choice encodes the prompt with each choice, zero-shot the text with each label's hypothesis: the tokens
+ * and attention shown are those of one sequence, so say which one and let the user pick another.
+ */
+function showView(view: SequenceView | null) {
+  viewRow.hidden = view === null;
+  attnView.hidden = view === null;
+  if (!view) {
+    delete viewRow.dataset.index;
+    return;
+  }
+  const noun = VIEW_NOUN[view.kind];
+  viewLabel.textContent = `Tokens and attention of ${noun}`;
+  viewSelect.replaceChildren(...view.options.map((o, i) => new Option(`${i + 1} of ${view.options.length}: ${o}`, String(i))));
+  viewSelect.value = String(view.index);
+  const what = view.kind === "choice" ? "the prompt with this choice" : `the text with the hypothesis “${view.pair}”`;
+  viewNote.textContent = `(${what}; the model reads one such sequence per ${noun})`;
+  attnView.textContent = `Attention of ${noun} ${view.index + 1} of ${view.options.length} (“${view.options[view.index]}”); pick another above the tokens.`;
+  viewRow.dataset.index = String(view.index);
+}
+
+viewSelect.addEventListener("change", async () => {
+  const index = Number(viewSelect.value);
+  const msg = await call({ type: "view", index });
+  if (msg.type === "error") {
+    showError(msg.error);
+    return;
+  }
+  if (msg.type !== "viewed") return;
+  showTokens(msg.tokens);
+  await setupAttention(msg.attention);
+  showView(msg.view);
+});
 
 // ── errors ───────────────────────────────────────────────────────────────────────────────────────────────────────
 

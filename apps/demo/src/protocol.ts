@@ -107,6 +107,21 @@ export interface PlainError {
   code?: string;
 }
 
+/**
+ * Tasks that encode one sequence per candidate (multiple choice: prompt + each choice; zero-shot: text + each
+ * hypothesis) show the tokens and attention of one of them at a time: which one, and the others to pick from.
+ */
+export interface SequenceView {
+  /** "choice" (multiple choice) or "label" (zero-shot: the hypothesis made from that label). */
+  kind: "choice" | "label";
+  /** The sequence shown, an index into `options`. */
+  index: number;
+  /** One per sequence, in input order: the choice, or the candidate label. */
+  options: string[];
+  /** The second text of the sequence shown (the choice, or the hypothesis). */
+  pair: string;
+}
+
 export interface AttentionShape {
   layers: number;
   heads: number;
@@ -126,6 +141,8 @@ export type WorkerRequest =
     }
   | { type: "run"; id: number; input: RunInput }
   | { type: "attention"; id: number; layer: number; head: number }
+  /** Show the tokens and attention of another sequence of the last run (`SequenceView.index`). */
+  | { type: "view"; id: number; index: number }
   /** Tests only (the page offers it with `?e2e` in its URL): destroys the WebGPU device, as a GPU reset would. */
   | { type: "lose-device"; id: number };
 
@@ -157,7 +174,10 @@ export type WorkerResponse =
       /** Wall time of the pipeline call (tokenizing, the forward pass, reading results back, post-processing). */
       inferenceMs: number;
       attention: AttentionShape | null;
+      /** Which of the run's sequences `tokens` and `attention` belong to (null: the task encodes one sequence). */
+      view: SequenceView | null;
     }
+  | { type: "viewed"; id: number; tokens: TokenInfo[]; attention: AttentionShape | null; view: SequenceView }
   | { type: "attention"; id: number; layer: number; head: number; length: number; data: Float32Array }
   | { type: "ok"; id: number }
   | { type: "error"; id: number; error: PlainError }

@@ -18,6 +18,7 @@ import type {
   WorkerRequest,
   WorkerResponse,
   RunInput,
+  SequenceView,
   Span,
   Task,
   TaskResult,
@@ -194,6 +195,8 @@ let current: { key: string; task: Task; backend: BackendName; pipe: AnyPipeline;
 /** The last run's attentions (`[1, heads, L, L]` per layer), kept on the backend until the next run. */
 let attentions: Tensor[] | null = null;
 let attentionLength = 0;
+/** The last run's input, so the page can ask for the tokens and attention of another of its sequences. */
+let lastInput: RunInput | null = null;
 
 function dropAttentions() {
   for (const t of attentions ?? []) t.dispose();
@@ -203,6 +206,7 @@ function dropAttentions() {
 function dropPipeline(backend?: BackendName) {
   if (!current || (backend && current.backend !== backend)) return;
   dropAttentions();
+  lastInput = null;
   try {
     current.pipe.dispose();
   } catch {
@@ -267,21 +271,37 @@ function adapterOf(backend: Backend): string | undefined {
   return d || undefined;
 }
 
-/** The sequence whose tokens and attention the page shows: the first row the pipeline encodes for this input. */
-function displayText(input: RunInput): { text: string; pair?: string } {
+/** The hypothesis zero-shot classification pairs with a label (HF: `hypothesis_template.format(label)`). */
+const hypothesis = (template: string, label: string) => (template.includes("{}") ? template.replace("{}", label) : template);
+
+/**
+ * The sequence whose tokens and attention the page shows. Multiple choice and zero-shot encode one sequence per
+ * choice or label: `index` picks which (the page says which, and lets the user pick another).
+ */
+function displayText(input: RunInput, index = 0): { text: string; pair?: string; view: SequenceView | null } {
   switch (input.task) {
     case "fill-mask":
     case "token-classification":
-      return { text: input.text };
+      return { text: input.text, view: null };
     case "text-classification":
-      return { text: input.text, pair: input.textPair };
-    case "zero-shot-classification":
-      return { text: input.text, pair: input.template.includes("{}") ? input.template.replace("{}", input.labels[0] ?? "") : input.template };
+      return { text: input.text, pair: input.textPair, view: null };
+    case "zero-shot-classification": {
+      const i = clampIndex(index, input.labels.length);
+      const pair = hypothesis(input.template, input.labels[i] ?? "");
+      return { text: input.text, pair, view: { kind: "label", index: i, options: input.labels, pair } };
+    }
     case "question-answering":
-      return { text: input.question, pair: input.context };
-    case "multiple-choice":
-      return { text: input.prompt, pair: input.choices[0] };
+      return { text: input.question, pair: input.context, view: null };
+    case "multiple-choice": {
+      const i = clampIndex(index, input.choices.length);
+      return { text: input.prompt, pair: input.choices[i], view: { kind: "choice", index: i, options: input.choices, pair: input.choices[i] } };
+    }
   }
+}
+
+function clampIndex(index: number, n: number): number {
+  if (!Number.isInteger(index) || index < 0 || index >= n) throw new DebertaError("INPUT_INVALID", `there is no sequence ${index} to show (this run has ${n})`);
+  return index;
 }
 
 /** A tiny input of each task, for the warm-up run. */
@@ -305,7 +325,9 @@ function warmupInput(task: Task, mask: string): RunInput {
 /** Attention is drawn for at most this many tokens (a 512 × 512 map is already 262,144 cells). */
 const MAX_ATTENTION_TOKENS = 512;
 
-async function run(input: RunInput): Promise<{ result: TaskResult; tokens: TokenInfo[]; inferenceMs: number; attention: AttentionShape | null }> {
+async function run(
+  input: RunInput,
+): Promise<{ result: TaskResult; tokens: TokenInfo[]; inferenceMs: number; attention: AttentionShape | null; view: SequenceView | null }> {
   if (!current) throw new DebertaError("INPUT_INVALID", "no model is loaded");
   if (current.task !== input.task) throw new DebertaError("INPUT_INVALID", `the loaded pipeline is for ${current.task}, not ${input.task}`);
   const pipe = current.pipe;
@@ -316,8 +338,17 @@ async function run(input: RunInput): Promise<{ result: TaskResult; tokens: Token
   const inferenceMs = performance.now() - t0;
   const result = toResult(input, raw);
 
-  // Tokens and attention of the first encoded row, from a separate forward pass of the backbone (not timed).
-  const { text, pair } = displayText(input);
+  lastInput = input;
+  const shown = await showSequence(input, 0);
+  return { result, inferenceMs, ...shown };
+}
+
+/** Tokens and attention of one encoded sequence of `input`, from a separate forward pass of the backbone (not timed). */
+async function showSequence(input: RunInput, index: number): Promise<{ tokens: TokenInfo[]; attention: AttentionShape | null; view: SequenceView | null }> {
+  if (!current) throw new DebertaError("INPUT_INVALID", "no model is loaded");
+  const pipe = current.pipe;
+  const { text, pair, view } = displayText(input, index);
+  dropAttentions();
   const row = pipe.tokenizer.encode(text, { pair, truncation: true, maxLength: MAX_ATTENTION_TOKENS })[0];
   const tokens: TokenInfo[] = row.ids.map((id: number, i: number) => ({ id, token: row.tokens[i], special: row.specialTokensMask[i] === 1 }));
   let attention: AttentionShape | null = null;
@@ -330,7 +361,7 @@ async function run(input: RunInput): Promise<{ result: TaskResult; tokens: Token
     attentionLength = row.ids.length;
     if (attentions && attentions.length > 0) attention = { layers: attentions.length, heads: attentions[0].shape[1], length: attentionLength };
   }
-  return { result, tokens, inferenceMs, attention };
+  return { tokens, attention, view };
 }
 
 async function callPipeline(pipe: AnyPipeline, input: RunInput): Promise<unknown> {
@@ -426,6 +457,11 @@ function plain(e: unknown, context: { backend?: BackendName; source?: ModelSourc
   if (reason === "repo-not-found" || reason === "invalid-id") return say("There is no such model on the Hugging Face hub. Check the id (e.g. “cross-encoder/nli-deberta-v3-xsmall”).");
   if (reason === "unauthorized") return say("This hub model is private or gated; the demo cannot download it.");
   if (reason === "download-failed") return say("The download failed. Check the network connection and try again; files already downloaded stay cached.");
+  if (reason === "network") {
+    return say(
+      "Could not reach the Hugging Face hub. Check the network connection, and that no extension, proxy or firewall blocks huggingface.co; then try again. Models downloaded before load from the browser cache without the network.",
+    );
+  }
   if (reason === "offline") return say("This model is not in the browser cache and the network is not available.");
   if (code === "FILE_NOT_FOUND" && /config\.json/.test(detail)) {
     return say("This folder has no config.json, so it is not a Hugging Face model folder. Choose the folder that holds config.json, the weights and the tokenizer files.");
@@ -487,8 +523,15 @@ async function handle(req: WorkerRequest): Promise<void> {
         return;
       }
       case "run": {
-        const { result, tokens, inferenceMs, attention } = await run(req.input);
-        post({ type: "result", id: req.id, result, tokens, inferenceMs, attention });
+        const { result, tokens, inferenceMs, attention, view } = await run(req.input);
+        post({ type: "result", id: req.id, result, tokens, inferenceMs, attention, view });
+        return;
+      }
+      case "view": {
+        if (!lastInput || !current || current.task !== lastInput.task) throw new DebertaError("INPUT_INVALID", "run a task first: there is no sequence to show yet");
+        const { tokens, attention, view } = await showSequence(lastInput, req.index);
+        if (!view) throw new DebertaError("INPUT_INVALID", `${lastInput.task} encodes one sequence only`);
+        post({ type: "viewed", id: req.id, tokens, attention, view });
         return;
       }
       case "lose-device": {

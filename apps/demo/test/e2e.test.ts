@@ -71,6 +71,8 @@ async function ensureBuilt(): Promise<void> {
 interface Scored {
   key: string;
   score: number;
+  /** When given, the bar's label must be this. */
+  label?: string;
 }
 
 const cliBin = join(rootDir, "packages", "cli", "dist", "bin.js");
@@ -109,20 +111,64 @@ async function nodeRun(task: string, model: string, input: unknown, options: Rec
 const FILL_MASK_TEXT = "Paris is the [MASK] of France.";
 const PREMISE = "A soccer game with multiple males playing.";
 const HYPOTHESIS = "Some men are playing a sport.";
+const ZS_TEXT = "I have a problem with my iphone that needs to be resolved asap!";
+const ZS_LABELS = ["urgent", "not urgent", "phone", "tablet", "computer"];
+const ZS_TEMPLATE = "This example is {}.";
+const NER_TEXT = "My name is Wolfgang and I live in Berlin.";
+const QUESTION = "Where do I live?";
+const CONTEXT = "My name is Wolfgang and I live in Berlin.";
+const MC_PROMPT = "In Italy, pizza served in formal settings, such as at a restaurant, is presented unsliced.";
+const MC_CHOICES = ["It is eaten with a fork and a knife.", "It is eaten while held in the hand."];
 
-async function reference(task: "fill-mask" | "text-classification"): Promise<Scored[]> {
-  if (task === "fill-mask") {
-    const dir = join(modelsDir, "tiny-random-mlm");
-    const out = (cliRun(task, dir, FILL_MASK_TEXT, ["--top-k", "5"]) ?? (await nodeRun(task, dir, FILL_MASK_TEXT, { top_k: 5 }))) as {
-      token: number;
-      score: number;
-    }[];
-    return out.map((p) => ({ key: String(p.token), score: p.score }));
+const TASKS = ["fill-mask", "text-classification", "zero-shot-classification", "token-classification", "question-answering", "multiple-choice"] as const;
+type Task = (typeof TASKS)[number];
+
+/**
+ * The reference numbers of each task, keyed as the page keys its bars (`#bars > li[data-key]`): the token id, the
+ * label, the entity's index, the answer's `start-end`, the choice's index. `label` is compared too where given.
+ */
+async function reference(task: Task): Promise<Scored[]> {
+  const dir = (name: string) => join(modelsDir, name);
+  switch (task) {
+    case "fill-mask": {
+      const out = (cliRun(task, dir("tiny-random-mlm"), FILL_MASK_TEXT, ["--top-k", "5"]) ??
+        (await nodeRun(task, dir("tiny-random-mlm"), FILL_MASK_TEXT, { top_k: 5 }))) as { token: number; score: number }[];
+      return out.map((p) => ({ key: String(p.token), score: p.score }));
+    }
+    case "text-classification": {
+      const out = (cliRun(task, dir("tiny-random-nli"), PREMISE, ["--text-pair", HYPOTHESIS, "--top-k", "3"]) ??
+        (await nodeRun(task, dir("tiny-random-nli"), { text: PREMISE, text_pair: HYPOTHESIS }, { top_k: null }))) as { label: string; score: number }[];
+      return out.map((p) => ({ key: p.label, score: p.score }));
+    }
+    case "zero-shot-classification": {
+      const out = (cliRun(task, dir("tiny-random-nli"), ZS_TEXT, ["--candidate-labels", ZS_LABELS.join(","), "--hypothesis-template", ZS_TEMPLATE]) ??
+        (await nodeRun(task, dir("tiny-random-nli"), ZS_TEXT, { candidate_labels: ZS_LABELS, hypothesis_template: ZS_TEMPLATE }))) as { labels: string[]; scores: number[] };
+      return out.labels.map((label, i) => ({ key: label, score: out.scores[i] }));
+    }
+    case "token-classification": {
+      const out = (cliRun(task, dir("tiny-random-ner"), NER_TEXT, ["--aggregation-strategy", "simple"]) ??
+        (await nodeRun(task, dir("tiny-random-ner"), NER_TEXT, { aggregation_strategy: "simple" }))) as { entity_group: string; word: string; score: number }[];
+      return out.map((e, i) => ({ key: String(i), label: `${e.entity_group}: ${e.word}`, score: e.score }));
+    }
+    case "question-answering": {
+      const out = (cliRun(task, dir("tiny-random-qa"), QUESTION, ["--context", CONTEXT, "--top-k", "3"]) ??
+        (await nodeRun(task, dir("tiny-random-qa"), { question: QUESTION, context: CONTEXT }, { top_k: 3 }))) as { start: number; end: number; answer: string; score: number }[];
+      return out.map((a) => ({ key: `${a.start}-${a.end}`, label: a.answer, score: a.score }));
+    }
+    case "multiple-choice": {
+      const out = (cliRun(task, dir("tiny-random-mc"), MC_PROMPT, ["--choices", MC_CHOICES.join("||")]) ??
+        (await nodeRun(task, dir("tiny-random-mc"), { prompt: MC_PROMPT, choices: MC_CHOICES }, {}))) as { choices: string[]; scores: number[] };
+      return out.choices.map((c, i) => ({ key: String(i), label: c, score: out.scores[i] }));
+    }
   }
-  const dir = join(modelsDir, "tiny-random-nli");
-  const out = (cliRun(task, dir, PREMISE, ["--text-pair", HYPOTHESIS, "--top-k", "3"]) ??
-    (await nodeRun(task, dir, { text: PREMISE, text_pair: HYPOTHESIS }, { top_k: null }))) as { label: string; score: number }[];
-  return out.map((p) => ({ key: p.label, score: p.score }));
+}
+
+/** The ids of `text` (+ `pair`) as the model folder's own tokenizer encodes them in Node. */
+async function nodeIds(model: string, text: string, pair?: string): Promise<number[]> {
+  const { AutoTokenizer } = await import("@deberta-js/heads");
+  const { directoryFiles } = await import("@deberta-js/core/node");
+  const tokenizer = await AutoTokenizer.fromPretrained(directoryFiles(join(modelsDir, model)));
+  return tokenizer(text, pair === undefined ? {} : { textPair: pair }).input_ids;
 }
 
 // ── the browser ──────────────────────────────────────────────────────────────────────────────────────────────────
@@ -137,8 +183,7 @@ describe.skipIf(!hasChromium)("demo in headless Chromium", () => {
 
   beforeAll(async () => {
     await ensureBuilt();
-    refs.set("fill-mask", await reference("fill-mask"));
-    refs.set("text-classification", await reference("text-classification"));
+    for (const task of TASKS) refs.set(task, await reference(task));
 
     const { serve } = (await import("../scripts/serve.mjs")) as {
       serve: (o: { dir: string; port: number }) => Promise<{ url: string; close: () => Promise<void> }>;
@@ -186,17 +231,44 @@ describe.skipIf(!hasChromium)("demo in headless Chromium", () => {
     if (referenceUsed.size) console.info(`demo e2e: reference numbers from ${[...referenceUsed].join(" and ")}`);
   });
 
+  /** Fills the task's form with the inputs the references use. */
+  async function fillForm(task: Task) {
+    switch (task) {
+      case "fill-mask":
+        await page.fill("#fm-text", FILL_MASK_TEXT);
+        await page.fill("#fm-topk", "5");
+        return;
+      case "text-classification":
+        await page.fill("#tc-text", PREMISE);
+        await page.fill("#tc-pair", HYPOTHESIS);
+        return;
+      case "zero-shot-classification":
+        await page.fill("#zs-text", ZS_TEXT);
+        await page.fill("#zs-labels", ZS_LABELS.join(", "));
+        await page.fill("#zs-template", ZS_TEMPLATE);
+        await page.setChecked("#zs-multi", false);
+        return;
+      case "token-classification":
+        await page.fill("#tk-text", NER_TEXT);
+        await page.selectOption("#tk-agg", "simple");
+        return;
+      case "question-answering":
+        await page.fill("#qa-question", QUESTION);
+        await page.fill("#qa-context", CONTEXT);
+        await page.fill("#qa-topk", "3");
+        return;
+      case "multiple-choice":
+        await page.fill("#mc-prompt", MC_PROMPT);
+        await page.fill("#mc-choices", MC_CHOICES.join("\n"));
+        return;
+    }
+  }
+
   /** Runs the form's task on a backend and returns the bars as shown. */
-  async function runInPage(task: string, backend: "webgpu" | "cpu"): Promise<{ bars: (Scored & { label: string })[]; state: Record<string, string> }> {
+  async function runInPage(task: Task, backend: "webgpu" | "cpu"): Promise<{ bars: (Scored & { label: string })[]; state: Record<string, string> }> {
     await page.selectOption("#task", task);
     await page.click(`label[for="be-${backend}"]`);
-    if (task === "fill-mask") {
-      await page.fill("#fm-text", FILL_MASK_TEXT);
-      await page.fill("#fm-topk", "5");
-    } else {
-      await page.fill("#tc-text", PREMISE);
-      await page.fill("#tc-pair", HYPOTHESIS);
-    }
+    await fillForm(task);
     const before = Number((await page.getAttribute("#results", "data-run")) ?? 0);
     await page.click("#run");
     await page.waitForFunction(
@@ -216,9 +288,11 @@ describe.skipIf(!hasChromium)("demo in headless Chromium", () => {
   }
 
   function compare(shown: Scored[], ref: Scored[]) {
+    expect(ref.length, "the reference has results to compare").toBeGreaterThan(0);
     expect(shown.map((b) => b.key)).toEqual(ref.map((r) => r.key));
     for (const r of ref) {
       const s = shown.find((b) => b.key === r.key)!;
+      if (r.label !== undefined) expect(s.label, `label of ${r.key}`).toBe(r.label);
       expect(Math.abs(s.score - r.score), `score of ${r.key}: page ${s.score}, reference ${r.score}`).toBeLessThanOrEqual(TOLERANCE);
     }
   }
@@ -236,7 +310,7 @@ describe.skipIf(!hasChromium)("demo in headless Chromium", () => {
   });
 
   for (const backend of ["webgpu", "cpu"] as const) {
-    for (const task of ["fill-mask", "text-classification"] as const) {
+    for (const task of TASKS) {
       it(`${task} on ${backend}: the scores shown equal deberta-js run`, async () => {
         const { bars, state } = await runInPage(task, backend);
         expect(state.task).toBe(task);
@@ -249,6 +323,15 @@ describe.skipIf(!hasChromium)("demo in headless Chromium", () => {
         expect(ids[0]).toBe(1); // [CLS]
         expect(ids[ids.length - 1]).toBe(2); // [SEP]
         if (task === "fill-mask") expect(ids).toContain(8000); // [MASK]
+        // Entities and answers are highlighted in the text, at the characters the pipeline gave.
+        if (task === "token-classification" || task === "question-answering") {
+          const marks = await page.$$eval("#highlight mark", (ms) => ms.map((m) => (m as HTMLElement).firstChild!.textContent));
+          expect(marks.length).toBeGreaterThan(0);
+          const text = task === "token-classification" ? NER_TEXT : CONTEXT;
+          for (const m of marks) expect(text).toContain(m);
+        }
+        // One sequence per choice / label: the page says which one the tokens and attention show.
+        expect(await page.isVisible("#view-row")).toBe(task === "multiple-choice" || task === "zero-shot-classification");
         expect(await page.$$eval("#attn-layer option", (o) => o.length)).toBe(2);
         expect(await page.$$eval("#attn-head option", (o) => o.length)).toBe(4);
         const size = await page.$eval("#heatmap", (c) => (c as HTMLCanvasElement).width);
@@ -272,6 +355,76 @@ describe.skipIf(!hasChromium)("demo in headless Chromium", () => {
     const again = await runInPage("text-classification", "webgpu");
     compare(again.bars, refs.get("text-classification")!);
     expect(await page.isHidden("#error")).toBe(true);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it("multiple choice: says which choice the tokens and attention show, and shows the choice the user picks", async () => {
+    await runInPage("multiple-choice", "cpu");
+    expect(await page.textContent("#view-label")).toBe("Tokens and attention of choice");
+    expect(await page.$eval("#view-select", (s) => (s as HTMLSelectElement).selectedOptions[0].textContent)).toBe(`1 of 2: ${MC_CHOICES[0]}`);
+    expect(await page.textContent("#attn-view")).toContain(`choice 1 of 2 (“${MC_CHOICES[0]}”)`);
+    const shownIds = () => page.$$eval("#tokens > li", (lis) => lis.map((li) => Number((li as HTMLElement).dataset.id)));
+    expect(await shownIds()).toEqual(await nodeIds("tiny-random-mc", MC_PROMPT, MC_CHOICES[0]));
+
+    await page.selectOption("#view-select", "1");
+    await page.waitForFunction(() => document.getElementById("view-row")!.dataset.index === "1");
+    expect(await shownIds()).toEqual(await nodeIds("tiny-random-mc", MC_PROMPT, MC_CHOICES[1]));
+    expect(await page.textContent("#attn-view")).toContain(`choice 2 of 2 (“${MC_CHOICES[1]}”)`);
+    expect(await page.$eval("#view-select", (s) => (s as HTMLSelectElement).value)).toBe("1");
+    // The attention map follows: another layer/head of choice 2 can still be drawn.
+    await page.selectOption("#attn-head", "2");
+    await page.waitForFunction(() => document.getElementById("attn-caption")!.textContent!.includes("head 2"));
+    // The scores are the run's and do not change with the view.
+    compare(
+      await page.$$eval("#bars > li", (lis) => lis.map((li) => ({ key: (li as HTMLElement).dataset.key!, label: (li as HTMLElement).dataset.label!, score: Number((li as HTMLElement).dataset.score) }))),
+      refs.get("multiple-choice")!,
+    );
+    await screenshot("multiple-choice-choice-2");
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it("zero-shot: the tokens shown are those of the text with the picked label's hypothesis", async () => {
+    await runInPage("zero-shot-classification", "cpu");
+    expect(await page.textContent("#view-label")).toBe("Tokens and attention of label");
+    await page.selectOption("#view-select", "3");
+    await page.waitForFunction(() => document.getElementById("view-row")!.dataset.index === "3");
+    const ids = await page.$$eval("#tokens > li", (lis) => lis.map((li) => Number((li as HTMLElement).dataset.id)));
+    expect(ids).toEqual(await nodeIds("tiny-random-nli", ZS_TEXT, ZS_TEMPLATE.replace("{}", ZS_LABELS[3])));
+    expect(await page.textContent("#view-note")).toContain(`“${ZS_TEMPLATE.replace("{}", ZS_LABELS[3])}”`);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it("at 390 × 844 (a phone) the heat map fits its card: no page-level horizontal overflow", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await runInPage("question-answering", "cpu"); // question + context: ~20 tokens, a map wider than the screen at its natural size
+      await page.locator("#heatmap").scrollIntoViewIfNeeded();
+      const m = await page.evaluate(() => {
+        const canvas = document.getElementById("heatmap") as HTMLCanvasElement;
+        const wrap = canvas.parentElement!.getBoundingClientRect();
+        const c = canvas.getBoundingClientRect();
+        return {
+          pageWidth: document.documentElement.scrollWidth,
+          viewport: window.innerWidth,
+          natural: parseFloat(canvas.style.width),
+          canvas: { left: c.left, right: c.right, width: c.width, height: c.height },
+          wrap: { left: wrap.left, right: wrap.right },
+        };
+      });
+      expect(m.natural, "the map is wider than the screen at its natural size (else this test shows nothing)").toBeGreaterThan(m.viewport);
+      expect(m.pageWidth, "no horizontal scrolling of the whole page").toBeLessThanOrEqual(m.viewport);
+      expect(m.canvas.left).toBeGreaterThanOrEqual(m.wrap.left - 0.5);
+      expect(m.canvas.right, "the whole map is inside its card").toBeLessThanOrEqual(m.wrap.right + 0.5);
+      expect(m.wrap.right).toBeLessThanOrEqual(m.viewport);
+      expect(Math.abs(m.canvas.width - m.canvas.height), "scaled as a square").toBeLessThanOrEqual(1);
+      // Hovering a cell still names the right tokens after scaling: the last cell is the [SEP] → [SEP] one.
+      const box = (await page.locator("#heatmap").boundingBox())!;
+      await page.mouse.move(box.x + box.width - 4, box.y + box.height - 4);
+      await page.waitForFunction(() => document.getElementById("attn-caption")!.textContent!.startsWith("“[SEP]”"));
+      await screenshot("narrow-390");
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
     expect(consoleErrors).toEqual([]);
   });
 
@@ -397,6 +550,37 @@ describe.skipIf(!hasChromium)("demo in headless Chromium", () => {
       expect(second.state.loadPhases.split(" ")).not.toContain("download");
     } finally {
       await context.unroute("https://huggingface.co/**");
+    }
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it("headlines an unreachable hub as a network problem, with advice for the browser", async () => {
+    // The network is down: every request to the hub fails before any answer.
+    await context.route("https://huggingface.co/**", (route) => route.abort("internetdisconnected"));
+    const seen = consoleErrors.length;
+    try {
+      await page.selectOption("#task", "text-classification");
+      await page.click('label[for="be-cpu"]');
+      await page.click('label[for="src-hub"]');
+      await page.fill("#hub-id", "deberta-js-demo/not-downloaded-yet");
+      await page.click("#load");
+      await page.waitForSelector('#results[data-state="error"]', { timeout: 60_000 });
+      const title = await page.textContent("#error .title");
+      const detail = (await page.textContent("#error .detail")) ?? "";
+      expect(title).toMatch(/^Could not reach the Hugging Face hub\./);
+      expect(title).not.toContain("A file the model needs is missing");
+      expect(detail).toContain("cannot reach https://huggingface.co");
+      expect(detail).toContain("Cache Storage");
+      // Node-only advice has no place in a browser.
+      expect(detail).not.toMatch(/HF_HUB_OFFLINE|localFilesOnly|environment/);
+      await screenshot("hub-unreachable");
+    } finally {
+      await context.unroute("https://huggingface.co/**");
+      // The failed requests were the point of this test; anything else logged is still an error.
+      const logged = consoleErrors.splice(seen);
+      expect(logged.some((e) => e.startsWith("request failed: https://huggingface.co/"))).toBe(true);
+      consoleErrors.push(...logged.filter((e) => !/huggingface\.co|ERR_INTERNET_DISCONNECTED|Failed to load resource/.test(e)));
+      await page.click('label[for="src-bundled"]');
     }
     expect(consoleErrors).toEqual([]);
   });

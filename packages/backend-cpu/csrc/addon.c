@@ -43,6 +43,7 @@ static int get_array(napi_env env, napi_value v, napi_typedarray_type want, void
   napi_get_typedarray_info(env, v, &type, len, data, &ab, &off);
   if (type != want) {
     napi_throw_type_error(env, NULL, want == napi_float32_array ? "deberta-js native: expected a Float32Array"
+                                     : want == napi_uint8_array ? "deberta-js native: expected a Uint8Array"
                                                                  : "deberta-js native: expected an Int32Array");
     return 0;
   }
@@ -210,6 +211,72 @@ static napi_value js_attention(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---- quantized Linear (qgemm.h): byte operands are Uint8Arrays (views of the weight's storage, zero-copy) ---- */
+
+#define U8(i, name, opt)                                                         \
+  uint8_t* name;                                                                 \
+  size_t name##_len;                                                             \
+  if (!get_array(env, argv[i], napi_uint8_array, (void**)&name, &name##_len, opt)) return NULL;
+
+static napi_value js_qpacked_bytes(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int n = (int)num(env, argv[0]), k = (int)num(env, argv[1]);
+  napi_value r;
+  CHECK(napi_create_double(env, n > 0 && k > 0 ? (double)dj_kernels()->qpacked_bytes(n, k) : 0, &r));
+  return r;
+}
+
+/* qPackI8(codes u8 [n*k], scb [n], n, k, out u8 [qPackedBytes(n, k)]) */
+static napi_value js_qpack_i8(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  U8(0, codes, 0);
+  F32(1, scb, 0);
+  int n = (int)num(env, argv[2]), k = (int)num(env, argv[3]);
+  U8(4, out, 0);
+  if (n <= 0 || k <= 0 || codes_len < (size_t)n * k || scb_len < (size_t)n || out_len < (size_t)dj_kernels()->qpacked_bytes(n, k))
+    return throw_range(env, "qPackI8: arrays too short");
+  dj_kernels()->qpack_i8((const int8_t*)codes, scb, n, k, out);
+  return NULL;
+}
+
+/* qgemmI8(m, n, k, a, packed u8, c, bias|null, act) */
+static napi_value js_qgemm_i8(napi_env env, napi_callback_info info) {
+  ARGS(8);
+  int m = (int)num(env, argv[0]), n = (int)num(env, argv[1]), k = (int)num(env, argv[2]);
+  F32(3, a, 0);
+  U8(4, packed, 0);
+  F32(5, c, 0);
+  F32(6, bias, 1);
+  int act = (int)num(env, argv[7]);
+  if (m < 0 || n <= 0 || k <= 0 || a_len < (size_t)m * k || packed_len < (size_t)dj_kernels()->qpacked_bytes(n, k) ||
+      c_len < (size_t)m * n || (bias && bias_len < (size_t)n))
+    return throw_range(env, "qgemmI8: arrays too short");
+  if (dj_kernels()->qgemm_i8(m, n, k, a, k, packed, c, n, bias, act)) return throw_range(env, "qgemmI8: out of memory");
+  return NULL;
+}
+
+/* dqgemm(m, n, k, a, data u8, scales, table|null, layout 0 int4 | 1 int8, block, c, bias|null, act) */
+static napi_value js_dqgemm(napi_env env, napi_callback_info info) {
+  ARGS(12);
+  int m = (int)num(env, argv[0]), n = (int)num(env, argv[1]), k = (int)num(env, argv[2]);
+  F32(3, a, 0);
+  U8(4, data, 0);
+  F32(5, scales, 0);
+  F32(6, table, 1);
+  int layout = (int)num(env, argv[7]), block = (int)num(env, argv[8]);
+  F32(9, c, 0);
+  F32(10, bias, 1);
+  int act = (int)num(env, argv[11]);
+  size_t elems = (size_t)n * k;
+  int bad = m < 0 || n <= 0 || k <= 0 || a_len < (size_t)m * k || c_len < (size_t)m * n || (bias && bias_len < (size_t)n);
+  if (layout == 0) bad = bad || block <= 0 || !table || table_len < 16 || data_len < (elems + 1) / 2 || scales_len < (elems + block - 1) / block;
+  else if (layout == 1) bad = bad || data_len < elems || scales_len < (size_t)n;
+  else bad = 1;
+  if (bad) return throw_range(env, "dqgemm: bad layout or arrays too short");
+  if (dj_kernels()->dqgemm(m, n, k, a, k, data, scales, table, layout, block, c, n, bias, act)) return throw_range(env, "dqgemm: out of memory");
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"info", 0, js_info, 0, 0, 0, napi_default, 0},
@@ -221,6 +288,10 @@ static napi_value init(napi_env env, napi_value exports) {
       {"layerNorm", 0, js_layer_norm, 0, 0, 0, napi_default, 0},
       {"gelu", 0, js_gelu, 0, 0, 0, napi_default, 0},
       {"attention", 0, js_attention, 0, 0, 0, napi_default, 0},
+      {"qPackedBytes", 0, js_qpacked_bytes, 0, 0, 0, napi_default, 0},
+      {"qPackI8", 0, js_qpack_i8, 0, 0, 0, napi_default, 0},
+      {"qgemmI8", 0, js_qgemm_i8, 0, 0, 0, napi_default, 0},
+      {"dqgemm", 0, js_dqgemm, 0, 0, 0, napi_default, 0},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -22,3 +22,13 @@ void dj_layer_norm_w(const float* x, const float* res, const float* g, const flo
 void dj_gelu_w(float* x, int n) { dj_kernels()->gelu(x, n); }
 /* args: a dj_attention_args JS filled in linear memory (layout: see wasm.ts) */
 void dj_attention_w(const dj_attention_args* a) { dj_kernels()->attention(a); }
+/* quantized Linear (qgemm.h); the int returns are 0 or -1 (out of memory) */
+int dj_qpacked_bytes_w(int n, int k) { return (int)dj_kernels()->qpacked_bytes(n, k); }
+void dj_qpack_i8_w(const int8_t* codes, const float* scb, int n, int k, uint8_t* out) { dj_kernels()->qpack_i8(codes, scb, n, k, out); }
+int dj_qgemm_i8_w(int m, int n, int k, const float* a, const uint8_t* packed, float* c, const float* bias, int act) {
+  return dj_kernels()->qgemm_i8(m, n, k, a, k, packed, c, n, bias, act);
+}
+int dj_dqgemm_w(int m, int n, int k, const float* a, const uint8_t* data, const float* scales, const float* table, int layout,
+                int block, float* c, const float* bias, int act) {
+  return dj_kernels()->dqgemm(m, n, k, a, k, data, scales, table, layout, block, c, n, bias, act);
+}

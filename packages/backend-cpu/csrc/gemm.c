@@ -1,13 +1,16 @@
 /*
- * Packed SGEMM, BLIS-style: B (the weight) is packed once at load into NR-wide panels [K][NR]; A is packed per
- * (KC × MR) block into a small stack buffer; an MR × NR register tile accumulates in vectors. K is blocked by KC so
- * one B block stays in L2 while every row block streams past it. The epilogue (bias, exact GELU) runs once per
- * tile row range after the last K block, while C is still in cache.
+ * Packed SGEMM: B (the weight) is packed once at load into NR-wide panels [K][NR]; A is read in place. Loops, outer
+ * to inner: row blocks of MC (A block in L2), K blocks of ≤ KC (one B panel block in L1), panels, MR-row tiles; an
+ * MR × NR register tile accumulates in vectors. The epilogue (bias, exact GELU) is applied to the registers of the
+ * last K block, before the only store of the finished tile.
  */
 #include "gemm.h"
 #include "pool.h"
 
 #define KC 256
+#ifndef KU
+#define KU 1
+#endif
 
 void KFN(dj_pack_b)(const float* w, int n, int k, float* out) {
   int panels = (n + NR - 1) / NR;
@@ -48,102 +51,146 @@ void KFN(dj_pack_bt_strided)(const float* b, long ldb, int n, int k, float* out)
   }
 }
 
-/* ap: [kc][MR] packed rows; bp: [kc][NR]; the tile goes to t (ldt) — overwritten (first) or accumulated. */
-static inline void ukernel(int kc, const float* ap, const float* bp, float* t, long ldt, float alpha, int first) {
+/*
+ * The micro-kernel: an R × NR tile of C (R ≤ MR rows, a compile-time constant after inlining) accumulates in
+ * R·2 vectors over kc steps. A is read in place (row stride lda; one broadcast per row and step, as MLAS does) —
+ * packing A would cost each thread a scalar pass over the whole of A per call. B is one packed [kc][NR] panel.
+ * On the last K block the epilogue (bias, exact GELU) runs on the registers before the only store.
+ */
+static inline __attribute__((always_inline)) void ukernel(const int R, int kc, const float* a, long lda, const float* bp,
+                                                          float* t, long ldt, float alpha, int first, const float* bias,
+                                                          int act) {
   vf c0[MR], c1[MR];
 #pragma GCC unroll 16
-  for (int r = 0; r < MR; r++) c0[r] = c1[r] = splat(0);
+  for (int r = 0; r < R; r++) c0[r] = c1[r] = splat(0);
+  const float* ar[MR];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; r++) ar[r] = a + r * lda;
+  /* unrolled: constant offsets fold into the loads (wasm's offset immediates, x86 displacements), and the loop's
+     own overhead — V8 adds a stack/interrupt check per iteration — is paid once per KU steps */
+#pragma clang loop unroll_count(KU)
   for (int kk = 0; kk < kc; kk++) {
     vf b0 = ldv(bp + kk * NR), b1 = ldv(bp + kk * NR + VL);
 #pragma GCC unroll 16
-    for (int r = 0; r < MR; r++) {
-      vf a = splat(ap[kk * MR + r]);
-      c0[r] = VFMA(a, b0, c0[r]);
-      c1[r] = VFMA(a, b1, c1[r]);
+    for (int r = 0; r < R; r++) {
+      vf av = splat(ar[r][kk]);
+      c0[r] = VFMA(av, b0, c0[r]);
+      c1[r] = VFMA(av, b1, c1[r]);
     }
   }
+  vf bias0 = splat(0), bias1 = splat(0);
+  if (bias) bias0 = ldv(bias), bias1 = ldv(bias + VL);
 #pragma GCC unroll 16
-  for (int r = 0; r < MR; r++) {
+  for (int r = 0; r < R; r++) {
     float* row = t + r * ldt;
-    if (first) {
-      stv(row, c0[r] * alpha);
-      stv(row + VL, c1[r] * alpha);
-    } else {
-      stv(row, ldv(row) + c0[r] * alpha);
-      stv(row + VL, ldv(row + VL) + c1[r] * alpha);
-    }
+    vf x0 = c0[r] * alpha, x1 = c1[r] * alpha;
+    if (!first) x0 += ldv(row), x1 += ldv(row + VL);
+    if (bias) x0 += bias0, x1 += bias1;
+    if (act == DJ_ACT_GELU) x0 = v_gelu(x0), x1 = v_gelu(x1);
+    stv(row, x0);
+    stv(row + VL, x1);
   }
 }
 
-static void pack_a(const float* a, long lda, int rows, int kc, float* ap) {
-  for (int r = 0; r < rows; r++) {
-    const float* src = a + r * lda;
-    for (int kk = 0; kk < kc; kk++) ap[kk * MR + r] = src[kk];
+/* One R × NR tile by row count (so each R gets its own fully unrolled copy). */
+static void tile_rows(int R, int kc, const float* a, long lda, const float* bp, float* t, long ldt, float alpha,
+                      int first, const float* bias, int act) {
+  switch (R) {
+#if MR >= 8
+    case 8: ukernel(8, kc, a, lda, bp, t, ldt, alpha, first, bias, act); break;
+#endif
+#if MR >= 7
+    case 7: ukernel(7, kc, a, lda, bp, t, ldt, alpha, first, bias, act); break;
+#endif
+#if MR >= 6
+    case 6: ukernel(6, kc, a, lda, bp, t, ldt, alpha, first, bias, act); break;
+#endif
+#if MR >= 5
+    case 5: ukernel(5, kc, a, lda, bp, t, ldt, alpha, first, bias, act); break;
+#endif
+    case 4: ukernel(4, kc, a, lda, bp, t, ldt, alpha, first, bias, act); break;
+    case 3: ukernel(3, kc, a, lda, bp, t, ldt, alpha, first, bias, act); break;
+    case 2: ukernel(2, kc, a, lda, bp, t, ldt, alpha, first, bias, act); break;
+    default: ukernel(1, kc, a, lda, bp, t, ldt, alpha, first, bias, act); break;
   }
-  for (int r = rows; r < MR; r++)
-    for (int kk = 0; kk < kc; kk++) ap[kk * MR + r] = 0;
 }
 
-static void epilogue(float* c, long ldc, int m, int c0, int c1, const float* bias, int act) {
-  for (int i = 0; i < m; i++) {
-    float* row = c + i * ldc;
-    int j = c0;
-    for (; j + VL <= c1; j += VL) {
-      vf x = ldv(row + j);
-      if (bias) x += ldv(bias + j);
-      if (act == DJ_ACT_GELU) x = v_gelu(x);
-      stv(row + j, x);
+#if MR > 8
+static void tile_rows_big(int R, int kc, const float* a, long lda, const float* bp, float* t, long ldt, float alpha,
+                          int first, const float* bias, int act) {
+  if (R == MR) ukernel(MR, kc, a, lda, bp, t, ldt, alpha, first, bias, act);
+  else
+    for (int r = 0; r < R; r += 8) {
+      int rr = R - r < 8 ? R - r : 8;
+      tile_rows(rr, kc, a + r * lda, lda, bp, t + r * ldt, ldt, alpha, first, bias, act);
     }
-    if (j < c1) {
-      float tmp[VL] = {0}, bt[VL] = {0};
-      for (int q = j; q < c1; q++) tmp[q - j] = row[q], bt[q - j] = bias ? bias[q] : 0;
-      vf x = ldv(tmp) + ldv(bt);
-      if (act == DJ_ACT_GELU) x = v_gelu(x);
-      stv(tmp, x);
-      for (int q = j; q < c1; q++) row[q] = tmp[q - j];
-    }
-  }
 }
+#define TILE tile_rows_big
+#else
+#define TILE tile_rows
+#endif
+
+/* K block size: ≤ KC floats of a B panel (KC·NR·4 bytes) stay in L1 while a row block streams past; equal blocks. */
+static inline int k_block(int k) {
+  if (k <= 0) return 1;
+  int nb = (k + KC - 1) / KC;
+  int kc = (k + nb - 1) / nb;
+  return kc < 1 ? 1 : kc;
+}
+
+/* Rows per L2 block of A: MC × KC floats (≈ 128 KiB) are reused across every panel of the task. */
+#define MC 128
 
 void KFN(dj_gemm_panels)(int m, int n, int k, const float* a, long lda, const float* bp, float* c, long ldc,
                           float alpha, const float* bias, int act, int p0, int p1) {
-  float ap[KC * MR];
   float tile[MR * NR];
-  for (int k0 = 0; k0 < k; k0 += KC) {
-    int kc = k - k0 < KC ? k - k0 : KC;
-    int first = k0 == 0;
-    for (int i0 = 0; i0 < m; i0 += MR) {
-      int rows = m - i0 < MR ? m - i0 : MR;
-      pack_a(a + i0 * lda + k0, lda, rows, kc, ap);
+  float btile[NR];
+  const int kcb = k_block(k);
+  if (k == 0) { /* C = act(bias) */
+    for (int i = 0; i < m; i++)
+      for (int j = p0 * NR; j < n && j < p1 * NR; j++) {
+        float x = bias ? bias[j] : 0;
+        c[i * ldc + j] = act == DJ_ACT_GELU ? v_gelu(splat(x))[0] : x;
+      }
+    return;
+  }
+  for (int i0 = 0; i0 < m; i0 += MC) {
+    const int mc = m - i0 < MC ? m - i0 : MC;
+    for (int k0 = 0; k0 < k; k0 += kcb) {
+      const int kc = k - k0 < kcb ? k - k0 : kcb;
+      const int first = k0 == 0, last = k0 + kc >= k;
       for (int p = p0; p < p1; p++) {
         const float* bpk = bp + (long)p * k * NR + (long)k0 * NR;
-        int j0 = p * NR;
-        int cols = n - j0 < NR ? n - j0 : NR;
-        float* dst = c + i0 * ldc + j0;
-        if (rows == MR && cols == NR) {
-          ukernel(kc, ap, bpk, dst, ldc, alpha, first);
-        } else {
-          if (!first)
+        const int j0 = p * NR;
+        const int cols = n - j0 < NR ? n - j0 : NR;
+        const float* bt = last && bias ? bias + j0 : 0;
+        const int ac = last ? act : 0;
+        if (cols < NR && bt) {
+          for (int q = 0; q < NR; q++) btile[q] = q < cols ? bt[q] : 0;
+          bt = btile;
+        }
+        for (int ir = 0; ir < mc; ir += MR) {
+          const int rows = mc - ir < MR ? mc - ir : MR;
+          const float* ai = a + (long)(i0 + ir) * lda + k0;
+          float* dst = c + (long)(i0 + ir) * ldc + j0;
+          if (cols == NR) {
+            TILE(rows, kc, ai, lda, bpk, dst, ldc, alpha, first, bt, ac);
+          } else { /* a partial panel: through a full-width tile */
+            if (!first)
+              for (int r = 0; r < rows; r++)
+                for (int q = 0; q < cols; q++) tile[r * NR + q] = dst[r * ldc + q];
+            TILE(rows, kc, ai, lda, bpk, tile, NR, alpha, first, bt, ac);
             for (int r = 0; r < rows; r++)
-              for (int q = 0; q < cols; q++) tile[r * NR + q] = dst[r * ldc + q];
-          ukernel(kc, ap, bpk, tile, NR, alpha, first);
-          for (int r = 0; r < rows; r++)
-            for (int q = 0; q < cols; q++) dst[r * ldc + q] = tile[r * NR + q];
+              for (int q = 0; q < cols; q++) dst[r * ldc + q] = tile[r * NR + q];
+          }
         }
       }
     }
   }
-  if (k == 0)
-    for (int i = 0; i < m; i++)
-      for (int j = p0 * NR; j < n && j < p1 * NR; j++) c[i * ldc + j] = 0;
-  if (bias || act) {
-    int c1 = p1 * NR < n ? p1 * NR : n;
-    epilogue(c, ldc, m, p0 * NR, c1, bias, act);
-  }
 }
 
 typedef struct {
-  int m, n, k, chunks, panels;
+  int m, n, k, mblocks, nchunks, panels, rows_per;
   const float* a;
   long lda;
   const float* bp;
@@ -156,23 +203,36 @@ typedef struct {
 
 static void gemm_task(void* ctx, int t) {
   gemm_job* j = ctx;
-  int p0 = (int)((long)j->panels * t / j->chunks), p1 = (int)((long)j->panels * (t + 1) / j->chunks);
-  if (p0 < p1) KFN(dj_gemm_panels)(j->m, j->n, j->k, j->a, j->lda, j->bp, j->c, j->ldc, j->alpha, j->bias, j->act, p0, p1);
+  const int mb = t / j->nchunks, nb = t % j->nchunks;
+  const int r0 = mb * j->rows_per, r1 = r0 + j->rows_per < j->m ? r0 + j->rows_per : j->m;
+  const int p0 = (int)((long)j->panels * nb / j->nchunks), p1 = (int)((long)j->panels * (nb + 1) / j->nchunks);
+  if (p0 < p1 && r0 < r1)
+    KFN(dj_gemm_panels)(r1 - r0, j->n, j->k, j->a + (long)r0 * j->lda, j->lda, j->bp, j->c + (long)r0 * j->ldc, j->ldc,
+                        j->alpha, j->bias, j->act, p0, p1);
 }
 
+/*
+ * Threads split C into a grid of row blocks × panel chunks, claimed dynamically. The task count is a multiple of
+ * the thread count (equal shares when the threads run at equal speed) and a few per thread, so a thread that starts
+ * late (preempted on a busy machine) leaves part of its share to the others.
+ */
 void KFN(dj_gemm)(int m, int n, int k, const float* a, long lda, const float* bp, float* c, long ldc, float alpha,
                   const float* bias, int act) {
-  int panels = (n + NR - 1) / NR;
-  int threads = dj_threads();
-  /* a few chunks per thread: tasks are claimed dynamically, so a thread that starts late (preempted on a busy
-     machine) leaves its share to the others instead of holding up the whole product */
-  int chunks = threads > 1 ? 3 * threads : 1;
-  if (chunks > panels) chunks = panels;
-  if (chunks < 1) chunks = 1;
-  gemm_job j = {m, n, k, chunks, panels, a, lda, bp, c, ldc, alpha, bias, act};
-  if (chunks == 1 || (long)m * n * k < 32768) {
+  const int panels = (n + NR - 1) / NR;
+  const int threads = dj_threads();
+  if (threads <= 1 || (long)m * n * k < 65536 || m == 0 || panels == 0) {
     KFN(dj_gemm_panels)(m, n, k, a, lda, bp, c, ldc, alpha, bias, act, 0, panels);
     return;
   }
-  dj_parallel_for(chunks, gemm_task, &j);
+  int mblocks = (m + MC - 1) / MC;
+  const int want = 4 * threads;
+  int nchunks = (want + mblocks - 1) / mblocks;
+  if (nchunks > panels) nchunks = panels;
+  while (nchunks < panels && (mblocks * nchunks) % threads) nchunks++;
+  /* rows per block: a multiple of MR so only the last block has a short tile */
+  int rows_per = (m + mblocks - 1) / mblocks;
+  rows_per = (rows_per + MR - 1) / MR * MR;
+  mblocks = (m + rows_per - 1) / rows_per;
+  gemm_job j = {m, n, k, mblocks, nchunks, panels, rows_per, a, lda, bp, c, ldc, alpha, bias, act};
+  dj_parallel_for(mblocks * nchunks, gemm_task, &j);
 }

@@ -1,5 +1,5 @@
 /* This ISA's kernel table (compiled once per ISA like the kernel files). */
-#include "gemm.h"
+#include "qgemm.h"
 
 void KFN(dj_layer_norm)(const float*, const float*, const float*, const float*, int, int, float, float*);
 void KFN(dj_gelu)(float*, long);
@@ -16,4 +16,8 @@ const dj_kernel_set KFN(dj_set) = {
     .layer_norm = KFN(dj_layer_norm),
     .gelu = KFN(dj_gelu),
     .attention = KFN(dj_attention),
+    .qpacked_bytes = KFN(dj_qpacked_bytes),
+    .qpack_i8 = KFN(dj_qpack_i8),
+    .qgemm_i8 = KFN(dj_qgemm_i8),
+    .dqgemm = KFN(dj_dqgemm),
 };

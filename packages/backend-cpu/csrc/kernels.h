@@ -37,6 +37,13 @@ typedef struct {
                      float eps, float* out);
   void (*gelu)(float* x, long n);
   void (*attention)(const dj_attention_args* a);
+  /* Quantized Linear (qgemm.h): int8 weight packing + int8×int8 GEMM, and dequantize-in-GEMM. */
+  long (*qpacked_bytes)(int n, int k);
+  void (*qpack_i8)(const int8_t* codes, const float* scb, int n, int k, uint8_t* out);
+  int (*qgemm_i8)(int m, int n, int k, const float* a, long lda, const uint8_t* packed, float* c, long ldc,
+                  const float* bias, int act);
+  int (*dqgemm)(int m, int n, int k, const float* a, long lda, const uint8_t* data, const float* scales,
+                const float* table, int layout, int block, float* c, long ldc, const float* bias, int act);
 } dj_kernel_set;
 
 /* The best set this CPU runs (chosen once). */

@@ -27,6 +27,7 @@ import {
   f32ToF16Into,
   hostViewOf,
   type QuantizedWeight,
+  int8DynamicGemmHost,
 } from "@deberta-js/core";
 import { applyActivation } from "./activation.js";
 import { disentangledAttention, releaseAttentionScratch } from "./attention.js";
@@ -44,6 +45,8 @@ const LOWEST: Record<FloatDType, number> = { f32: -3.4028234663852886e38, f16: -
 
 export class CpuBackend implements Backend {
   readonly name = "cpu";
+  /** `quantizedLinear` runs "q8" weights with dynamic int8 activations (f32 inputs). */
+  readonly int8Activations = true;
   protected readonly pool: BufferPool;
 
   constructor(options: CpuBackendOptions = {}) {
@@ -445,7 +448,9 @@ export class CpuBackend implements Backend {
     const X = this.f32(x, temps);
     const out = this.pool.f32(T * outF);
     const view = hostViewOf(weight, weight.data.storage as Int32Array, weight.scales.storage as Float32Array, weight.table?.storage as Float32Array | undefined);
-    quantizedGemm(X, T, view, out);
+    // dtype "q8" (f32 inputs): dynamic per-row int8 activations, as the compiled kernels compute it
+    if (weight.activations === "int8" && x.dtype === "f32") int8DynamicGemmHost(X, T, view, out);
+    else quantizedGemm(X, T, view, out);
     if (bias) {
       const Bv = this.f32(bias, temps);
       for (let o = 0; o < out.length; o += outF) for (let j = 0; j < outF; j++) out[o + j] += Bv[j];

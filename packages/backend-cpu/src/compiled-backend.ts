@@ -16,7 +16,6 @@ import {
   type AttentionResult,
   type FloatDType,
   type QuantizedWeight,
-  dequantizeRows,
   hostViewOf,
 } from "@deberta-js/core";
 import { CpuBackend, type CpuBackendOptions } from "./backend.js";
@@ -24,8 +23,6 @@ import type { KernelSet, PackedWeight } from "./kernels.js";
 import type { Storage } from "./pool.js";
 
 const LOWEST_F32 = -3.4028234663852886e38;
-/** Floats per dequantized weight panel (1 MiB: stays in L2, amortises the packing). */
-const QPANEL_FLOATS = 262144;
 
 export class CompiledCpuBackend extends CpuBackend {
   /** Packed GEMM panels per weight storage; dropped when the weight is disposed. */
@@ -86,42 +83,45 @@ export class CompiledCpuBackend extends CpuBackend {
   }
 
   /**
-   * Quantized Linear: panels of output rows are dequantized (TypeScript, `dequantizeRows`), packed and multiplied by
-   * the compiled SGEMM; only one panel is ever float. The weight stays packed between calls.
+   * Quantized Linear in C (csrc/qgemm.c). "q8" weights (`activations: "int8"`) are packed once into int8 panels and
+   * run by the int8 dot-product GEMM with dynamic per-row activation quantization; every other quantized weight
+   * (int4 codebooks, int8 with float activations) is decoded panel by panel inside the GEMM from its stored bytes.
+   * Bias and GELU are fused into the epilogue either way.
    */
   override quantizedLinear(x: Tensor, weight: QuantizedWeight, bias: Tensor | undefined, act?: Activation): Tensor {
+    const { outF: N, inF: K, rows: T, shape } = opContract.quantizedLinear(this, x, weight, bias, act);
     if (x.dtype !== "f32" || (bias && bias.dtype !== "f32")) return super.quantizedLinear(x, weight, bias, act);
-    const K = weight.inFeatures;
-    const N = weight.outFeatures;
-    const T = x.size / K;
-    const view = hostViewOf(weight, weight.data.storage as Int32Array, weight.scales.storage as Float32Array, weight.table?.storage as Float32Array | undefined);
-    const rows = Math.min(N, Math.max(16, Math.floor(QPANEL_FLOATS / K)));
-    const panel = this.pool.f32(rows * K);
-    const part = this.pool.f32(T * rows);
     const out = this.pool.f32(T * N);
+    const fused = act === "gelu" ? 1 : 0;
+    const b = bias ? (bias.storage as Float32Array) : null;
     const X = x.storage as Float32Array;
-    for (let n0 = 0; n0 < N; n0 += rows) {
-      const nr = Math.min(rows, N - n0);
-      dequantizeRows(view, n0, n0 + nr, panel);
-      const packed = this.kernels.packB(panel, nr, K);
-      try {
-        this.kernels.gemm(T, nr, K, X, packed, part, null, 0, 1);
-      } finally {
-        this.kernels.freePacked(packed);
+    if (T > 0) {
+      if (weight.layout === "int8" && weight.activations === "int8") {
+        this.kernels.qgemmI8(T, N, K, X, this.packedQuantized(weight), out, b, fused);
+      } else {
+        this.kernels.dqgemm(T, N, K, X, this.packedQuantized(weight), weight.layout === "int4" ? 0 : 1, weight.blockSize, out, b, fused);
       }
-      for (let t = 0; t < T; t++) out.set(part.subarray(t * nr, t * nr + nr), t * N + n0);
     }
-    this.pool.give(panel);
-    this.pool.give(part);
-    if (bias) {
-      const b = bias.storage as Float32Array;
-      for (let o = 0; o < out.length; o += N) for (let j = 0; j < N; j++) out[o + j] += b[j];
-    }
-    const y = new Tensor(this, out, [...x.shape.slice(0, -1), N], "f32");
-    if (!act || act === "linear") return y;
-    const z = this.activation(y, act);
+    const y = new Tensor(this, out, shape, "f32");
+    if (!act || act === "linear" || fused) return y;
+    const z = super.activation(y, act);
     y.dispose();
     return z;
+  }
+
+  /** The kernels' form of a quantized weight, made on first use (warm-up) and kept until its data is disposed. */
+  private packedQuantized(w: QuantizedWeight): PackedWeight {
+    const s = w.data.storage as Storage;
+    let p = this.packed.get(s);
+    if (p === undefined) {
+      const view = hostViewOf(w, w.data.storage as Int32Array, w.scales.storage as Float32Array, w.table?.storage as Float32Array | undefined);
+      p =
+        w.layout === "int8" && w.activations === "int8"
+          ? this.kernels.packI8(view.data, view.scales, w.outFeatures, w.inFeatures)
+          : this.kernels.holdQuantized(view.data, view.scales, view.table ?? null);
+      this.packed.set(s, p);
+    }
+    return p;
   }
 
   override layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {

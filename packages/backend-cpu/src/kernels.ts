@@ -15,6 +15,14 @@ export interface KernelSet {
   freePacked(p: PackedWeight): void;
   /** c[m, n] = act(alpha · a[m, k] · Wᵀ + bias); act 0 = none, 1 = exact GELU. */
   gemm(m: number, n: number, k: number, a: Float32Array, bp: PackedWeight, c: Float32Array, bias: Float32Array | null, act: number, alpha: number): void;
+  /** int8 codes `[n, k]` (bytes) and row absmax `scb` (weight = code · scb / 127) → panels for `qgemmI8`. */
+  packI8(codes: Uint8Array, scb: Float32Array, n: number, k: number): PackedWeight;
+  /** c[m, n] = act(dynamic-int8(a[m, k]) · Wᵀ + bias): activations quantized per row, int32 dot products. */
+  qgemmI8(m: number, n: number, k: number, a: Float32Array, packed: PackedWeight, c: Float32Array, bias: Float32Array | null, act: number): void;
+  /** A quantized weight in its storage layout, where `dqgemm` can read it (native: the same arrays, no copy). */
+  holdQuantized(data: Uint8Array, scales: Float32Array, table: Float32Array | null): PackedWeight;
+  /** c[m, n] = act(a · dequant(W)ᵀ + bias), decoded panel by panel; layout 0 = int4 (codebook + block scale), 1 = int8. */
+  dqgemm(m: number, n: number, k: number, a: Float32Array, held: PackedWeight, layout: 0 | 1, block: number, c: Float32Array, bias: Float32Array | null, act: number): void;
   layerNorm(x: Float32Array, res: Float32Array | null, gamma: Float32Array, beta: Float32Array, rows: number, d: number, eps: number, out: Float32Array): void;
   gelu(x: Float32Array): void;
   attention(

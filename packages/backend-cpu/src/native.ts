@@ -5,7 +5,11 @@
  */
 import type { KernelSet } from "./kernels.js";
 
-interface Addon extends Omit<KernelSet, "name" | "threads" | "packB" | "freePacked" | "gemm"> {
+interface Addon extends Omit<KernelSet, "name" | "threads" | "packB" | "freePacked" | "gemm" | "packI8" | "qgemmI8" | "holdQuantized" | "dqgemm"> {
+  qPackedBytes(n: number, k: number): number;
+  qPackI8(codes: Uint8Array, scb: Float32Array, n: number, k: number, out: Uint8Array): void;
+  qgemmI8(m: number, n: number, k: number, a: Float32Array, packed: Uint8Array, c: Float32Array, bias: Float32Array | null, act: number): void;
+  dqgemm(m: number, n: number, k: number, a: Float32Array, data: Uint8Array, scales: Float32Array, table: Float32Array | null, layout: number, block: number, c: Float32Array, bias: Float32Array | null, act: number): void;
   packedLength(n: number, k: number): number;
   packB(w: Float32Array, n: number, k: number, out: Float32Array): void;
   gemm(m: number, n: number, k: number, a: Float32Array, bp: Float32Array, c: Float32Array, bias: Float32Array | null, act: number, alpha: number): void;
@@ -47,6 +51,17 @@ function wrap(addon: Addon): KernelSet {
     },
     freePacked: () => {}, // garbage-collected
     gemm: (m, n, k, a, bp, c, bias, act, alpha) => addon.gemm(m, n, k, a, bp as Float32Array, c, bias, act, alpha),
+    packI8: (codes, scb, n, k) => {
+      const out = new Uint8Array(addon.qPackedBytes(n, k));
+      addon.qPackI8(codes, scb, n, k, out);
+      return out;
+    },
+    qgemmI8: (m, n, k, a, packed, c, bias, act) => addon.qgemmI8(m, n, k, a, packed as Uint8Array, c, bias, act),
+    holdQuantized: (data, scales, table) => ({ data, scales, table }),
+    dqgemm: (m, n, k, a, held, layout, block, c, bias, act) => {
+      const h = held as { data: Uint8Array; scales: Float32Array; table: Float32Array | null };
+      addon.dqgemm(m, n, k, a, h.data, h.scales, h.table, layout, block, c, bias, act);
+    },
     layerNorm: addon.layerNorm,
     gelu: addon.gelu,
     attention: addon.attention,

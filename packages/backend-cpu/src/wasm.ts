@@ -17,6 +17,10 @@ interface WasmExports {
   dj_layer_norm_w(x: number, res: number, g: number, b: number, rows: number, d: number, eps: number, out: number): void;
   dj_gelu_w(x: number, n: number): void;
   dj_attention_w(args: number): void;
+  dj_qpacked_bytes_w(n: number, k: number): number;
+  dj_qpack_i8_w(codes: number, scb: number, n: number, k: number, out: number): void;
+  dj_qgemm_i8_w(m: number, n: number, k: number, a: number, packed: number, c: number, bias: number, act: number): number;
+  dj_dqgemm_w(m: number, n: number, k: number, a: number, data: number, scales: number, table: number, layout: number, block: number, c: number, bias: number, act: number): number;
   dj_set_threads(n: number): void;
   dj_threads(): number;
   dj_worker_prepare(id: number): void;
@@ -96,6 +100,11 @@ async function startWorkers(module: WebAssembly.Module, memory: WebAssembly.Memo
   return (await Promise.all(started)).filter(Boolean).length;
 }
 
+/** A quantized weight copied into linear memory: data, scales, table (0: none). */
+interface HeldQuantized {
+  ptrs: number[];
+}
+
 class WasmKernels implements KernelSet {
   constructor(
     private readonly ex: WasmExports,
@@ -119,11 +128,12 @@ class WasmKernels implements KernelSet {
     return new Float32Array(this.memory.buffer);
   }
   /** Copies `a` into linear memory; 0 for null. */
-  private put(a: Float32Array | Int32Array | null, temps: number[]): number {
+  private put(a: Float32Array | Int32Array | Uint8Array | null, temps: number[]): number {
     if (!a) return 0;
     const p = this.alloc(a.byteLength);
     temps.push(p);
     if (a instanceof Int32Array) new Int32Array(this.memory.buffer, p, a.length).set(a);
+    else if (a instanceof Uint8Array) new Uint8Array(this.memory.buffer, p, a.length).set(a);
     else this.f32().set(a, p >> 2);
     return p;
   }
@@ -150,7 +160,50 @@ class WasmKernels implements KernelSet {
     return out;
   }
   freePacked(p: PackedWeight): void {
-    this.ex.dj_free(p as number);
+    if (typeof p === "number") this.ex.dj_free(p);
+    else for (const q of (p as HeldQuantized).ptrs) if (q) this.ex.dj_free(q);
+  }
+
+  packI8(codes: Uint8Array, scb: Float32Array, n: number, k: number): PackedWeight {
+    const temps: number[] = [];
+    const pc = this.put(codes.subarray(0, n * k), temps);
+    const ps = this.put(scb, temps);
+    const out = this.alloc(this.ex.dj_qpacked_bytes_w(n, k));
+    this.ex.dj_qpack_i8_w(pc, ps, n, k, out);
+    this.free(temps);
+    return out;
+  }
+
+  qgemmI8(m: number, n: number, k: number, a: Float32Array, packed: PackedWeight, c: Float32Array, bias: Float32Array | null, act: number): void {
+    const t: number[] = [];
+    const pa = this.put(a.subarray(0, m * k), t);
+    const pb = this.put(bias, t);
+    const pc = this.out(m * n, t);
+    const rc = this.ex.dj_qgemm_i8_w(m, n, k, pa, packed as number, pc, pb, act);
+    if (rc === 0) this.get(pc, c.subarray(0, m * n));
+    this.free(t);
+    if (rc !== 0) throw new RangeError("WASM kernels: out of memory in qgemmI8");
+  }
+
+  holdQuantized(data: Uint8Array, scales: Float32Array, table: Float32Array | null): PackedWeight {
+    const ptrs: number[] = [];
+    this.put(data, ptrs);
+    this.put(scales, ptrs);
+    if (table) this.put(table, ptrs);
+    else ptrs.push(0);
+    return { ptrs } satisfies HeldQuantized;
+  }
+
+  dqgemm(m: number, n: number, k: number, a: Float32Array, held: PackedWeight, layout: 0 | 1, block: number, c: Float32Array, bias: Float32Array | null, act: number): void {
+    const [data, scales, table] = (held as HeldQuantized).ptrs;
+    const t: number[] = [];
+    const pa = this.put(a.subarray(0, m * k), t);
+    const pb = this.put(bias, t);
+    const pc = this.out(m * n, t);
+    const rc = this.ex.dj_dqgemm_w(m, n, k, pa, data, scales, table, layout, block, pc, pb, act);
+    if (rc === 0) this.get(pc, c.subarray(0, m * n));
+    this.free(t);
+    if (rc !== 0) throw new RangeError("WASM kernels: out of memory in dqgemm");
   }
 
   gemm(m: number, n: number, k: number, a: Float32Array, bp: PackedWeight, c: Float32Array, bias: Float32Array | null, act: number, alpha: number): void {

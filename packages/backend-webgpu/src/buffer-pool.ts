@@ -36,6 +36,14 @@ export class BufferPool {
   /** Every buffer this pool created and has not destroyed (live tensors and free ones). */
   private readonly all = new Set<PooledBuffer>();
   private allocatedBytes = 0;
+  /**
+   * Tensors the caller never disposed: when a tensor's storage object is garbage-collected, its buffers come back
+   * here, so forgetting `dispose()` costs GPU memory until the next GC, not for the life of the backend (issue 13).
+   * The held value is the chunk list, never the storage itself (that would keep it reachable).
+   */
+  private readonly orphans = new FinalizationRegistry<PooledBuffer[]>((chunks) => {
+    for (const pb of chunks) this.release(pb);
+  });
 
   constructor(
     private readonly device: GPUDevice,
@@ -88,6 +96,17 @@ export class BufferPool {
     this.all.add(pb);
     this.allocatedBytes += size;
     return pb;
+  }
+
+  /** Returns `owner`'s buffers to the pool if `owner` is collected before `disown(owner)` (see `orphans`). */
+  adopt<T extends object>(owner: T, chunks: PooledBuffer[]): T {
+    this.orphans.register(owner, chunks, owner);
+    return owner;
+  }
+
+  /** `owner`'s buffers were released explicitly (dispose): collection must not release them again. */
+  disown(owner: object): void {
+    this.orphans.unregister(owner);
   }
 
   release(pb: PooledBuffer): void {

@@ -65,9 +65,13 @@ export class GpuMemory {
     return this.wrap(chunks, chunkElems, shape, dtype);
   }
 
-  /** A tensor over buffers this backend filled (uploads). */
+  /**
+   * A tensor over `chunks` (op outputs, uploads). The pool adopts its storage: if the tensor is garbage-collected
+   * without `dispose()`, the buffers go back to the pool.
+   */
   wrap(chunks: PooledBuffer[], chunkElems: number, shape: readonly number[], dtype: DType): Tensor {
-    return new Tensor(this.owner, new GpuStorage(chunks, chunkElems, sizeOf(shape), dtype), [...shape], dtype);
+    const storage = this.pool.adopt(new GpuStorage(chunks, chunkElems, sizeOf(shape), dtype), chunks);
+    return new Tensor(this.owner, storage, [...shape], dtype);
   }
 
   /** Marks a tensor's storage freed (once) and returns its buffers to the pool unless the pool is gone. */
@@ -75,6 +79,8 @@ export class GpuMemory {
     const st = t.storage as GpuStorage;
     if (!(st instanceof GpuStorage) || st.disposed) return;
     st.disposed = true;
-    if (poolAlive) for (const pb of st.chunks) this.pool.release(pb);
+    if (!poolAlive) return;
+    this.pool.disown(st);
+    for (const pb of st.chunks) this.pool.release(pb);
   }
 }

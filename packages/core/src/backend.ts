@@ -190,6 +190,11 @@ export interface Backend {
    * host copy per call; `runConformance` checks this op against the host dequantization.
    */
   quantizedLinear?(x: Tensor, weight: QuantizedWeight, bias: Tensor | undefined, act?: Activation): Tensor;
+  /**
+   * True when `quantizedLinear` honours `weight.activations === "int8"` (dynamic per-row int8 activations, the
+   * numerics of `int8DynamicGemmHost`) for f32 inputs; otherwise such weights get the float-activation product.
+   */
+  readonly int8Activations?: boolean;
   /** `LayerNorm(x + residual)`. */
   addLayerNorm?(x: Tensor, residual: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor;
   /** The whole disentangled attention, see the semantics above. */

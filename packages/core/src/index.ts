@@ -18,6 +18,7 @@ export * from "./quant/quantized-weight.js";
 export * from "./quant/codebooks.js";
 export * from "./quant/dequantize.js";
 export * from "./quant/quantize.js";
+export * from "./quant/int8-dynamic.js";
 export * from "./quant/dtype.js";
 export { extractBnbModules } from "./weights/bnb.js";
 export type { BnbModules } from "./weights/bnb.js";

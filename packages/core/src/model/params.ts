@@ -120,6 +120,8 @@ export class Params {
   }
 
   uploadQuantized(w: QuantizedHostWeight): QuantizedWeight {
+    // dtype "q8": int8 weights (quantized here or read from an LLM.int8 checkpoint) run with dynamic int8 activations
+    if (w.layout === "int8" && this.quant.method === "int8") w = { ...w, activations: "int8" };
     const q = QuantizedWeight.upload(this.backend, w, !this.backend.quantizedLinear);
     this.quantized.push(q);
     return q;

@@ -6,7 +6,7 @@
 import type { Activation, Backend } from "../backend.js";
 import { InputError } from "../errors.js";
 import { dequantize } from "../quant/dequantize.js";
-import type { QuantizedWeight } from "../quant/quantized-weight.js";
+import { type QuantizedWeight, quantDataBytes, quantScaleCount } from "../quant/quantized-weight.js";
 import type { Tensor } from "../tensor.js";
 import { linearReference } from "./reference.js";
 
@@ -19,6 +19,19 @@ export function checkQuantizedLinear(x: Tensor, w: QuantizedWeight, bias: Tensor
   if (bias && (bias.rank !== 1 || bias.shape[0] !== w.outFeatures)) {
     throw new InputError(`quantizedLinear: bias [${bias.shape}] must be [${w.outFeatures}]`);
   }
+  checkQuantizedOperands(w);
+}
+
+/** The weight's own tensors agree with its layout and shape (kernels index them without further checks). */
+function checkQuantizedOperands(w: QuantizedWeight): void {
+  const { layout, outFeatures: n, inFeatures: k, blockSize } = w;
+  const words = Math.ceil(quantDataBytes(layout, n, k) / 4);
+  const what = `quantizedLinear: ${layout} weight [${n}, ${k}]`;
+  if (w.data.dtype !== "i32" || w.data.size !== words) throw new InputError(`${what}: data must be i32 [${words}], found ${w.data.dtype} [${w.data.shape}]`);
+  const scales = quantScaleCount(layout, n, k, blockSize);
+  if (w.scales.dtype !== "f32" || w.scales.size !== scales) throw new InputError(`${what}: scales must be f32 [${scales}], found ${w.scales.dtype} [${w.scales.shape}]`);
+  if (layout === "int4" && (!w.table || w.table.dtype !== "f32" || w.table.size !== 16)) throw new InputError(`${what}: needs an f32 [16] code table`);
+  if (w.activations === "int8" && layout !== "int8") throw new InputError(`${what}: int8 activations need an int8 weight`);
 }
 
 export function quantizedLinearReference(be: Backend, x: Tensor, w: QuantizedWeight, bias: Tensor | undefined, act?: Activation): Tensor {

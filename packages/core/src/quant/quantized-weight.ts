@@ -56,7 +56,19 @@ export interface QuantizedHostWeight {
   table?: Float32Array;
   /** int4 with double quantization: the stored nested form of `scales`. */
   nested?: NestedAbsmax;
+  /** int8 only: how activations enter the product (see `QuantizedWeight.activations`); default "f32". */
+  activations?: ActivationQuant;
 }
+
+/**
+ * How an int8 weight's Linear treats its input. "f32": the exact product with the dequantized weight (what
+ * bitsandbytes checkpoints' reference outputs are). "int8": dynamic per-row activation quantization and an int8 dot
+ * product (`dtype: "q8"`, like ONNX Runtime's dynamic int8): each row `x` is quantized on its own to
+ * `q = rne(x · f32(127 / max|x|))`, the result is `f32(Σ q·code) · f32(f32(max|x| / 127) · f32(SCB / 127))` — so a
+ * row's output never depends on the other rows of the batch. Backends that declare `int8Activations` honour it;
+ * others compute the "f32" product.
+ */
+export type ActivationQuant = "f32" | "int8";
 
 /** Bytes of `data` for a weight of this layout and shape. */
 export function quantDataBytes(layout: QuantLayout, n: number, k: number): number {
@@ -114,6 +126,8 @@ export class QuantizedWeight {
     readonly host: QuantizedHostWeight | undefined,
     /** The nested absmax of a double-quantized bnb weight, kept (small) for saving. */
     readonly nested: NestedAbsmax | undefined,
+    /** int8 weights: "int8" asks for dynamic int8 activations (see `ActivationQuant`). */
+    readonly activations: ActivationQuant = "f32",
   ) {}
 
   /** Uploads a host weight. Keeps the host copy when `keepHost` (reference fallback). */
@@ -121,7 +135,7 @@ export class QuantizedWeight {
     const data = be.upload(packWords(w.data), [Math.ceil(w.data.byteLength / 4)], "i32");
     const scales = be.upload(w.scales, [w.scales.length], "f32");
     const table = w.table ? be.upload(w.table, [16], "f32") : undefined;
-    return new QuantizedWeight(be, w.layout, w.method, w.outFeatures, w.inFeatures, w.blockSize, data, scales, table, keepHost ? w : undefined, w.nested);
+    return new QuantizedWeight(be, w.layout, w.method, w.outFeatures, w.inFeatures, w.blockSize, data, scales, table, keepHost ? w : undefined, w.nested, w.layout === "int8" ? (w.activations ?? "f32") : "f32");
   }
 
   /** `[out_features, in_features]`, the torch orientation. */

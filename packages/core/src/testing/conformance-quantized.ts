@@ -3,6 +3,7 @@ import type { Activation } from "../backend.js";
 import { quantizedLinearReference } from "../ops/quantized-linear.js";
 import { dequantize } from "../quant/dequantize.js";
 import { quantizeWeight } from "../quant/quantize.js";
+import { int8DynamicGemmHost } from "../quant/int8-dynamic.js";
 import { type QuantMethod, QuantizedWeight } from "../quant/quantized-weight.js";
 import { abs, absHost, type CaseBuilder, host, out } from "./conformance-builder.js";
 import { activationFunction, refMatmul } from "./reference-ops.js";
@@ -63,5 +64,65 @@ export function quantizedLinearCases(cb: CaseBuilder) {
   }
   add("nf4", 33, 67, 129, true, "gelu");
   add("int8", 33, 67, 129, true, "gelu");
+  // dtype "q8": int8 weights with dynamic per-row int8 activations (odd sizes, K odd: a half k-pair; one row with
+  // an outlier, one all-zero row, T past the micro-tile and the row cache block)
+  for (const [T, N, K, withBias, act] of [[1, 17, 65, true, "gelu"], [7, 35, 35, true, undefined], [5, 9, 17, false, undefined], [70, 67, 129, true, "gelu"]] as const) {
+    addDynamic(cb, T, N, K, withBias, act);
+  }
+}
+
+/**
+ * A "q8" weight (`activations: "int8"`). On a backend that declares `int8Activations` (f32 runs) the reference is
+ * `int8DynamicGemmHost` — the exact integer numerics — plus bias and activation in float64; elsewhere the
+ * float-activation product.
+ */
+function addDynamic(cb: CaseBuilder, T: number, N: number, K: number, withBias: boolean, act: Activation | undefined) {
+  const dt = cb.dt;
+  const x = cb.normal("x", [T, K]);
+  if (T > 2) {
+    (x.values as Float64Array)[K + 3] = 40; // an outlier: row 1's scale is 40/127, the other rows' are not affected
+    (x.values as Float64Array).fill(0, 2 * K, 3 * K); // an all-zero row
+  }
+  const wf = cb.normal("weight", [N, K], 0.3);
+  const bias = withBias ? cb.normal("bias", [N], 0.3) : undefined;
+  const hostW = { ...quantizeWeight(Float32Array.from(wf.values), N, K, "int8"), activations: "int8" as const };
+  let qw: QuantizedWeight | undefined;
+  cb.add({
+    op: "quantizedLinear",
+    name: `q8 (int8 activations) x [${T},${K}] W [${N},${K}]${withBias ? " +bias" : ""}${act ? ` ${act}` : ""}`,
+    inputs: bias ? [x, bias] : [x],
+    run: (be, [tx, tb]) => {
+      qw = QuantizedWeight.upload(be, hostW, !be.quantizedLinear);
+      return [be.quantizedLinear ? be.quantizedLinear(tx, qw, tb, act) : quantizedLinearReference(be, tx, qw, tb, act)];
+    },
+    cleanup: () => {
+      qw?.dispose();
+      qw = undefined;
+    },
+    expected: (be) => {
+      const pre = new Float64Array(T * N);
+      if (be?.int8Activations && be.quantizedLinear && dt === "f32") {
+        const y = new Float32Array(T * N);
+        int8DynamicGemmHost(Float32Array.from(x.values), T, hostW, y);
+        pre.set(y);
+      } else {
+        pre.set(refMatmul(host(x), { shape: [N, K], data: Float64Array.from(dequantize(hostW)) }, { transB: true }).data);
+      }
+      const f = activationFunction(act ?? "linear");
+      const y = new Float64Array(T * N);
+      const mag = new Float64Array(T * N);
+      const preMag = refMatmul(absHost(x), { shape: [N, K], data: abs(dequantize(hostW)) }, { transB: true }).data;
+      const dyn = !!(be?.int8Activations && be.quantizedLinear && dt === "f32");
+      for (let i = 0; i < y.length; i++) {
+        const p = pre[i] + (bias ? bias.values[i % N] : 0);
+        y[i] = f(p);
+        const h = 1e-6 * Math.max(1, Math.abs(p));
+        const slope = Math.abs((f(p + h) - f(p - h)) / (2 * h));
+        // the integer product is exact: only the epilogue's rounding (and GELU) remains, relative to |pre| + |bias|
+        mag[i] = Math.abs(y[i]) + slope * (dyn ? Math.abs(pre[i]) + Math.abs(bias ? bias.values[i % N] : 0) : preMag[i] + Math.abs(bias ? bias.values[i % N] : 0));
+      }
+      return [out("y", { shape: [T, N], data: y }, dt, { mag, magName: dyn ? "|y|+|act'|·(|x·w|+|b|)" : "|y|+|act'|·Σ|x·w|" })];
+    },
+  });
 
 }

@@ -196,7 +196,7 @@ async function runCase(be: Backend, c: CaseDef, tol: Tolerance): Promise<Conform
   const result: ConformanceResult = { op: c.op, case: c.name, maxAbsError: 0, maxRelError: 0, tolerance: "", ok: false };
   let expected: Expected[];
   try {
-    expected = c.expected();
+    expected = c.expected(be);
   } catch (e) {
     result.error = `reference failed (a bug in the conformance kit): ${errorText(e)}`;
     return result;

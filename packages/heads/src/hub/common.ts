@@ -323,7 +323,10 @@ export function networkError(ctx: HubContext, file: string | undefined, cause: u
   return new HubError(
     "network",
     `cannot reach ${ctx.endpoint} to fetch ${describe(ctx.repo, revision, file)}: ${why}` +
-      " (offline? set HF_HUB_OFFLINE=1 or pass localFilesOnly to use the local cache only)",
+      (isNode()
+        ? " (offline? set HF_HUB_OFFLINE=1 or pass localFilesOnly to use the local cache only)"
+        : // A browser has no environment variables and no hub cache folder: the advice is about the connection.
+          ` (offline, or the request was blocked? check the network connection and that nothing — an extension, a proxy, a firewall — blocks ${new URL(ctx.endpoint).host}; models already downloaded load from the browser's Cache Storage without the network)`),
     { repo: ctx.repo, revision, file },
     { cause },
   );
