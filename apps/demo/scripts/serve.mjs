@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * A small static server for the built demo (`dist/`), on 127.0.0.1 only. Prints the URL on stdout (logs go to
- * stderr). Sends correct MIME types (`.wasm` included: `WebAssembly.instantiateStreaming` insists on it). No COEP:
- * the demo needs no SharedArrayBuffer, and COEP would get in the way of hub downloads from other origins.
+ * stderr). Sends correct MIME types (`.wasm` included: `WebAssembly.instantiateStreaming` insists on it) and the
+ * cross-origin isolation headers (COOP same-origin + COEP require-corp, see isolation.mjs), so the page is
+ * `crossOriginIsolated`: SharedArrayBuffer exists and the CPU backend's WASM kernels run on worker threads.
  *
  *   node scripts/serve.mjs [--port 5178] [--host 127.0.0.1] [--dir dist]
  *
@@ -12,6 +13,7 @@ import { createReadStream, statSync } from "node:fs";
 import { createServer } from "node:http";
 import { extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ISOLATION_HEADERS } from "./isolation.mjs";
 
 const MIME = {
   ".html": "text/html; charset=utf-8",
@@ -36,7 +38,7 @@ const MIME = {
 };
 
 const SECURITY_HEADERS = {
-  "cross-origin-opener-policy": "same-origin",
+  ...ISOLATION_HEADERS,
   "x-content-type-options": "nosniff",
 };
 

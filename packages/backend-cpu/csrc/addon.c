@@ -211,6 +211,50 @@ static napi_value js_attention(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+void dj_f32_to_f16(const float* src, uint16_t* dst, size_t n);
+void dj_f16_to_f32(const uint16_t* src, float* dst, size_t n);
+
+/* The typed array's element pointer and length when it is of type `want`; NULL (TypeError thrown) otherwise. */
+static void* typed(napi_env env, napi_value v, napi_typedarray_type want, size_t* len) {
+  bool is = false;
+  napi_is_typedarray(env, v, &is);
+  napi_typedarray_type type;
+  void* data = NULL;
+  if (is) napi_get_typedarray_info(env, v, &type, len, &data, NULL, NULL);
+  if (!is || type != want) {
+    napi_throw_type_error(env, NULL, "deberta-js native: wrong typed array type");
+    return NULL;
+  }
+  return data ? data : (void*)"";
+}
+
+/* f32ToF16(src Float32Array, dst Uint16Array, n) / f16ToF32(src Uint16Array, dst Float32Array, n): convert.c. */
+static napi_value js_f32_to_f16(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  size_t sl, dl;
+  float* s = typed(env, argv[0], napi_float32_array, &sl);
+  if (!s) return NULL;
+  uint16_t* d = typed(env, argv[1], napi_uint16_array, &dl);
+  if (!d) return NULL;
+  double n = num(env, argv[2]);
+  if (!(n >= 0) || n > (double)sl || n > (double)dl) return throw_range(env, "f32ToF16: arrays too short");
+  dj_f32_to_f16(s, d, (size_t)n);
+  return NULL;
+}
+
+static napi_value js_f16_to_f32(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  size_t sl, dl;
+  uint16_t* s = typed(env, argv[0], napi_uint16_array, &sl);
+  if (!s) return NULL;
+  float* d = typed(env, argv[1], napi_float32_array, &dl);
+  if (!d) return NULL;
+  double n = num(env, argv[2]);
+  if (!(n >= 0) || n > (double)sl || n > (double)dl) return throw_range(env, "f16ToF32: arrays too short");
+  dj_f16_to_f32(s, d, (size_t)n);
+  return NULL;
+}
+
 /* ---- quantized Linear (qgemm.h): byte operands are Uint8Arrays (views of the weight's storage, zero-copy) ---- */
 
 #define U8(i, name, opt)                                                         \
@@ -292,6 +336,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"qPackI8", 0, js_qpack_i8, 0, 0, 0, napi_default, 0},
       {"qgemmI8", 0, js_qgemm_i8, 0, 0, 0, napi_default, 0},
       {"dqgemm", 0, js_dqgemm, 0, 0, 0, napi_default, 0},
+      {"f32ToF16", 0, js_f32_to_f16, 0, 0, 0, napi_default, 0},
+      {"f16ToF32", 0, js_f16_to_f32, 0, 0, 0, napi_default, 0},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

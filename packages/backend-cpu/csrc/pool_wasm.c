@@ -4,9 +4,22 @@
  * briefly for the next job, then sleeps in memory.atomic.wait32 — no CPU while idle. The caller (the JS thread
  * that called a kernel) runs tasks too; in a browser's main thread it cannot wait, so it spins until the workers
  * are done (jobs are short). Same protocol as pool_pthread.c.
+ *
+ * Built without atomics (the single-thread modules, for pages that are not crossOriginIsolated and so have no
+ * shared memory) it is just a loop: one thread, no workers.
  */
-#include <stdatomic.h>
 #include "pool.h"
+
+#ifndef __wasm_atomics__
+void dj_worker_prepare(int id) { (void)id; }
+void dj_worker_main(int id) { (void)id; }
+void dj_set_threads(int n) { (void)n; }
+int dj_threads(void) { return 1; }
+void dj_parallel_for(int n, dj_task_fn fn, void* ctx) {
+  for (int t = 0; t < n; t++) fn(ctx, t);
+}
+#else
+#include <stdatomic.h>
 
 #define SPIN 20000
 #define MAX_THREADS 64
@@ -75,3 +88,4 @@ void dj_parallel_for(int n, dj_task_fn fn, void* ctx) {
   while (atomic_load(&busy) > 0) {
   }
 }
+#endif

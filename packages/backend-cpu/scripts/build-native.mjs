@@ -26,6 +26,8 @@ function findCompiler() {
 }
 
 const KERNELS = ["gemm.c", "attention.c", "norm.c", "qgemm.c", "kernel_set.c"];
+/** Compiled once for the addon: the pool, the dispatch, the binding, and convert.c (own run-time F16C check). */
+const NODE_ONLY = ["pool_pthread.c", "dispatch_native.c", "addon.c", "convert.c"];
 const ISAS =
   process.arch === "x64"
     ? {
@@ -51,7 +53,7 @@ function run(cc, args) {
 /**
  * The wasm32 modules: the same kernel files for SIMD128 and for relaxed SIMD (JS instantiates the relaxed one when
  * the engine validates it), with atomics on a shared, imported memory so worker threads can share it. Needs clang
- * with the WebAssembly target and wasm-ld (Debian clang-19 + lld-19). Output: wasm/deberta-cpu{,-relaxed}.wasm.
+ * with the WebAssembly target and wasm-ld (Debian clang-19 + lld-19). Output: wasm/deberta-cpu{,-relaxed}{,-st}.wasm.
  */
 const WASM_EXPORTS = ["dj_malloc", "dj_free", "dj_nr", "dj_pack_b_w", "dj_gemm_w", "dj_layer_norm_w", "dj_gelu_w", "dj_attention_w",
   "dj_qpacked_bytes_w", "dj_qpack_i8_w", "dj_qgemm_i8_w", "dj_dqgemm_w",
@@ -75,17 +77,21 @@ async function buildWasm() {
   const sources = readdirSync(src).filter((f) => f.endsWith(".c") || f.endsWith(".h")).map((f) => join(src, f));
   const base = ["--target=wasm32", "-O3", "-std=c11", "-nostdlib", `-I${join(src, "wasm-libc")}`, "-msimd128", "-matomics", "-mbulk-memory",
     "-ffp-contract=fast", "-fno-math-errno", "-Wall", "-Wno-unused-function"];
-  for (const [name, isa, extra] of [["deberta-cpu", "4", []], ["deberta-cpu-relaxed", "5", ["-mrelaxed-simd", "-DDJ_RELAXED"]]]) {
+  // the -st modules: no atomics, a non-shared memory, one thread — for pages that are not crossOriginIsolated
+  const variants = [["deberta-cpu", "4", []], ["deberta-cpu-relaxed", "5", ["-mrelaxed-simd", "-DDJ_RELAXED"]]];
+  for (const [name, isa, extra] of [...variants, ...variants.map(([n, i, e]) => [`${n}-st`, i, e])]) {
+    const shared = !name.endsWith("-st");
     const out = join(wasmDir, `${name}.wasm`);
     if (existsSync(out) && statSync(out).mtimeMs > Math.max(newest(sources), statSync(fileURLToPath(import.meta.url)).mtimeMs)) continue;
     const o = join(obj, "..", name);
     mkdirSync(o, { recursive: true });
-    const jobs = [...KERNELS, "dispatch_wasm.c", "pool_wasm.c"].map((f) => [...base, ...extra, `-DDJ_ISA=${isa}`, "-c", join(src, f), "-o", join(o, f.replace(/\.c$/, ".o"))]);
-    jobs.push([...base, "-fno-builtin", "-c", join(src, "wasm_rt.c"), "-o", join(o, "wasm_rt.o")]);
+    const flags = shared ? base : base.filter((f) => f !== "-matomics");
+    const jobs = [...KERNELS, "dispatch_wasm.c", "pool_wasm.c"].map((f) => [...flags, ...extra, `-DDJ_ISA=${isa}`, "-c", join(src, f), "-o", join(o, f.replace(/\.c$/, ".o"))]);
+    jobs.push([...flags, "-fno-builtin", "-c", join(src, "wasm_rt.c"), "-o", join(o, "wasm_rt.o")]);
     const queue = [...jobs];
     await Promise.all(Array.from({ length: 2 }, async () => { while (queue.length) await run(tools.cc, queue.shift()); }));
     const objects = [...KERNELS, "dispatch_wasm.c", "pool_wasm.c", "wasm_rt.c"].map((f) => join(o, f.replace(/\.c$/, ".o")));
-    await run(tools.ld, ["--no-entry", ...WASM_EXPORTS.map((e) => `--export=${e}`), "--import-memory", "--shared-memory",
+    await run(tools.ld, ["--no-entry", ...WASM_EXPORTS.map((e) => `--export=${e}`), "--import-memory", ...(shared ? ["--shared-memory"] : []),
       "--max-memory=4294967296", "-z", "stack-size=1048576", ...objects, "-o", `${out}.tmp`]);
     renameSync(`${out}.tmp`, out);
     console.error(`build-native: ${out}`);
@@ -107,7 +113,7 @@ async function main() {
     mkdirSync(join(obj, isa), { recursive: true });
     for (const f of KERNELS) jobs.push([...COMMON, ...flags, "-c", join(src, f), "-o", join(obj, isa, f.replace(/\.c$/, ".o"))]);
   }
-  for (const f of ["pool_pthread.c", "dispatch_native.c", "addon.c"]) {
+  for (const f of NODE_ONLY) {
     jobs.push([...COMMON, `-I${nodeInclude}`, "-DNODE_GYP_MODULE_NAME=deberta_js_cpu", "-c", join(src, f), "-o", join(obj, f.replace(/\.c$/, ".o"))]);
   }
   // two compiles at a time: CI and this machine have few cores
@@ -119,7 +125,7 @@ async function main() {
   mkdirSync(outDir, { recursive: true });
   const objects = [
     ...Object.keys(ISAS).flatMap((isa) => KERNELS.map((f) => join(obj, isa, f.replace(/\.c$/, ".o")))),
-    ...["pool_pthread.o", "dispatch_native.o", "addon.o"].map((f) => join(obj, f)),
+    ...NODE_ONLY.map((f) => join(obj, f.replace(/\.c$/, ".o"))),
   ];
   const tmp = `${out}.tmp`;
   const link = process.platform === "darwin" ? ["-bundle", "-undefined", "dynamic_lookup"] : ["-shared"];

@@ -1,8 +1,10 @@
 /**
  * `CompiledCpuBackend`: the CPU backend with its hot ops — `linear` (packed SGEMM, bias + exact GELU fused),
  * `layerNorm`/`addLayerNorm`, `activation("gelu")` and the fused `disentangledAttention` — run by a compiled
- * kernel set (csrc/, see kernels.ts), multithreaded. Everything else, and every f16 op, is `CpuBackend`'s
- * TypeScript, which is also the reference the compiled kernels are tested against.
+ * kernel set (csrc/, see kernels.ts), multithreaded. f16 `linear` and attention run the same kernels on operands
+ * widened to f32 (weights one panel at a time, so an f16 model never holds an f32 copy of a weight) and round the
+ * result to f16 once, as the TypeScript f16 ops do. Everything else is `CpuBackend`'s TypeScript, which is also the
+ * reference the compiled kernels are tested against.
  *
  * Weights are packed into GEMM panels the first time a tensor is used as a `linear` weight (the first forward pass,
  * i.e. warm-up) and kept until that tensor is disposed.
@@ -16,13 +18,17 @@ import {
   type AttentionResult,
   type FloatDType,
   type QuantizedWeight,
+  f16ToF32Into,
   hostViewOf,
 } from "@deberta-js/core";
+import { applyActivation } from "./activation.js";
 import { CpuBackend, type CpuBackendOptions } from "./backend.js";
 import type { KernelSet, PackedWeight } from "./kernels.js";
 import type { Storage } from "./pool.js";
 
 const LOWEST_F32 = -3.4028234663852886e38;
+/** Floats per widened f16 weight panel (1 MiB: stays in L2, amortises the packing). */
+const HALF_PANEL_FLOATS = 262144;
 
 export class CompiledCpuBackend extends CpuBackend {
   /** Packed GEMM panels per weight storage; dropped when the weight is disposed. */
@@ -71,6 +77,7 @@ export class CompiledCpuBackend extends CpuBackend {
 
   override linear(x: Tensor, weight: Tensor, bias: Tensor | undefined, act?: Activation): Tensor {
     const { inF, outF, rows: T, shape } = opContract.linear(this, x, weight, bias, act);
+    if (weight.dtype === "f16") return this.halfLinear(x, weight, bias, act, T, outF, inF, shape);
     if (x.dtype !== "f32" || weight.dtype !== "f32" || (bias && bias.dtype !== "f32")) return super.linear(x, weight, bias, act);
     const out = this.pool.f32(T * outF);
     const fused = act === "gelu" ? 1 : 0;
@@ -80,6 +87,40 @@ export class CompiledCpuBackend extends CpuBackend {
     const z = super.activation(y, act); // other activations: the TypeScript ones
     y.dispose();
     return z;
+  }
+
+  /**
+   * Linear with an f16 weight (fp16 compute): panels of output rows are widened to f32 (`f16ToF32Into`: F16C in
+   * the native build), packed and multiplied by the compiled SGEMM with bias and GELU fused; only one panel is ever
+   * f32. Inputs are widened, the result rounded to `x.dtype` once. Packing per call costs one pass over the weight,
+   * small next to the GEMM for the token counts a forward has; the f16 weight is never kept packed (that would be an
+   * f32 copy of every weight).
+   */
+  private halfLinear(x: Tensor, weight: Tensor, bias: Tensor | undefined, act: Activation | undefined, T: number, N: number, K: number, shape: number[]): Tensor {
+    const temps: Storage[] = [];
+    const X = this.f32(x, temps);
+    const Bv = bias ? this.f32(bias, temps) : null;
+    const W = weight.storage as Uint16Array;
+    const rows = Math.min(N, Math.max(16, Math.floor(HALF_PANEL_FLOATS / Math.max(1, K))));
+    const panel = this.pool.f32(rows * K);
+    const part = this.pool.f32(T * rows);
+    const out = this.pool.f32(T * N);
+    const fused = act === "gelu" ? 1 : 0;
+    for (let n0 = 0; n0 < N; n0 += rows) {
+      const nr = Math.min(rows, N - n0);
+      f16ToF32Into(W.subarray(n0 * K, (n0 + nr) * K), panel, nr * K);
+      const packed = this.kernels.packB(panel, nr, K);
+      try {
+        this.kernels.gemm(T, nr, K, X, packed, part, Bv ? Bv.subarray(n0, n0 + nr) : null, fused, 1);
+      } finally {
+        this.kernels.freePacked(packed);
+      }
+      for (let t = 0; t < T; t++) out.set(part.subarray(t * nr, t * nr + nr), t * N + n0);
+    }
+    temps.push(panel, part);
+    this.release(temps);
+    if (act && act !== "linear" && !fused) applyActivation(out, 0, out.length, act);
+    return this.emit(out, shape, x.dtype);
   }
 
   /**
@@ -157,8 +198,10 @@ export class CompiledCpuBackend extends CpuBackend {
   override disentangledAttention(args: AttentionArgs): AttentionResult {
     const { spec, layout } = args;
     const { T, H, HD, B, L, relative } = opContract.disentangledAttention(this, args);
-    const f32 = [args.q, args.k, args.v, args.posKey, args.posQuery].every((t) => !t || t.dtype === "f32");
-    if (!f32) return super.disentangledAttention(args);
+    const operands = [args.q, args.k, args.v, args.posKey, args.posQuery];
+    if (!operands.every((t) => !t || t.dtype === "f32" || t.dtype === "f16")) return super.disentangledAttention(args);
+    // f16 operands: the f32 kernel on widened copies, the context (and probs) rounded back to the query's dtype
+    const outDtype = args.q.dtype as FloatDType;
     const seqStart = new Int32Array(B);
     const seqLen = new Int32Array(B);
     for (let b = 0; b < B; b++) {
@@ -175,7 +218,7 @@ export class CompiledCpuBackend extends CpuBackend {
     }
     const context = this.pool.f32(T * HD);
     const probs = args.outputAttentions ? new Float32Array(B * H * L * L) : null;
-    const f = (t: Tensor | undefined) => (t ? (t.storage as Float32Array) : null);
+    const f = (t: Tensor | undefined) => (t ? this.f32(t, temps) : null);
     this.kernels.attention(
       f(args.q)!,
       f(args.k)!,
@@ -196,7 +239,7 @@ export class CompiledCpuBackend extends CpuBackend {
       probs,
     );
     this.release(temps);
-    const ctx = new Tensor(this, context, [T, HD], "f32");
-    return probs ? { context: ctx, probs: new Tensor(this, probs, [B, H, L, L], "f32" as FloatDType) } : { context: ctx };
+    const ctx = this.emit(context, [T, HD], outDtype);
+    return probs ? { context: ctx, probs: outDtype === "f32" ? new Tensor(this, probs, [B, H, L, L], "f32") : this.emit(probs, [B, H, L, L], outDtype) } : { context: ctx };
   }
 }

@@ -3,6 +3,7 @@
  * prebuilt when published) through node-gyp-build. Node-only modules are imported dynamically so that browsers and
  * bundlers never see them; any failure comes back as a reason string, and the backend falls back.
  */
+import { setHalfConverters } from "@deberta-js/core";
 import type { KernelSet } from "./kernels.js";
 
 interface Addon extends Omit<KernelSet, "name" | "threads" | "packB" | "freePacked" | "gemm" | "packI8" | "qgemmI8" | "holdQuantized" | "dqgemm"> {
@@ -15,6 +16,9 @@ interface Addon extends Omit<KernelSet, "name" | "threads" | "packB" | "freePack
   gemm(m: number, n: number, k: number, a: Float32Array, bp: Float32Array, c: Float32Array, bias: Float32Array | null, act: number, alpha: number): void;
   info(): { isa: string; threads: number; nr: number };
   setIsa(name: string): boolean;
+  /** convert.c (F16C when the CPU has it); absent from addons built before it. */
+  f32ToF16?(src: Float32Array, dst: Uint16Array, n: number): void;
+  f16ToF32?(src: Uint16Array, dst: Float32Array, n: number): void;
 }
 
 const dynamicImport = (m: string): Promise<any> => import(/* @vite-ignore */ m);
@@ -29,6 +33,8 @@ export async function loadNativeKernels(threads: number | undefined): Promise<Ke
     const addon = load(fileURLToPath(new URL("..", import.meta.url)));
     const { availableParallelism } = await dynamicImport("node:os");
     addon.setThreads(threads ?? availableParallelism());
+    // Bulk half conversions for the whole process: the loader's fp32 → fp16 chunks and the f16 ops.
+    if (addon.f32ToF16 && addon.f16ToF32) setHalfConverters({ f32ToF16: addon.f32ToF16, f16ToF32: addon.f16ToF32 });
     return wrap(addon);
   } catch (e) {
     return `native addon not loadable: ${(e as Error).message.split("\n")[0]}`;

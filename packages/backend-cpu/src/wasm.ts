@@ -41,24 +41,43 @@ async function readAsset(name: string): Promise<Uint8Array<ArrayBuffer>> {
   return new Uint8Array(await r.arrayBuffer());
 }
 
-/** Loads the WASM kernels; a string says why they cannot run here. `relaxed: false` forces plain SIMD128. */
-export async function loadWasmKernels(threads: number | undefined, opts: { relaxed?: boolean } = {}): Promise<KernelSet | string> {
+let notified = false;
+
+/** Whether this context can share a `WebAssembly.Memory` with workers (browsers: only when crossOriginIsolated). */
+function canShareMemory(): boolean {
+  if (typeof SharedArrayBuffer === "undefined") return false;
+  return isNode || (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
+}
+
+/**
+ * Loads the WASM kernels; a string says why they cannot run here. `relaxed: false` forces plain SIMD128;
+ * `shared: false` forces the single-thread modules on a non-shared memory — what a page that is not
+ * crossOriginIsolated gets (with a one-time notice), since it has no SharedArrayBuffer.
+ */
+export async function loadWasmKernels(threads: number | undefined, opts: { relaxed?: boolean; shared?: boolean } = {}): Promise<KernelSet | string> {
   if (typeof WebAssembly === "undefined") return "no WebAssembly";
-  if (typeof SharedArrayBuffer === "undefined") return "no SharedArrayBuffer (a browser page needs COOP/COEP headers: crossOriginIsolated)";
+  const shared = opts.shared !== false && canShareMemory();
+  if (!shared && opts.shared !== false && !notified) {
+    notified = true;
+    console.warn("deberta-js cpu: this page is not crossOriginIsolated (serve it with COOP/COEP headers), so the WASM kernels run on one thread");
+  }
+  const st = shared ? "" : "-st";
   try {
-    let bytes = opts.relaxed === false ? undefined : await readAsset("deberta-cpu-relaxed.wasm");
+    let bytes = opts.relaxed === false ? undefined : await readAsset(`deberta-cpu-relaxed${st}.wasm`);
     let relaxed = !!bytes && WebAssembly.validate(bytes);
-    if (!relaxed) bytes = await readAsset("deberta-cpu.wasm");
+    if (!relaxed) bytes = await readAsset(`deberta-cpu${st}.wasm`);
     const module = await WebAssembly.compile(bytes!);
-    const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true });
+    const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536, shared });
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const ex = instance.exports as unknown as WasmExports;
+    const name = `${relaxed ? "wasm-relaxed-simd" : "wasm-simd128"}${shared ? "" : "-st"}`;
+    if (!shared) return new WasmKernels(ex, memory, name);
     const cores = isNode ? (await dynamicImport("node:os")).availableParallelism() : (globalThis.navigator?.hardwareConcurrency ?? 1);
     const n = Math.max(1, threads ?? cores);
     const workers = await startWorkers(module, memory, ex, n - 1);
     if (workers < n - 1) console.warn(`deberta-js cpu: ${n - 1 - workers} of ${n - 1} WASM worker threads did not start; running on ${workers + 1}`);
     ex.dj_set_threads(workers + 1);
-    return new WasmKernels(ex, memory, relaxed ? "wasm-relaxed-simd" : "wasm-simd128");
+    return new WasmKernels(ex, memory, name);
   } catch (e) {
     return `WASM kernels not loadable: ${(e as Error).message.split("\n")[0]}`;
   }

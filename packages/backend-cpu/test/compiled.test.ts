@@ -1,24 +1,37 @@
 // The compiled kernel sets against the HF fixtures and the conformance kit, on every variant this machine builds:
-// native (the ISA the CPU dispatches to) with 2 threads, WASM with 2 threads (worker pool) and WASM single-thread.
+// native (the ISA the CPU dispatches to) with 2 threads, WASM with 2 threads (worker pool), WASM single-thread, and
+// WASM single-thread on a non-shared memory (browsers without cross-origin isolation).
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { directoryFiles } from "@deberta-js/core/node";
-import { defineParitySuite, loadFixtureCases, runConformance } from "@deberta-js/core/testing";
+import { defineParitySuite, loadFixtureCases, relativeError, runConformance, runFixtureCase } from "@deberta-js/core/testing";
 import { CompiledCpuBackend, loadCpuBackend, type CpuKernels } from "../src/index.js";
+import { loadWasmKernels } from "../src/wasm.js";
 
 const root = directoryFiles(fileURLToPath(new URL("../../../fixtures/models", import.meta.url)));
 const cases = await loadFixtureCases(root, { classes: ["DebertaV2Model"] });
 
-const VARIANTS: { kernels: CpuKernels; threads: number; name: RegExp }[] = [
+// The last variant is what a page that is not crossOriginIsolated gets: the single-thread module on a non-shared
+// memory (forced here, since Node always has SharedArrayBuffer).
+const VARIANTS: { kernels: CpuKernels; threads: number; name: RegExp; shared?: false }[] = [
   { kernels: "native", threads: 2, name: /^native-(avx512|avx2|base)$/ },
   { kernels: "wasm", threads: 2, name: /^wasm-(simd128|relaxed-simd)$/ },
   { kernels: "wasm", threads: 1, name: /^wasm-(simd128|relaxed-simd)$/ },
+  { kernels: "wasm", threads: 1, name: /^wasm-(simd128|relaxed-simd)-st$/, shared: false },
 ];
 
+async function load(v: (typeof VARIANTS)[number]): Promise<CompiledCpuBackend | Error> {
+  if (v.shared === false) {
+    const k = await loadWasmKernels(v.threads, { shared: false });
+    return typeof k === "string" ? new Error(k) : new CompiledCpuBackend(k);
+  }
+  return (await loadCpuBackend({ kernels: v.kernels, threads: v.threads }).catch((e: Error) => e)) as CompiledCpuBackend | Error;
+}
+
 for (const v of VARIANTS) {
-  const label = `${v.kernels} kernels, ${v.threads} thread${v.threads > 1 ? "s" : ""}`;
-  const be = await loadCpuBackend({ kernels: v.kernels, threads: v.threads }).catch((e: Error) => e);
+  const label = `${v.kernels} kernels, ${v.threads} thread${v.threads > 1 ? "s" : ""}${v.shared === false ? ", non-shared memory" : ""}`;
+  const be = await load(v);
   if (be instanceof Error) console.warn(`${label} skipped: ${be.message}`);
   describe.skipIf(be instanceof Error)(label, () => {
     const b = be as CompiledCpuBackend;
@@ -32,6 +45,16 @@ for (const v of VARIANTS) {
       expect(report.results.filter((x) => !x.ok).map((x) => `${x.op} / ${x.case}: ${x.error}`).join("\n")).toBe("");
       expect(report.results.some((r) => r.skipped)).toBe(false);
     });
+    it("passes runConformance in f16 (f16 linear and attention run the compiled kernels on widened operands)", async () => {
+      const report = await runConformance(b, { dtype: "f16" });
+      expect(report.results.filter((x) => !x.ok).map((x) => `${x.op} / ${x.case}: ${x.error}`).join("\n")).toBe("");
+    });
+    for (const c of cases.filter((c) => c.fixture === "tiny-v3" && c.name.startsWith("fp16/"))) {
+      it(`f16 compute: ${c.fixture}/${c.name} within 2e-2 relative`, async () => {
+        const { actual } = await runFixtureCase(root, c, { backend: b, dtype: "f16" });
+        expect(relativeError(actual.last_hidden_state.data, c.outputs.last_hidden_state.data)).toBeLessThan(2e-2);
+      });
+    }
     defineParitySuite({ describe, it, expect }, { name: `${label}, fp32`, root, cases, backend: async () => b });
   });
 }
@@ -42,6 +65,11 @@ describe("kernel selection", () => {
   });
   it("rejects a bad thread count", async () => {
     await expect(loadCpuBackend({ threads: 0 })).rejects.toThrow(/threads must be a positive integer/);
+  });
+  it("builds the single-thread non-shared WASM module whenever the threaded one is built", async () => {
+    const threaded = await loadWasmKernels(1);
+    const single = await loadWasmKernels(1, { shared: false });
+    expect(typeof single === "string" ? single : single.name).toBe(typeof threaded === "string" ? threaded : `${threaded.name}-st`);
   });
   it("gives the TypeScript backend for kernels: js", async () => {
     const b = await loadCpuBackend({ kernels: "js" });

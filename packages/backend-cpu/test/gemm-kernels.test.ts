@@ -10,6 +10,7 @@ const SETS: [string, () => Promise<KernelSet | string>][] = [
   ["native, 2 threads", () => loadNativeKernels(2)],
   ["wasm, 2 threads", () => loadWasmKernels(2)],
   ["wasm, 1 thread", () => loadWasmKernels(1)],
+  ["wasm, 1 thread, non-shared memory", () => loadWasmKernels(1, { shared: false })],
 ];
 
 // [m, n, k]

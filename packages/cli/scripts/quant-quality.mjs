@@ -4,13 +4,13 @@
 // Inputs: the folder's cases.json (every DebertaV2Model case) when it has one, else the bench README pattern
 // (token i = 3 + (i·7919) % 8000, batch × seq from --batch/--seq, mask all ones).
 //
-//   node packages/cli/scripts/quant-quality.mjs [--dtypes q8,q4,nf4,fp4] [--batch 1 --seq 128] DIR...
+//   node packages/cli/scripts/quant-quality.mjs [--dtypes q8,q4,nf4,fp4] [--batch 1 --seq 128] [--kernels native|wasm|js] DIR...
 // Prints one JSON line per (model, dtype) on stdout and a markdown table on stderr. Needs `pnpm build` first.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DebertaV2Model } from "@deberta-js/core";
 import { directoryFiles } from "@deberta-js/core/node";
-import { CpuBackend } from "@deberta-js/backend-cpu";
+import { loadCpuBackend } from "@deberta-js/backend-cpu";
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -72,7 +72,10 @@ function compare(a, r) {
   return { max_abs: maxAbs, mean_abs: sumAbs / n, cosine: dot / Math.sqrt(na * nr), token_cosine_mean: tokSum / tokens, token_cosine_min: tokMin };
 }
 
-const backend = new CpuBackend();
+// The CPU backend as users get it (compiled kernels: q8 runs the int8 GEMM with dynamic activations; --kernels js
+// for the TypeScript reference, whose numbers agree to rounding)
+const backend = await loadCpuBackend({ kernels: opt("kernels", undefined), threads: 2 });
+console.error(`kernels: ${backend.kernelSet ?? "js"}`);
 const rows = [];
 for (const dir of dirs) {
   const files = directoryFiles(dir);

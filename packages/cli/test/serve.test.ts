@@ -13,7 +13,7 @@ describe("deberta-js serve", () => {
   it("serves /predict and drains on SIGTERM", { timeout: 60_000 }, async () => {
     if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build the CLI first (pnpm build)`);
     const dir = await testModel("DebertaV2ForSequenceClassification");
-    const child = spawn(process.execPath, [BIN, "serve", "--model", dir, "--port", "0", "--max-batch-tokens", "2048"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, "serve", "--model", dir, "--port", "0", "--max-batch-tokens", "2048", "--backend", "cpu", "--threads", "1"], { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     const port = await new Promise<number>((resolve, reject) => {
       child.stderr.on("data", (d) => {
@@ -25,6 +25,9 @@ describe("deberta-js serve", () => {
     });
     const r = await fetch(`http://127.0.0.1:${port}/predict`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ inputs: "hello there" }) });
     expect(r.status).toBe(200);
+    // The model thread created the cpu backend with --threads: one thread for the compiled kernels (or the
+    // TypeScript kernels where none were built), and says so in the start line.
+    expect(stderr).toMatch(/\(backend cpu (js|\S+ ×1), max_batch_tokens 2048/);
     const body = (await r.json()) as Array<{ label: string; score: number }>;
     expect(body.map((p) => p.label).sort()).toEqual(["contradiction", "entailment", "neutral"]);
     // The model runs on the server's worker thread: same scores as the pipeline here.

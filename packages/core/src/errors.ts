@@ -12,6 +12,7 @@ export type DebertaErrorCode =
   | "BACKEND_ERROR" // a backend failed while running an op
   | "TOKENIZER_INVALID" // a tokenizer file is missing or corrupt, or a tokenizer argument is wrong
   | "DISPOSED" // a tensor, model, pipeline or backend was used after dispose() / destroy()
+  | "DEPENDENCY_MISSING" // an optional package this path needs is not installed — the message names it
   | "UNSUPPORTED"; // a valid request we do not support (yet)
 
 export class DebertaError extends Error {
@@ -58,5 +59,18 @@ export class DisposedError extends DebertaError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("DISPOSED", message, options);
     this.name = "DisposedError";
+  }
+}
+
+/**
+ * An optional package that one path needs is not installed (e.g. `@huggingface/hub`, only for downloads in Node).
+ * `packageName` is what to install.
+ */
+export class MissingDependencyError extends DebertaError {
+  readonly packageName: string;
+  constructor(packageName: string, neededFor: string, options?: { cause?: unknown }) {
+    super("DEPENDENCY_MISSING", `${neededFor} needs the package "${packageName}", which is not installed: npm install ${packageName}`, options);
+    this.name = "MissingDependencyError";
+    this.packageName = packageName;
   }
 }

@@ -3,7 +3,10 @@
 //  - an ES module runs a pipeline with no backend import,
 //  - a CommonJS file does the same through require(),
 //  - a TypeScript file (precise pipeline result types, unknown options rejected) type-checks with
-//    moduleResolution node16 and bundler.
+//    moduleResolution node16 and bundler,
+//  - without @huggingface/hub (an optional peer dependency, needed only to download in Node) a local folder loads and
+//    a hub id fails with a MissingDependencyError naming the package; once it is installed, the same call goes to the
+//    hub (unreachable here: a network error).
 // Offline: third-party dependencies are packed from the workspace's own install, and npm runs with --offline.
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync, realpathSync } from "node:fs";
@@ -31,9 +34,9 @@ function findDep(from: string, name: string): string {
   throw new Error(`cannot find ${name} from ${from}`);
 }
 
-/** Folders of every third-party package the workspace packages need at run time (transitively). */
-function thirdParty(): string[] {
-  const seen = new Set<string>();
+/** Folders of every third-party package the given packages need at run time (transitively). */
+function thirdParty(roots: string[] = WORKSPACE, seen = new Set<string>()): string[] {
+  const before = new Set(seen);
   const walk = (pkgDir: string) => {
     const pkg = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
     for (const name of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) {
@@ -45,9 +48,13 @@ function thirdParty(): string[] {
       }
     }
   };
-  WORKSPACE.forEach(walk);
-  return [...seen];
+  roots.forEach(walk);
+  return [...seen].filter((d) => !before.has(d));
 }
+
+const HUB = "@huggingface/hub";
+/** Tarballs of @huggingface/hub and what it needs beyond the workspace packages' own dependencies. */
+let hubTarballs: string[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "deberta-js-consumer-"));
@@ -55,9 +62,15 @@ beforeAll(async () => {
   const packs = join(dir, "packs");
   for (const p of WORKSPACE) await exec("pnpm", ["pack", "--pack-destination", packs], { cwd: p });
   // The installed copy of a published package is its tarball's contents: tar it back up under npm's "package/" root.
-  for (const [i, p] of thirdParty().entries()) {
-    await exec("tar", ["czf", join(packs, `dep-${i}.tgz`), "-C", p, "--exclude=./node_modules", "--transform", "s,^\\.,package,", "."]);
-  }
+  const tarDir = (p: string, out: string) => exec("tar", ["czf", out, "-C", p, "--exclude=./node_modules", "--transform", "s,^\\.,package,", "."]);
+  const deps = thirdParty();
+  for (const [i, p] of deps.entries()) await tarDir(p, join(packs, `dep-${i}.tgz`));
+  // @huggingface/hub is not installed with the rest (an optional peer): its tarballs wait in another folder.
+  const hubDir = findDep(WORKSPACE[3], HUB);
+  const hubPacks = join(dir, "hub-packs");
+  await exec("mkdir", ["-p", hubPacks]);
+  for (const [i, p] of [hubDir, ...thirdParty([hubDir], new Set(deps))].entries()) await tarDir(p, join(hubPacks, `hub-${i}.tgz`));
+  hubTarballs = (await readdir(hubPacks)).map((f) => join(hubPacks, f));
   const app = join(dir, "app");
   await exec("mkdir", ["-p", app]);
   await writeFile(join(app, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
@@ -71,8 +84,8 @@ afterAll(async () => {
 
 const app = () => join(dir, "app");
 
-async function node(file: string): Promise<string> {
-  const { stdout } = await exec(process.execPath, [file], { cwd: app() });
+async function node(file: string, env: Record<string, string> = {}): Promise<string> {
+  const { stdout } = await exec(process.execPath, [file], { cwd: app(), env: { ...process.env, ...env } });
   return stdout;
 }
 
@@ -161,5 +174,48 @@ await pipeline("fill-mask", "m", { topk: 3 });
       const r = await exec(process.execPath, [TSC, "-p", `tsconfig.${name}.json`], { cwd: app() }).catch((e) => e as { stdout: string; code: number });
       expect(r.stdout, name).toBe("");
     }
+  });
+
+  // A hub id, with an empty HF cache and a hub endpoint where nothing listens: no request can succeed.
+  const hubScript = `import { pipeline } from "@deberta-js/heads";
+try {
+  await pipeline("text-classification", "test-org/tiny-deberta", { warn: () => {} });
+  console.log(JSON.stringify({ loaded: true }));
+} catch (e) {
+  console.log(JSON.stringify({ name: e.name, code: e.code, reason: e.reason, packageName: e.packageName, message: e.message }));
+}
+`;
+  const hubEnv = () => ({ HF_HOME: join(dir, "hf-home"), HF_HUB_CACHE: join(dir, "hf-home", "hub"), HF_ENDPOINT: "http://127.0.0.1:9", HF_HUB_OFFLINE: "0" });
+
+  it("without @huggingface/hub (an optional peer dependency): it is not installed, and a local folder loads", async () => {
+    expect(existsSync(join(app(), "node_modules", "@huggingface", "hub"))).toBe(false);
+    const pkg = JSON.parse(readFileSync(join(app(), "node_modules", "@deberta-js", "heads", "package.json"), "utf8"));
+    expect(pkg.dependencies?.[HUB]).toBeUndefined();
+    expect(pkg.peerDependenciesMeta?.[HUB]?.optional).toBe(true);
+    await writeFile(
+      join(app(), "local.mjs"),
+      `import { AutoModelForSequenceClassification, AutoTokenizer } from "@deberta-js/heads";
+const tokenizer = await AutoTokenizer.from_pretrained(${JSON.stringify(model)});
+const model = await AutoModelForSequenceClassification.from_pretrained(${JSON.stringify(model)});
+const { logits } = await model.forward(tokenizer(["A soccer game."]));
+console.log(JSON.stringify(logits.dims));
+`,
+    );
+    expect(JSON.parse(await node("local.mjs", hubEnv()))).toEqual([1, 3]);
+  });
+
+  it("without @huggingface/hub, a hub id fails with a MissingDependencyError naming the package", async () => {
+    await writeFile(join(app(), "hub.mjs"), hubScript);
+    const out = JSON.parse(await node("hub.mjs", hubEnv()));
+    expect(out).toMatchObject({ name: "MissingDependencyError", code: "DEPENDENCY_MISSING", packageName: HUB });
+    expect(out.message).toContain("npm install @huggingface/hub");
+  });
+
+  it("with @huggingface/hub installed, the same hub id goes to the hub (unreachable here: a network error)", async () => {
+    await exec("npm", ["install", "--offline", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error", ...hubTarballs], { cwd: app(), maxBuffer: 16 << 20 });
+    expect(existsSync(join(app(), "node_modules", "@huggingface", "hub"))).toBe(true);
+    const out = JSON.parse(await node("hub.mjs", hubEnv()));
+    expect(out).toMatchObject({ name: "HubError", reason: "network" });
+    expect(out.message).toContain("http://127.0.0.1:9");
   });
 });

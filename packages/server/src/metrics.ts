@@ -2,9 +2,11 @@
  * Prometheus metrics under TEI's names where one applies (`te_request_count`, `te_request_success`,
  * `te_request_failure`, `te_request_*_duration`, `te_request_input_length`, `te_batch_next_size`,
  * `te_batch_next_tokens`, `te_queue_size`), with TEI's bucket layouts. One registry per server, so several
- * servers in one process (tests, a user's app) do not share counters.
+ * servers in one process (tests, a user's app) do not share counters. prom-client's default process metrics come
+ * along (`process_cpu_seconds_total`, `nodejs_eventloop_lag_p99_seconds` — since the previous scrape —, heap…): an
+ * event loop lagging behind delays reading requests and forming batches.
  */
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 /** TEI: 35 geometric duration buckets from 15 µs (×1.5). */
 const durationBuckets = Array.from({ length: 35 }, (_, i) => 0.00001 * 1.5 ** (i + 1));
@@ -28,6 +30,7 @@ export class ServerMetrics {
 
   constructor(maxInputLength: number) {
     const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
     const counter = <L extends string>(name: string, help: string, labelNames: L[]) => new Counter<L>({ name, help, labelNames, registers });
     const histogram = (name: string, help: string, buckets: number[]) => new Histogram({ name, help, buckets, registers });
     this.requestCount = counter("te_request_count", "Requests received", ["method"]);

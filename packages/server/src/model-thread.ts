@@ -4,8 +4,9 @@
  * main thread answers them like in-process ones (bad input → 422).
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { getBackend } from "@deberta-js/core";
 import { loadPipeline } from "./engine.js";
-import { classifyRows } from "./runner.js";
+import { classifyRows, describeBackend } from "./runner.js";
 
 export interface ThreadInit {
   model: string;
@@ -14,6 +15,8 @@ export interface ThreadInit {
   options: Record<string, unknown>;
   /** Packages to import first (a backend registers itself). */
   imports: string[];
+  /** Options of the backend `options.device` names, e.g. `{ threads: 2 }` for the cpu backend. */
+  backendOptions?: Record<string, unknown>;
 }
 
 export type ThreadRequest = { id: number; kind: "classify"; rows: Array<{ ids: number[]; typeIds: number[] }> } | { id: number; kind: "call"; inputs: unknown; options: Record<string, unknown> };
@@ -29,8 +32,11 @@ async function main(): Promise<void> {
       port.postMessage({ kind: "warn", message: `model thread: cannot import ${m}: ${(e as Error).message}` });
     }
   }
+  // The backend is created here with its options (threads, kernels), then handed to the pipeline as an object.
+  const named = (init.options.device ?? init.options.backend) as string | undefined;
   const pipe = await loadPipeline(init.model, init.task, {
     ...init.options,
+    ...(init.backendOptions ? { backend: undefined, device: await getBackend(named, init.backendOptions) } : {}),
     warn: (message: string) => port.postMessage({ kind: "warn", message }),
     progress_callback: (p: unknown) => port.postMessage({ kind: "progress", progress: p }),
   } as never);
@@ -41,6 +47,7 @@ async function main(): Promise<void> {
     config: config.toJSON(),
     isClassifier: (pipe.model.constructor as { className?: string }).className === "DebertaV2ForSequenceClassification",
     dtype: (pipe.model as { dtype?: string }).dtype === "f16" ? "float16" : "float32",
+    backend: describeBackend((pipe.model as unknown as { backend: { name: string } }).backend),
   });
   port.on("message", async (req: ThreadRequest | { kind: "dispose" }) => {
     if (req.kind === "dispose") {

@@ -16,11 +16,22 @@ export interface ModelRunner {
   readonly isClassifier: boolean;
   /** "float32" | "float16" (TEI's `model_dtype`). */
   readonly dtype: string;
+  /** The backend the model runs on, as logged at start: e.g. "cpu native-avx2 ×2", "cuda". */
+  readonly backend: string;
   /** Logits of each row, all rows in one packed forward pass. */
   classify(rows: Row[]): Promise<Float32Array[]>;
   /** A whole pipeline call. */
   call(inputs: unknown, options: Record<string, unknown>): Promise<unknown>;
   dispose(): Promise<void>;
+}
+
+/**
+ * "cpu native-avx2 ×2": the backend's name, and for the compiled CPU backend its kernel set and threads (read
+ * duck-typed, so this package does not depend on @deberta-js/backend-cpu).
+ */
+export function describeBackend(backend: { name: string; kernelSet?: string; threads?: number }): string {
+  if (typeof backend.kernelSet !== "string") return backend.name === "cpu" ? "cpu js" : backend.name;
+  return `${backend.name} ${backend.kernelSet}${typeof backend.threads === "number" ? ` ×${backend.threads}` : ""}`;
 }
 
 /** Logits of `rows` in one packed forward of a sequence classifier. */
@@ -54,6 +65,9 @@ export class InProcessRunner implements ModelRunner {
   }
   get dtype(): string {
     return (this.pipe.model as { dtype?: string }).dtype === "f16" ? "float16" : "float32";
+  }
+  get backend(): string {
+    return describeBackend((this.pipe.model as unknown as { backend: { name: string } }).backend);
   }
   classify(rows: Row[]): Promise<Float32Array[]> {
     return classifyRows(this.pipe, rows);

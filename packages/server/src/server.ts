@@ -13,6 +13,7 @@
  */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { InputError, getBackend } from "@deberta-js/core";
 import type { PipelineOptions, Task } from "@deberta-js/heads";
 import { type AnyPipeline, Engine, loadPipeline } from "./engine.js";
 import { InProcessRunner, type ModelRunner } from "./runner.js";
@@ -56,6 +57,11 @@ export type LoadServerOptions = ServerOptions &
      */
     threaded?: boolean;
     threadImports?: string[];
+    /**
+     * Options the backend is created with when `device` is a name, e.g. `{ threads: 2 }` or
+     * `{ kernels: "native" }` for the cpu backend (default: the backend's defaults — for cpu all cores).
+     */
+    backendOptions?: Record<string, unknown>;
   };
 
 interface RouteSpec {
@@ -107,8 +113,13 @@ export class DebertaServer {
 
   /** Loads the model's pipeline (task from `architectures` unless given) and wraps it. */
   static async load(model: string, options: LoadServerOptions = {}): Promise<DebertaServer> {
-    const { modelId, maxBatchTokens, maxBatchRequests, maxConcurrentRequests, maxInputLength, maxClientBatchSize, requestTimeoutMs, maxBodyBytes, log, task, threaded, threadImports, ...pipeOptions } =
+    const { modelId, maxBatchTokens, maxBatchRequests, maxConcurrentRequests, maxInputLength, maxClientBatchSize, requestTimeoutMs, maxBodyBytes, log, task, threaded, threadImports, backendOptions, ...pipeOptions } =
       options;
+    const { device: d, backend: b } = pipeOptions as { device?: unknown; backend?: unknown };
+    const device = d ?? b;
+    if (backendOptions && device !== undefined && typeof device !== "string") {
+      throw new InputError("backendOptions apply to a backend created by name: pass `device` as a name (\"cpu\"), or create the backend with these options yourself");
+    }
     let runner: ModelRunner;
     if (threaded) {
       const { warn, progress_callback, onProgress, ...plain } = pipeOptions as Record<string, unknown>;
@@ -116,10 +127,14 @@ export class DebertaServer {
         task,
         options: plain,
         imports: threadImports,
+        backendOptions,
         warn: warn as (m: string) => void,
         onProgress: (progress_callback ?? onProgress) as never,
       });
-    } else runner = new InProcessRunner(await loadPipeline(model, task, pipeOptions as PipelineOptions<Task>));
+    } else {
+      const withBackend = backendOptions ? { ...pipeOptions, backend: undefined, device: await getBackend(device as string | undefined, backendOptions) } : pipeOptions;
+      runner = new InProcessRunner(await loadPipeline(model, task, withBackend as PipelineOptions<Task>));
+    }
     return new DebertaServer(runner, { modelId: modelId ?? model, maxBatchTokens, maxBatchRequests, maxConcurrentRequests, maxInputLength, maxClientBatchSize, requestTimeoutMs, maxBodyBytes, log });
   }
 

@@ -16,6 +16,8 @@ export interface ThreadRunnerOptions {
   options?: Record<string, unknown>;
   /** Packages the thread imports first, e.g. a backend ("@deberta-js/backend-cpu"). */
   imports?: string[];
+  /** Options of the backend (`{ threads }`, `{ kernels }` for cpu), created in the thread with them. */
+  backendOptions?: Record<string, unknown>;
   warn?: (message: string) => void;
   onProgress?: (p: { phase: string; file: string; loaded: number; total: number }) => void;
 }
@@ -37,6 +39,7 @@ export class ThreadRunner implements ModelRunner {
     readonly tokenizer: PipelineTokenizer,
     readonly isClassifier: boolean,
     readonly dtype: string,
+    readonly backend: string,
   ) {
     worker.on("message", (m: { kind: string; id?: number; value?: unknown; error?: { code?: string; message: string } }) => {
       if (m.kind !== "result") return;
@@ -51,10 +54,10 @@ export class ThreadRunner implements ModelRunner {
 
   /** Starts the thread, waits until it has loaded the model, and loads the tokenizer and config here too. */
   static async start(model: string, o: ThreadRunnerOptions = {}): Promise<ThreadRunner> {
-    const init: ThreadInit = { model, task: o.task, options: o.options ?? {}, imports: o.imports ?? [] };
+    const init: ThreadInit = { model, task: o.task, options: o.options ?? {}, imports: o.imports ?? [], backendOptions: o.backendOptions };
     const worker = new Worker(new URL("./model-thread.js", import.meta.url), { workerData: init });
     try {
-      const ready = await new Promise<{ task: string; config: Record<string, unknown>; isClassifier: boolean; dtype: string }>((resolve, reject) => {
+      const ready = await new Promise<{ task: string; config: Record<string, unknown>; isClassifier: boolean; dtype: string; backend: string }>((resolve, reject) => {
         worker.on("message", (m: { kind: string; message?: string; progress?: never; error?: { code?: string; message: string } } & Record<string, never>) => {
           if (m.kind === "warn") o.warn?.(m.message!);
           else if (m.kind === "progress") o.onProgress?.(m.progress!);
@@ -69,7 +72,7 @@ export class ThreadRunner implements ModelRunner {
       const files = await resolveFiles(model, { revision, cache_dir, token, endpoint } as never);
       const tokenizer = await loadPipelineTokenizer(files);
       const config = new DebertaV2Config(ready.config, `${files.location}/config.json`);
-      return new ThreadRunner(worker, ready.task, config, tokenizer, ready.isClassifier, ready.dtype);
+      return new ThreadRunner(worker, ready.task, config, tokenizer, ready.isClassifier, ready.dtype, ready.backend);
     } catch (e) {
       await worker.terminate();
       throw e;

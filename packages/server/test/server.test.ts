@@ -199,6 +199,9 @@ describe("TEI routes", { timeout: 20_000 }, () => {
     for (const name of ["te_request_count", "te_request_success", "te_request_failure", "te_request_duration_bucket", "te_batch_next_size_bucket", "te_batch_next_tokens_bucket", "te_queue_size", "te_request_input_length_bucket"]) {
       expect(m, name).toContain(name);
     }
+    // prom-client's process metrics: the event-loop lag since the previous scrape, CPU time of all threads.
+    expect(m).toMatch(/^nodejs_eventloop_lag_p99_seconds \d/m);
+    expect(m).toMatch(/^process_cpu_seconds_total \d/m);
     const doc = await (await fetch(`${base}/openapi.json`)).json();
     expect(doc.openapi).toMatch(/^3\./);
     for (const p of ["/predict", "/rerank", "/tokenize", "/decode", "/info", "/health", "/metrics", "/"]) expect(doc.paths, p).toHaveProperty(p);
@@ -294,5 +297,30 @@ describe("batching, overload, cancellation, timeouts, drain", { timeout: 20_000 
     expect(done[1].body).toHaveLength(2);
     await drained;
     await expect(fetch(`${s.base}/health`)).rejects.toThrow();
+  });
+});
+
+describe("backend options", { timeout: 30_000 }, () => {
+  it("backendOptions create the named backend with them; with a Backend object they are an InputError", async () => {
+    const ref = await pipeline("text-classification", classifierDir, { backend, warn: () => {} });
+    const want = (await ref("hello there", { top_k: null })) as Array<{ label: string; score: number }>;
+    ref.dispose();
+    const check = async (s: DebertaServer) => {
+      const addr = await s.listen(0, "127.0.0.1");
+      try {
+        const r = await post(`http://127.0.0.1:${addr.port}/predict`, { inputs: "hello there" });
+        expect(r.status).toBe(200);
+        expect(r.body.map((p: any) => p.label)).toEqual(want.map((p) => p.label));
+        r.body.forEach((p: any, i: number) => expect(close(p.score, want[i].score)).toBe(true));
+      } finally {
+        await s.drain();
+      }
+    };
+    // In-process: the TypeScript kernels asked for by name (the default would be the compiled ones when built).
+    const inProcess = await DebertaServer.load(classifierDir, { device: "cpu", backendOptions: { kernels: "js" }, ...quiet });
+    expect(inProcess.engine.runner.backend).toBe("cpu js");
+    await check(inProcess);
+    // On the model thread: the CLI's serve test (`--threads 1`, the thread runs the built dist/model-thread.js).
+    await expect(DebertaServer.load(classifierDir, { backend, backendOptions: { threads: 1 }, ...quiet })).rejects.toThrow(/backendOptions apply to a backend created by name/);
   });
 });

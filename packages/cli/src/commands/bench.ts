@@ -6,6 +6,7 @@
  * onnxruntime-node (what transformers.js runs in Node) on the ONNX twin in the same run, with the same inputs,
  * and reports the ratio. Progress on stderr.
  */
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
@@ -180,12 +181,13 @@ export async function benchCommand(opts: BenchOptions) {
   const peerName = opts.peer ?? (opts.onnx ? "ort-node" : undefined);
   if (peerName !== undefined && !(PEERS as readonly string[]).includes(peerName)) throw new InputError(`--peer "${peerName}" is not one of ${PEERS.join(", ")}`);
   if (peerName) {
-    const onnx = opts.onnx ?? (opts.model ? join(opts.model, "model.onnx") : undefined);
+    const onnx = opts.onnx ?? (opts.model ? defaultOnnx(opts.model, dtype) : undefined);
     if (!onnx) throw new InputError("--peer needs --onnx FILE (or --model DIR holding model.onnx)");
     const peer = await benchOnnx(peerName as Peer, onnx, ids, threads, warmup, runs);
     const pms = median(peer.times);
     result.peer = {
       name: peerName === "ort-node" ? "onnxruntime-node" : "onnxruntime-web (wasm)",
+      onnx,
       settings: { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: "all", ...(peerName === "ort-web" ? { "env.wasm.numThreads": threads } : {}) },
       ms_median: round(pms),
       ms_min: round(Math.min(...peer.times)),
@@ -195,6 +197,17 @@ export async function benchCommand(opts: BenchOptions) {
     result.speedup_vs_peer = round(pms / ms, 3);
   }
   return result;
+}
+
+/**
+ * The ONNX twin in a model folder: for q8 / int8 the dynamic-int8 `model.q8.onnx` (or transformers.js'
+ * `model_quantized.onnx`) when the folder has one, so both sides run int8 Linear layers; else `model.onnx`.
+ */
+function defaultOnnx(dir: string, dtype: string): string {
+  if (/^(q8|int8)$/.test(dtype)) {
+    for (const f of ["model.q8.onnx", "model_quantized.onnx", join("onnx", "model_quantized.onnx")]) if (existsSync(join(dir, f))) return join(dir, f);
+  }
+  return join(dir, "model.onnx");
 }
 
 /** The CPU backend's kernel set and threads (e.g. native-avx2 ×2); nothing for other backends. */
@@ -222,7 +235,7 @@ export function registerBench(program: Command): void {
     .option("--warmup <n>", "warm-up runs", "3")
     .option("--runs <n>", "timed runs", "10")
     .option("--packed", "run the batch packed (unpadded)")
-    .option("--onnx <file>", "the ONNX twin for --peer (default: <model>/model.onnx); alone: --peer ort-node")
+    .option("--onnx <file>", "the ONNX twin for --peer (default: <model>/model.onnx; with --dtype q8 <model>/model.q8.onnx when present); alone: --peer ort-node")
     .option("--peer <name>", "also time a peer on the ONNX twin in the same run: ort-node | ort-web")
     .option("--threads <n>", "threads for the cpu backend and onnxruntime (intraOpNumThreads)", "2")
     .option("--profile", "also print per-op time per forward pass (extra passes after the timed ones)")

@@ -1,7 +1,7 @@
 /**
  * `deberta-js serve --model ID|DIR [--task T] [--host 127.0.0.1] [--port 8080] [--backend cpu] [--dtype fp32]
  *   [--max-batch-tokens 16384] [--max-batch-requests N] [--max-concurrent-requests 512] [--max-input-length N]
- *   [--max-client-batch-size 32] [--request-timeout 30000]`
+ *   [--max-client-batch-size 32] [--request-timeout 30000] [--threads N]`
  *
  * Serves the model over HTTP with TEI's routes (/predict, /rerank, /tokenize, /decode, /info, /health,
  * /metrics), an HF Inference-style POST / and /openapi.json (see @deberta-js/server). SIGTERM / SIGINT drain:
@@ -30,6 +30,8 @@ export interface ServeOptions {
   maxInputLength?: string;
   maxClientBatchSize?: string;
   requestTimeout?: string;
+  /** cpu backend threads (default: all cores). */
+  threads?: string;
   /** commander's `--no-model-thread`. */
   modelThread?: boolean;
 }
@@ -57,6 +59,7 @@ export function positiveInt(name: string, v: string | undefined): number | undef
 export async function serveCommand(o: ServeOptions): Promise<DebertaServer> {
   const port = Number(o.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError(`--port must be 0..65535, got "${o.port}"`);
+  const threads = positiveInt("threads", o.threads);
   const bar = progress();
   let server: DebertaServer;
   try {
@@ -65,6 +68,7 @@ export async function serveCommand(o: ServeOptions): Promise<DebertaServer> {
       threaded: o.modelThread !== false,
       threadImports: threadImports(o.backend ?? "auto"),
       device: o.backend,
+      ...(threads === undefined ? {} : { backendOptions: { threads } }),
       dtype: parseModelDtype(o.dtype),
       revision: o.revision,
       cache_dir: o.cacheDir,
@@ -83,7 +87,7 @@ export async function serveCommand(o: ServeOptions): Promise<DebertaServer> {
     bar.stop();
   }
   const addr = await server.listen(port, o.host);
-  log(`deberta-js serve: ${server.engine.task} on http://${addr.address}:${addr.port} (max_batch_tokens ${server.limits.maxBatchTokens}, max_input_length ${server.limits.maxInputLength})`);
+  log(`deberta-js serve: ${server.engine.task} on http://${addr.address}:${addr.port} (backend ${server.engine.runner.backend}, max_batch_tokens ${server.limits.maxBatchTokens}, max_input_length ${server.limits.maxInputLength})`);
   const stop = (signal: string) => {
     log(`${signal}: draining`);
     server.drain().then(
@@ -118,6 +122,7 @@ export function registerServe(program: Command): void {
     .option("--max-input-length <n>", "longest input in tokens (default: the model's limit)")
     .option("--max-client-batch-size <n>", "inputs per request (default 32)")
     .option("--request-timeout <ms>", "per-request limit, queueing included; 504 after (default 30000)")
+    .option("--threads <n>", "threads of the cpu backend's compiled kernels (default: all cores)")
     .option("--no-model-thread", "run the model on the main thread (default: a worker thread, so requests are read while a batch runs)")
     .action(action(async (opts: ServeOptions) => void (await serveCommand(opts))));
 }

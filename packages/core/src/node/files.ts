@@ -7,6 +7,10 @@ import { WeightsError } from "../errors.js";
 
 /** Largest single read(2): Linux caps one call at ~2 GiB, and smaller calls keep the event loop responsive. */
 const MAX_READ = 1 << 30;
+/** A read larger than this is split into pieces read concurrently (see `readFileInto`). */
+const READ_SPLIT = 4 << 20;
+/** Pieces in flight at once (libuv's default thread pool has 4 threads). */
+const READ_PARALLEL = 4;
 
 export function directoryFiles(dir: string): ModelFiles {
   const root = path.resolve(dir);
@@ -19,16 +23,35 @@ export function directoryFiles(dir: string): ModelFiles {
   };
   const notFound = (name: string, cause: unknown) =>
     new WeightsError(`${path.join(root, name)}: file not found`, "FILE_NOT_FOUND", { cause });
-  /** Positional reads into `dest` through one file handle: no whole-file buffer, no intermediate copy. */
+  /**
+   * Positional reads into `dest` through one file handle: no whole-file buffer, no intermediate copy. A large
+   * range is read as `READ_SPLIT`-byte pieces, `READ_PARALLEL` at a time: filling fresh memory is bound by page
+   * faults (the kernel zeroes and maps every page), which run in parallel on libuv's threads.
+   */
   const readFileInto = async (name: string, start: number, dest: Uint8Array): Promise<void> => {
     let fh: fs.FileHandle | undefined;
     try {
       fh = await fs.open(resolve(name), "r");
-      let off = 0;
-      while (off < dest.byteLength) {
-        const { bytesRead } = await fh.read(dest, off, Math.min(dest.byteLength - off, MAX_READ), start + off);
-        if (bytesRead === 0) throw new WeightsError(`${path.join(root, name)}: file ends at byte ${start + off}, expected ${start + dest.byteLength}`);
-        off += bytesRead;
+      const file = fh;
+      const piece = async (from: number, to: number) => {
+        let off = from;
+        while (off < to) {
+          const { bytesRead } = await file.read(dest, off, Math.min(to - off, MAX_READ), start + off);
+          if (bytesRead === 0) throw new WeightsError(`${path.join(root, name)}: file ends at byte ${start + off}, expected ${start + dest.byteLength}`);
+          off += bytesRead;
+        }
+      };
+      if (dest.byteLength <= READ_SPLIT) await piece(0, dest.byteLength);
+      else {
+        let next = 0;
+        const worker = async () => {
+          while (next < dest.byteLength) {
+            const from = next;
+            next = Math.min(dest.byteLength, next + READ_SPLIT);
+            await piece(from, next);
+          }
+        };
+        await Promise.all(Array.from({ length: READ_PARALLEL }, worker));
       }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") throw notFound(name, e);

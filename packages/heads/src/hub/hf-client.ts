@@ -10,6 +10,7 @@
  *
  * No `node:*` import; the library itself is imported on first use, so a fully cached model never loads it.
  */
+import { MissingDependencyError } from "@deberta-js/core";
 import {
   HubError,
   describe,
@@ -24,9 +25,26 @@ import {
 type HfHub = typeof import("@huggingface/hub");
 let hfHub: Promise<HfHub> | undefined;
 
-/** `@huggingface/hub`, imported once, on the first request. */
-export function loadHfHub(): Promise<HfHub> {
-  hfHub ??= import("@huggingface/hub");
+/** The optional peer dependency that downloads need in Node (browsers and cached models never load it). */
+const HUB_PACKAGE = "@huggingface/hub";
+
+/** Node's "cannot find package" for `spec` itself (not for something the package imports). */
+function isMissing(e: unknown, spec: string): boolean {
+  const err = e as { code?: string; message?: string };
+  return (err?.code === "ERR_MODULE_NOT_FOUND" || err?.code === "MODULE_NOT_FOUND") && typeof err.message === "string" && err.message.includes(`'${spec}'`);
+}
+
+/**
+ * `@huggingface/hub`, imported once, on the first request. It is an optional peer dependency of this package (12 MB
+ * that browser users and users of local folders never need): when it is not installed, a `MissingDependencyError`
+ * names it.
+ */
+function loadHfHub(): Promise<HfHub> {
+  // A non-literal specifier: bundlers leave the optional package alone (and this module is Node-only anyway).
+  hfHub ??= (import(/* @vite-ignore */ /* webpackIgnore: true */ HUB_PACKAGE) as Promise<HfHub>).catch((e: unknown) => {
+    if (isMissing(e, HUB_PACKAGE)) throw new MissingDependencyError(HUB_PACKAGE, "Downloading from the Hugging Face hub in Node", { cause: e });
+    throw e;
+  });
   hfHub.catch(() => (hfHub = undefined));
   return hfHub;
 }
