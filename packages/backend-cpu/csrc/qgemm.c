@@ -9,6 +9,7 @@
  * pmaddubsw would do twice the pairs per instruction but saturates its int16 sums (255·127·2 > 32767); VNNI /
  * AVX-512-VNNI (vpdpwssd) would fuse the add — not compiled here: this project's machines have neither to test it.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include "qgemm.h"
 #include "pool.h"
@@ -162,6 +163,7 @@ typedef struct {
   long ldc;
   const float* bias;
   int act;
+  atomic_int qdone; /* quantization tasks finished */
 } qgemm_job;
 
 static void quant_task(void* ctx, int t) {
@@ -171,8 +173,29 @@ static void quant_task(void* ctx, int t) {
   quantize_rows(j->a, j->lda, j->m, j->k, b0 * MR, b1 * MR, j->ap, j->sa);
 }
 
+static void gemm_part(qgemm_job* j, int t);
+
+/*
+ * One fork-join per call: tasks [0, qchunks) quantize row blocks of A, the rest are panel chunks of the product.
+ * The pool hands tasks out in increasing order, so by the time a product task starts every quantization task has
+ * been claimed by a running thread; the product tasks wait (spin) for them to finish.
+ */
 static void qgemm_task(void* ctx, int t) {
   qgemm_job* j = ctx;
+  if (t < j->qchunks) {
+    quant_task(j, t);
+    atomic_fetch_add_explicit(&j->qdone, 1, memory_order_release);
+    return;
+  }
+  while (atomic_load_explicit(&j->qdone, memory_order_acquire) < j->qchunks) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  gemm_part(j, t - j->qchunks);
+}
+
+static void gemm_part(qgemm_job* j, int t) {
   int p0 = (int)((long)j->panels * t / j->chunks), p1 = (int)((long)j->panels * (t + 1) / j->chunks);
   const int kp = KP(j->k);
   const float* sw = (const float*)j->packed;
@@ -204,20 +227,17 @@ int KFN(dj_qgemm_i8)(int m, int n, int k, const float* a, long lda, const uint8_
   int threads = dj_threads();
   int chunks = threads > 1 ? 3 * threads : 1;
   if (chunks > panels) chunks = panels;
-  int qchunks = threads < blocks ? threads : blocks;
+  int qchunks = threads > 1 ? 4 * threads : 1;
+  if (qchunks > blocks) qchunks = blocks;
   qgemm_job j = {m, n, k, chunks, panels, qchunks, a, lda, packed, ap, sa, c, ldc, bias, act};
-  int small = (long)m * n * k < 32768;
-  if (qchunks <= 1 || small) {
+  atomic_init(&j.qdone, 0);
+  if (threads <= 1 || (long)m * n * k < 32768) {
     j.qchunks = 1;
     quant_task(&j, 0);
-  } else {
-    dj_parallel_for(qchunks, quant_task, &j);
-  }
-  if (chunks <= 1 || small) {
     j.chunks = 1;
-    qgemm_task(&j, 0);
+    gemm_part(&j, 0);
   } else {
-    dj_parallel_for(chunks, qgemm_task, &j);
+    dj_parallel_for(qchunks + chunks, qgemm_task, &j);
   }
   free(ap);
   return 0;
@@ -225,10 +245,11 @@ int KFN(dj_qgemm_i8)(int m, int n, int k, const float* a, long lda, const uint8_
 
 /* ---- dequantize-in-GEMM ---- */
 
-/* Panels decoded per task step: about 64 KiB of floats (L2-resident), at least one. */
+/* Panels decoded per task step: about 512 KiB of floats (L2-resident), at least one. Each step re-packs A for its
+   SGEMM call, so fewer, larger steps keep that cost small next to the product. */
 static inline int panel_group(int k) {
-  int g = 16384 / (k * NR > 0 ? k * NR : 1);
-  return g < 1 ? 1 : g > 8 ? 8 : g;
+  int g = 131072 / (k * NR > 0 ? k * NR : 1);
+  return g < 1 ? 1 : g > 32 ? 32 : g;
 }
 
 /* Rows [j0, j0 + cols) of the weight, decoded into one float panel [k][NR] (zero columns past cols). */
@@ -244,16 +265,28 @@ static void decode_panel(const uint8_t* data, const float* scales, const float* 
         dst[(long)kk * NR + c] = v * 7.874015718698502e-3f;
       }
     } else {
-      long e = row * k;
-      long b = e / block;
-      int left = (int)(block - e % block);
-      float s = scales[b];
-      for (int kk = 0; kk < k; kk++, e++) {
-        if (left == 0) s = scales[++b], left = block;
-        left--;
-        uint8_t byte = data[e >> 1];
-        int code = e & 1 ? byte & 15 : byte >> 4;
-        dst[(long)kk * NR + c] = table[code] * s;
+      /* Walk the row block by block with the table pre-multiplied by the block's scale (the same f32 product
+         table[code] · scale per element); a byte never straddles a block (blocks start at even elements). */
+      long e = row * k, end = e + k;
+      float* d = dst + c;
+      float st[16];
+      while (e < end) {
+        long b = e / block, stop = (b + 1) * block < end ? (b + 1) * block : end;
+        const float s = scales[b];
+        for (int q = 0; q < 16; q++) st[q] = table[q] * s;
+        if (e & 1) { /* an odd start: the low nibble of its byte */
+          *d = st[data[e >> 1] & 15];
+          d += NR, e++;
+        }
+        for (; e + 1 < stop; e += 2, d += 2 * NR) {
+          uint8_t byte = data[e >> 1];
+          d[0] = st[byte >> 4];
+          d[NR] = st[byte & 15];
+        }
+        if (e < stop) { /* an odd end: the high nibble */
+          *d = st[data[e >> 1] >> 4];
+          d += NR, e++;
+        }
       }
     }
   }

@@ -57,7 +57,9 @@ export type { Task, PipelineFor, PipelineOptions } from "./pipelines/pipeline.js
 export { BATCHING_OPTIONS, Pipeline, callable, isStreamInput } from "./pipelines/base.js";
 export type { BatchingOptions, StreamInput } from "./pipelines/base.js";
 export { FillMaskPipeline } from "./pipelines/fill-mask.js";
-export type { FillMaskOptions, FillMaskResult } from "./pipelines/fill-mask.js";
+export type { FillMaskOptions, FillMaskOutput, FillMaskResult } from "./pipelines/fill-mask.js";
+export { TRUNCATION_OPTIONS, truncationArgs } from "./pipelines/truncation.js";
+export type { TruncationOptions } from "./pipelines/truncation.js";
 export { TextClassificationPipeline } from "./pipelines/text-classification.js";
 export type { TextClassificationOptions, TextClassificationInput, TextPair } from "./pipelines/text-classification.js";
 export { ZeroShotClassificationPipeline } from "./pipelines/zero-shot-classification.js";

@@ -143,7 +143,7 @@ const one = await classify("text");
 expectType<Equal<typeof one, LabelScore[]>>();
 const pair = await classify({ text: "a", text_pair: "b" });
 expectType<Equal<typeof pair, LabelScore>>();
-const ranked = await classify(["a", "b"], { top_k: 2 });
+const ranked = await classify(["a", "b"], { top_k: 2, max_length: 128 });
 expectType<Equal<typeof ranked, LabelScore[][]>>();
 for await (const r of classify((async function* () { yield "a"; })(), { batch_size: 4 })) {
   expectType<Equal<typeof r, LabelScore | LabelScore[]>>();
@@ -151,6 +151,11 @@ for await (const r of classify((async function* () { yield "a"; })(), { batch_si
 const fill = await pipeline("fill-mask", "m");
 const masks = await fill("Paris is the [MASK] of France.", { top_k: 3 });
 expectType<Equal<typeof masks, FillMaskResult[]>>();
+const perMask = await fill("The [MASK] is the [MASK] of France.", { top_k: 3, truncation: true, max_length: 64 });
+expectType<Equal<typeof perMask, FillMaskResult[][]>>();
+const anyText: string = "Paris is the [MASK] of France.";
+const oneMask = await fill(anyText);
+expectType<Equal<typeof oneMask, FillMaskResult[]>>();
 const zs = await pipeline("zero-shot-classification", "m");
 const labels = await zs("text", ["a", "b"]);
 expectType<Equal<typeof labels, ZeroShotResult>>();

@@ -206,7 +206,14 @@ async function main() {
   const b = results[`batched/${top}`];
   const n = results[`naive/${top}`];
   const single = results[`batched/${low}`].p50;
-  const perAt = (size) => ceiling.rows.reduce((best, r) => (Math.abs(r.n - size) < Math.abs(best.n - size) ? r : best)).per;
+  // ms per sentence at `size`, linearly interpolated in the forward time between the measured batch sizes.
+  const perAt = (size) => {
+    const rs = ceiling.rows;
+    const hi = rs.find((r) => r.n >= size) ?? rs.at(-1);
+    const lo = [...rs].reverse().find((r) => r.n <= size) ?? rs[0];
+    const ms = hi.n === lo.n ? lo.ms : lo.ms + ((hi.ms - lo.ms) * (size - lo.n)) / (hi.n - lo.n);
+    return ms / size;
+  };
   const pTop = profiles[top];
   const c1 = ceiling.rows[0];
   console.log(`\nthroughput batched/naive at ${top} clients: ${(b.rps / n.rps).toFixed(2)}× (goal ≥ 4×); in-process ceiling at batch ${top}: ${(c1.per / perAt(top)).toFixed(2)}×`);

@@ -22,8 +22,13 @@ export interface BatchQueueOptions<T, R> {
    * the batcher waits a few event-loop turns (at most `gatherMs`) so they join the batch it is about to form.
    */
   arriving?: () => number;
-  /** Longest wait for arriving inputs before a batch forms (default 2 ms). */
+  /**
+   * Longest wait for arriving inputs before a batch forms: `gatherMs` (default 2 ms) or `gatherFraction` (default
+   * 0.02) of the previous batch's run time, whichever is longer — so a wait never costs more than a few percent of
+   * what the batch it fills takes to run.
+   */
   gatherMs?: number;
+  gatherFraction?: number;
 }
 
 /** Timing of one entry, for the per-request histograms. */
@@ -46,6 +51,8 @@ interface Entry<T> {
 export class BatchQueue<T, R> {
   private readonly entries: Array<Entry<T>> = [];
   private running = false;
+  /** Run time of the last batch (ms), which bounds the gathering wait before the next. */
+  private lastBatchMs = 0;
   private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly options: BatchQueueOptions<T, R>) {
@@ -120,14 +127,34 @@ export class BatchQueue<T, R> {
   }
 
   /**
-   * The model runs on this thread, so requests that arrived during a batch are still unread in their sockets when
-   * it ends: give the event loop a few turns (bounded by `gatherMs`) to read and tokenize them first.
+   * Requests that arrived during a batch may still be unread in their sockets when it ends (always so when the
+   * model runs on this thread), and the clients answered by the last batch are sending their next requests: give
+   * the event loop a few turns to read and tokenize them, so they join this batch rather than wait a whole batch
+   * for the next. Keeps turning while inputs are on their way (`arriving`) or the queue still grows, bounded by
+   * the gathering deadline and by a full batch; never waits when nothing comes in.
    */
   private async gather(): Promise<void> {
     const arriving = this.options.arriving ?? (() => 0);
-    const deadline = performance.now() + (this.options.gatherMs ?? 2);
+    const wait = Math.max(this.options.gatherMs ?? 2, (this.options.gatherFraction ?? 0.02) * this.lastBatchMs);
+    const deadline = performance.now() + wait;
+    let seen = this.entries.length;
     // Two turns at least: the first may run before the poll phase that reads the sockets.
-    for (let turn = 0; turn < 2 || (arriving() > 0 && performance.now() < deadline); turn++) await new Promise((r) => setImmediate(r));
+    for (let turn = 0; ; turn++) {
+      await new Promise((r) => setImmediate(r));
+      const grew = this.entries.length > seen;
+      seen = this.entries.length;
+      if (turn >= 1 && !(arriving() > 0 || grew)) return;
+      if (performance.now() >= deadline || this.full()) return;
+    }
+  }
+
+  /** True when the waiting inputs already fill a batch (the token or the request budget). */
+  private full(): boolean {
+    const { maxBatchTokens, maxBatchRequests = Infinity } = this.options;
+    if (this.entries.length >= maxBatchRequests) return true;
+    let tokens = 0;
+    for (const e of this.entries) if ((tokens += e.tokens) >= maxBatchTokens || e.task) return true;
+    return false;
   }
 
   /** FIFO, greedy up to the budgets; an exclusive task is a batch of its own. */
@@ -159,6 +186,7 @@ export class BatchQueue<T, R> {
       const values: unknown[] = batch[0].task ? [await batch[0].task()] : await this.options.runBatch(batch.map((e) => e.input as T));
       if (values.length !== batch.length) throw new Error(`batch of ${batch.length} inputs gave ${values.length} results`);
       const end = performance.now();
+      if (!batch[0].task) this.lastBatchMs = end - start;
       m?.batchDuration.observe((end - start) / 1000);
       batch.forEach((e, i) => e.resolve({ value: values[i], timing: { queueSeconds: (start - e.enqueuedAt) / 1000, inferenceSeconds: (end - start) / 1000 } }));
     } catch (err) {

@@ -5,18 +5,18 @@
  */
 import { Gunzip } from "fflate";
 import { TokenizerError } from "./errors.js";
-import { getTokenizerLimits, tokenizerLimitHint } from "./limits.js";
+import { getTokenizerLimits, type TokenizerLimits, tokenizerLimitHint } from "./limits.js";
 
 const CHUNK = 16 * 1024;
 
-export function gunzipCapped(bytes: Uint8Array, label: string, cap = getTokenizerLimits().maxInflatedBytes): Uint8Array {
+export function gunzipCapped(bytes: Uint8Array, label: string, cap = getTokenizerLimits().maxInflatedBytes, limit: keyof TokenizerLimits = "maxInflatedBytes"): Uint8Array {
   const parts: Uint8Array[] = [];
   let total = 0;
   let done = false;
   const g = new Gunzip((chunk, final) => {
     total += chunk.length;
     if (total > cap) {
-      throw new TokenizerError(`${label}: inflates to more than ${cap} bytes (${tokenizerLimitHint("maxInflatedBytes")})`, "FILE_CORRUPT");
+      throw new TokenizerError(`${label}: inflates to more than ${cap} bytes (${tokenizerLimitHint(limit)})`, "FILE_CORRUPT");
     }
     parts.push(chunk);
     if (final) done = true;

@@ -12,12 +12,25 @@ export interface TokenizerLimits {
   maxNestingDepth: number;
   /** Steps (in units of text length) a Replace regex may take per normalized string: linear-time engine, so this is a sanity cap. */
   maxRegexPatternLength: number;
+  /**
+   * Bytes of one JSON file (tokenizer.json — inflated when gzipped — and the side files). The largest real DeBERTa
+   * tokenizer.json (mDeBERTa, 250k pieces) is ~16 MB.
+   */
+  maxJsonBytes: number;
+  /**
+   * Objects + arrays in one JSON file, counted by a byte scan before `JSON.parse`: V8 spends ~90 bytes and a lot of
+   * GC per `{}` (32 MiB of `[{},{},…]` is GiBs and a minute), and aborts the process outright on an array of ~2^28
+   * elements. A 250k-piece vocabulary is ~250k arrays; 2M `{}` parse in ~1.5 s and ~250 MB.
+   */
+  maxJsonContainers: number;
 }
 
 export const DEFAULT_TOKENIZER_LIMITS: Readonly<TokenizerLimits> = Object.freeze({
   maxInflatedBytes: 512 * 2 ** 20,
   maxNestingDepth: 64,
   maxRegexPatternLength: 4096,
+  maxJsonBytes: 64 * 2 ** 20,
+  maxJsonContainers: 2_000_000,
 });
 
 let current: TokenizerLimits = { ...DEFAULT_TOKENIZER_LIMITS };

@@ -8,6 +8,7 @@
  * tokens. The slow tokenizer needs `spm.model`.
  */
 import { gunzipCapped } from "./gunzip.js";
+import { getTokenizerLimits } from "./limits.js";
 import { addedTokenFromJson, type AddedToken } from "./added-vocabulary.js";
 import { decoderFromJson, MetaspaceDecoder } from "./decoder.js";
 import { TokenizerError } from "./errors.js";
@@ -87,7 +88,9 @@ export async function loadFastTokenizer(source: TokenizerSource, options?: LoadO
       let bytes = await files.read(name);
       const label = filePath(files, name);
       if (name.endsWith(".gz")) {
-        bytes = gunzipCapped(bytes, label);
+        // the inflated JSON must pass parseJsonBytes' size cap anyway: stop inflating there
+        const { maxInflatedBytes, maxJsonBytes } = getTokenizerLimits();
+        bytes = gunzipCapped(bytes, label, Math.min(maxInflatedBytes, maxJsonBytes), maxJsonBytes < maxInflatedBytes ? "maxJsonBytes" : "maxInflatedBytes");
       }
       const parts = fastPartsFromTokenizerJson(parseJsonBytes(bytes, label), label, cfg);
       return new DebertaV2TokenizerFast(parts, cfg);

@@ -5,6 +5,7 @@
  */
 import { addedTokenFromJson, MAX_TOKEN_ID, type AddedToken } from "./added-vocabulary.js";
 import { TokenizerError } from "./errors.js";
+import { getTokenizerLimits, tokenizerLimitHint } from "./limits.js";
 import { filePath, type TokenizerFiles } from "./files.js";
 
 /** transformers' VERY_LARGE_INTEGER: the model_max_length of configs that do not set one. */
@@ -73,6 +74,14 @@ export async function readJsonFile(files: TokenizerFiles, name: string): Promise
 }
 
 export function parseJsonBytes(bytes: Uint8Array, label: string): unknown {
+  const limits = getTokenizerLimits();
+  if (bytes.length > limits.maxJsonBytes) {
+    throw new TokenizerError(`${label}: ${bytes.length} bytes of JSON is more than a tokenizer file needs (${tokenizerLimitHint("maxJsonBytes")})`, "FILE_CORRUPT");
+  }
+  const containers = countJsonContainers(bytes, limits.maxJsonContainers);
+  if (containers > limits.maxJsonContainers) {
+    throw new TokenizerError(`${label}: more than ${limits.maxJsonContainers} JSON objects and arrays (${tokenizerLimitHint("maxJsonContainers")})`, "FILE_CORRUPT");
+  }
   let text: string;
   try {
     text = utf8.decode(bytes);
@@ -84,6 +93,21 @@ export function parseJsonBytes(bytes: Uint8Array, label: string): unknown {
   } catch (e) {
     throw new TokenizerError(`${label}: not valid JSON (${(e as Error).message})`, "FILE_CORRUPT", { cause: e });
   }
+}
+
+/** `{` and `[` outside strings, stopping once past `stopAfter` (a linear byte scan, ~10 ms for 10 MB). */
+function countJsonContainers(b: Uint8Array, stopAfter: number): number {
+  let n = 0;
+  let inString = false;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i];
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if ((c === 0x7b || c === 0x5b) && ++n > stopAfter) return n;
+  }
+  return n;
 }
 
 const SPECIAL_KEYS: Array<[keyof Omit<SpecialTokens, "additional">, string]> = [

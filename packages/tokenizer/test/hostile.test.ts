@@ -10,6 +10,7 @@ afterEach(() => resetTokenizerLimits());
 
 const DIR = new URL("../../../fixtures/tokenizer/spm-lower-punct/", import.meta.url);
 const BASE = JSON.parse(readFileSync(new URL("tokenizer.json", DIR), "utf8")) as Record<string, any>;
+const BASE_TEXT = readFileSync(new URL("tokenizer.json", DIR), "utf8");
 const clone = () => structuredClone(BASE);
 const load = (j: unknown) => loadFastTokenizer({ "tokenizer.json": JSON.stringify(j) });
 
@@ -129,12 +130,51 @@ describe("corrupt tokenizer.json structures give TokenizerError", () => {
   });
 });
 
+describe("special-token ids from the side files are validated too", () => {
+  const enc = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
+  const config = JSON.parse(readFileSync(new URL("tokenizer_config.json", DIR), "utf8")) as Record<string, unknown>;
+  it.each([["abc"], [0.5], [-5], [2 ** 53], [null]])("added_tokens.json id %s is refused (it would reach input_ids)", async (bad) => {
+    await rejects(loadFastTokenizer({ "tokenizer.json": JSON.stringify(BASE), "added_tokens.json": enc({ "[X]": bad }) }), /added_tokens.json: the id of "\[X\]" is not a token id/);
+  });
+  it.each([["0.5"], ["-5"], ["abc"], ["9007199254740992"]])("added_tokens_decoder key %s is refused", async (key) => {
+    const files = { "tokenizer.json": JSON.stringify(BASE), "tokenizer_config.json": enc({ ...config, added_tokens_decoder: { [key]: { content: "[Y]", special: true } } }) };
+    await rejects(loadFastTokenizer(files), /tokenizer_config.json: added_tokens_decoder/);
+  });
+  it("null special tokens in special_tokens_map.json", async () => {
+    await rejects(loadFastTokenizer({ "tokenizer.json": JSON.stringify(BASE), "special_tokens_map.json": enc({ sep_token: 5 }) }), /special_tokens_map.json: "sep_token" must be a string/);
+  });
+});
+
 describe("tokenizer.json.gz inflates under a cap", () => {
   it("a gzip bomb stops at maxInflatedBytes with a TokenizerError (not 'not valid UTF-8' after gigabytes)", async () => {
     const bomb = gzipSync(new Uint8Array(64 * 2 ** 20), { level: 9 }); // 64 MiB of zeros in ~64 KiB
     expect(bomb.length).toBeLessThan(256 * 1024);
     setTokenizerLimits({ maxInflatedBytes: 8 * 2 ** 20 });
     await rejects(loadFastTokenizer({ "tokenizer.json.gz": bomb }), /tokenizer.json.gz: inflates to more than 8388608 bytes.*maxInflatedBytes/);
+  });
+
+  it("a 1 MiB gzip of one huge JSON array is refused at maxJsonBytes (V8 aborted the process on it: 5.8 GB RSS, then a fatal 'invalid size')", async () => {
+    const text = new TextEncoder().encode(`{"x":[${"0,".repeat(40 * 2 ** 20)}0]}`); // 80 MiB inflated
+    const bomb = gzipSync(text, { level: 6 });
+    expect(bomb.length).toBeLessThan(2 ** 20);
+    const t0 = performance.now();
+    await rejects(loadFastTokenizer({ "tokenizer.json.gz": bomb }), /tokenizer.json.gz: inflates to more than 67108864 bytes \(limit maxJsonBytes/);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    await rejects(loadFastTokenizer({ "tokenizer.json": text }), /tokenizer.json: 83886089 bytes of JSON is more than a tokenizer file needs/);
+  });
+
+  it("millions of empty objects (GiBs and a minute of JSON.parse) are refused by a byte scan first", async () => {
+    const objs = `[${"{},".repeat(2_000_000)}{}]`;
+    const t0 = performance.now();
+    await rejects(loadFastTokenizer({ "tokenizer.json.gz": gzipSync(new TextEncoder().encode(objs)) }), /more than 2000000 JSON objects and arrays \(limit maxJsonContainers/);
+    await rejects(loadFastTokenizer({ "tokenizer.json": BASE_TEXT, "added_tokens.json": objs }), /added_tokens.json: more than 2000000 JSON objects/);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    // braces inside strings are not containers
+    setTokenizerLimits({ maxJsonContainers: 5 });
+    await rejects(load(clone()), /maxJsonContainers/);
+    resetTokenizerLimits();
+    const tok = await loadFastTokenizer({ "tokenizer.json": BASE_TEXT, "added_tokens.json": '{"{[{[{[{[": 4001}' });
+    expect(tok.encode("x {[{[{[{[ y")).toContain(4001);
   });
 
   it("(control) the real gzipped tokenizer loads, and truncated gzip is a TokenizerError", async () => {

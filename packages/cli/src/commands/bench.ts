@@ -9,7 +9,8 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Command } from "commander";
+import { fileURLToPath } from "node:url";
+import { Option, type Command } from "commander";
 import { DebertaV2Config, DebertaV2Model, InputError, modelDType, type Backend } from "@deberta-js/core";
 import { directoryFiles } from "@deberta-js/core/node";
 import { loadBackend, parseModelDtype } from "../backends.js";
@@ -31,6 +32,10 @@ export interface BenchOptions {
   packed?: boolean;
   profile?: boolean;
   peer?: string;
+  /** Each side in its own child process, so each one's peak RSS is its own. */
+  isolate?: boolean;
+  /** Internal (--isolate's children): run only "ours" or only the "peer". */
+  side?: string;
 }
 
 /** The bench README's inputs: token i (row-major) is `3 + (i * 7919) % 8000`, below the vocabulary size. */
@@ -133,54 +138,65 @@ export async function benchCommand(opts: BenchOptions) {
   const runs = int("runs", opts.runs, 10);
   const threads = int("threads", opts.threads, 2);
   const dtype = parseModelDtype(opts.dtype);
-  const loaded = await loadBackend(opts.backend ?? "cpu", { threads });
-  const profiler = opts.profile ? new Profiler() : undefined;
-  const backend = profiler ? profiler.wrap(loaded) : loaded;
-  const { model, source } = await loadModel(opts, backend, dtype);
-  const ids = benchIds(batch, seq, model.config.vocab_size);
-  let first: number[] = [];
-  const forward = async () => {
-    const out = await model.forward({ input_ids: ids }, { packed: opts.packed });
-    const data = await out.last_hidden_state.data();
-    first = Array.from(data.subarray(0, 4));
-    out.last_hidden_state.dispose();
-  };
-  let peakRss = process.memoryUsage().rss;
-  const times = await time(`deberta-js ${backend.name}`, warmup, runs, async () => {
-    await forward();
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
-  });
-  let profile: unknown;
-  if (profiler) {
-    // separate passes, so the timing above carries no profiling overhead
-    profiler.start();
-    for (let i = 0; i < runs; i++) await forward();
-    profiler.stop();
-    profile = { note: backend.name === "cpu" ? "ms per forward pass, per op" : "ms per forward pass, per op (enqueue time: asynchronous backend)", ops: profiler.report(runs) };
+  if (opts.side !== undefined && opts.side !== "ours" && opts.side !== "peer") throw new InputError(`--side must be ours or peer, got "${opts.side}"`);
+  if (opts.isolate) return benchIsolated(opts);
+  let result: Record<string, unknown>;
+  let ids: number[][];
+  let ms = NaN;
+  if (opts.side === "peer") {
+    const config = await loadConfigOnly(opts);
+    ids = benchIds(batch, seq, config.vocab_size);
+    result = { batch, seq, warmup, runs };
+  } else {
+    const loaded = await loadBackend(opts.backend ?? "cpu", { threads });
+    const profiler = opts.profile ? new Profiler() : undefined;
+    const backend = profiler ? profiler.wrap(loaded) : loaded;
+    const { model, source } = await loadModel(opts, backend, dtype);
+    ids = benchIds(batch, seq, model.config.vocab_size);
+    let first: number[] = [];
+    const forward = async () => {
+      const out = await model.forward({ input_ids: ids }, { packed: opts.packed });
+      const data = await out.last_hidden_state.data();
+      first = Array.from(data.subarray(0, 4));
+      out.last_hidden_state.dispose();
+    };
+    let peakRss = process.memoryUsage().rss;
+    const times = await time(`deberta-js ${backend.name}`, warmup, runs, async () => {
+      await forward();
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    });
+    let profile: unknown;
+    if (profiler) {
+      // separate passes, so the timing above carries no profiling overhead
+      profiler.start();
+      for (let i = 0; i < runs; i++) await forward();
+      profiler.stop();
+      profile = { note: backend.name === "cpu" ? "ms per forward pass, per op" : "ms per forward pass, per op (enqueue time: asynchronous backend)", ops: profiler.report(runs) };
+    }
+    ms = median(times);
+    result = {
+      backend: backend.name,
+      ...kernelInfo(loaded),
+      dtype,
+      model: source,
+      batch,
+      seq,
+      warmup,
+      runs,
+      ms_median: round(ms),
+      ms_min: round(Math.min(...times)),
+      tokens_per_s: Math.round((batch * seq) / (ms / 1000)),
+      first_outputs: first.map((x) => round(x, 6)),
+      // Weights resident on the backend after load (quantized Linear weights at their packed size).
+      resident_weight_bytes: model.residentWeightBytes,
+    };
+    if (profile) result.profile = profile;
+    model.dispose();
+    result.rss_mb_max = Math.round(peakRss / 2 ** 20); // sampled after each pass
   }
-  const ms = median(times);
-  const result: Record<string, unknown> = {
-    backend: backend.name,
-    ...kernelInfo(loaded),
-    dtype,
-    model: source,
-    batch,
-    seq,
-    warmup,
-    runs,
-    ms_median: round(ms),
-    ms_min: round(Math.min(...times)),
-    tokens_per_s: Math.round((batch * seq) / (ms / 1000)),
-    first_outputs: first.map((x) => round(x, 6)),
-    // Weights resident on the backend after load (quantized Linear weights at their packed size).
-    resident_weight_bytes: model.residentWeightBytes,
-  };
-  if (profile) result.profile = profile;
-  model.dispose();
-  result.rss_mb_max = Math.round(peakRss / 2 ** 20); // sampled after each pass
   const peerName = opts.peer ?? (opts.onnx ? "ort-node" : undefined);
   if (peerName !== undefined && !(PEERS as readonly string[]).includes(peerName)) throw new InputError(`--peer "${peerName}" is not one of ${PEERS.join(", ")}`);
-  if (peerName) {
+  if (peerName && opts.side !== "ours") {
     const onnx = opts.onnx ?? (opts.model ? defaultOnnx(opts.model, dtype) : undefined);
     if (!onnx) throw new InputError("--peer needs --onnx FILE (or --model DIR holding model.onnx)");
     const peer = await benchOnnx(peerName as Peer, onnx, ids, threads, warmup, runs);
@@ -194,9 +210,47 @@ export async function benchCommand(opts: BenchOptions) {
       tokens_per_s: Math.round((batch * seq) / (pms / 1000)),
       first_outputs: peer.first.map((x) => round(x, 6)),
     };
-    result.speedup_vs_peer = round(pms / ms, 3);
+    if (opts.side !== "peer") result.speedup_vs_peer = round(pms / ms, 3);
   }
+  // this process's high-water resident set (kernel-tracked, so nothing between samples is missed); with --isolate
+  // it is one side's alone
+  result.max_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
   return result;
+}
+
+async function loadConfigOnly(opts: BenchOptions): Promise<DebertaV2Config> {
+  const file = opts.config ?? (opts.model ? join(opts.model, "config.json") : undefined);
+  if (!file) throw new InputError("bench needs --model DIR or --config FILE");
+  return DebertaV2Config.fromJSON(await readFile(file), file);
+}
+
+/** The options as command-line flags (for --isolate's children). */
+function benchArgs(opts: BenchOptions): string[] {
+  const out = ["bench"];
+  for (const k of ["model", "config", "backend", "batch", "seq", "dtype", "warmup", "runs", "onnx", "peer", "threads"] as const) {
+    if (opts[k] !== undefined) out.push(`--${k}`, String(opts[k]));
+  }
+  if (opts.packed) out.push("--packed");
+  if (opts.profile) out.push("--profile");
+  return out;
+}
+
+/** Runs ours, then the peer, each in a fresh child process; merges their results (each with its own max_rss_mb). */
+async function benchIsolated(opts: BenchOptions): Promise<Record<string, unknown>> {
+  const { spawnSync } = await import("node:child_process");
+  const bin = fileURLToPath(new URL("../bin.js", import.meta.url));
+  const child = (side: string): Record<string, unknown> => {
+    log(`--isolate: ${side} in a child process…`);
+    const r = spawnSync(process.execPath, [bin, ...benchArgs(opts), "--side", side], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 << 20 });
+    if (r.status !== 0) throw new Error(`bench --side ${side} exited with ${r.status ?? r.signal}`);
+    return JSON.parse(r.stdout);
+  };
+  const ours = child("ours");
+  const hasPeer = opts.peer !== undefined || opts.onnx !== undefined;
+  if (!hasPeer) return { ...ours, isolated: true };
+  const theirs = child("peer");
+  const peer: Record<string, unknown> = { ...(theirs.peer as Record<string, unknown>), max_rss_mb: theirs.max_rss_mb };
+  return { ...ours, isolated: true, peer, speedup_vs_peer: round((peer.ms_median as number) / (ours.ms_median as number), 3) };
 }
 
 /**
@@ -239,5 +293,7 @@ export function registerBench(program: Command): void {
     .option("--peer <name>", "also time a peer on the ONNX twin in the same run: ort-node | ort-web")
     .option("--threads <n>", "threads for the cpu backend and onnxruntime (intraOpNumThreads)", "2")
     .option("--profile", "also print per-op time per forward pass (extra passes after the timed ones)")
+    .option("--isolate", "run ours and the peer each in its own child process, so each max_rss_mb (peak memory) is that side's alone")
+    .addOption(new Option("--side <which>", "internal: only ours | peer").hideHelp())
     .action(action(async (opts: BenchOptions) => printJson(await benchCommand(opts))));
 }

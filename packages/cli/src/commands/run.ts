@@ -14,6 +14,7 @@
 import { createReadStream, createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { createInterface } from "node:readline";
+import { Readable } from "node:stream";
 import type { Command } from "commander";
 import { InputError } from "@deberta-js/core";
 import { TASKS, type Task, pipeline } from "@deberta-js/heads";
@@ -66,7 +67,9 @@ export function callOptions(task: Task, o: RunOptions): Record<string, unknown> 
   const opts: Record<string, unknown> = {};
   const topK = int("top-k", o.topK);
   const batchSize = int("batch-size", o.batchSize);
-  if (batchSize !== undefined) opts.batch_size = Math.max(1, batchSize);
+  // 0 used to be clamped to 1 silently (exit 0 on a bad flag, issue 13): say so instead
+  if (batchSize === 0) throw new InputError(`--batch-size must be a positive integer, got "${o.batchSize}"`);
+  if (batchSize !== undefined) opts.batch_size = batchSize;
   switch (task) {
     case "fill-mask":
       if (topK !== undefined) opts.top_k = topK;
@@ -166,7 +169,8 @@ async function* inputLines(texts: string[], file: string | undefined): AsyncGene
     input = process.stdin;
   }
   let n = 0;
-  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+  const where = file !== undefined ? `--input ${file}` : "stdin";
+  for await (const line of createInterface({ input: Readable.from(strictUtf8(input, where)), crlfDelay: Infinity })) {
     if (line.trim().length) {
       n++;
       yield line;
@@ -174,6 +178,27 @@ async function* inputLines(texts: string[], file: string | undefined): AsyncGene
   }
   if (n === 0) {
     throw new InputError(`${file !== undefined ? `--input ${file}` : "stdin"} had no input lines: give one input per line (or TEXT arguments)`);
+  }
+}
+
+/**
+ * The stream's text, refusing bytes that are not UTF-8 (readline would turn them into U+FFFD and the run would
+ * exit 0 with results for text nobody wrote, issue 13).
+ */
+async function* strictUtf8(input: NodeJS.ReadableStream, where: string): AsyncGenerator<string> {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let offset = 0;
+  let chunk: Uint8Array = new Uint8Array(0);
+  try {
+    for await (const c of input) {
+      chunk = typeof c === "string" ? new TextEncoder().encode(c) : (c as Uint8Array);
+      yield decoder.decode(chunk, { stream: true });
+      offset += chunk.length;
+    }
+    yield decoder.decode();
+  } catch (e) {
+    if (e instanceof TypeError) throw new InputError(`${where}: not valid UTF-8 text (near byte ${offset}); give one UTF-8 line per input`, { cause: e });
+    throw e;
   }
 }
 

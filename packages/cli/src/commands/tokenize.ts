@@ -53,11 +53,18 @@ function strategy(v: string | boolean | undefined): string | boolean | undefined
 }
 
 async function readInputs(file: string): Promise<string[] | Array<[string, string]>> {
-  let raw: string;
+  let bytes: Uint8Array;
   try {
-    raw = await readFile(file, "utf8");
+    bytes = await readFile(file);
   } catch (e) {
     throw new TokenizerError(`${file}: cannot read the inputs file`, "FILE_NOT_FOUND", { cause: e });
+  }
+  let raw: string;
+  try {
+    // fatal: bytes that are not UTF-8 would otherwise become U+FFFD and be tokenized (exit 0 on garbage, issue 13)
+    raw = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (e) {
+    throw new TokenizerError(`${file}: not valid UTF-8 text`, "INVALID_ARGUMENT", { cause: e });
   }
   let j: unknown;
   try {

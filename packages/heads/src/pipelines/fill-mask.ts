@@ -10,13 +10,24 @@ import { Pipeline, type BatchingOptions } from "./base.js";
 import { runBatched } from "./batching.js";
 import { fillMaskTopK } from "./classification-post.js";
 import type { PipelineTokenizer, TokenizedRow } from "./tokenizer.js";
+import { TRUNCATION_OPTIONS, type TruncationOptions, truncationArgs } from "./truncation.js";
 
-export interface FillMaskOptions extends BatchingOptions {
+/** `truncation` / `max_length`: passed to the tokenizer (default: no truncation, as HF). */
+export interface FillMaskOptions extends BatchingOptions, TruncationOptions {
   top_k?: number;
   targets?: string | string[];
-  /** Passed to the tokenizer (default: no truncation, as HF). */
-  truncation?: boolean;
 }
+
+/**
+ * The result of one text: its top_k predictions, or one list of them per `[MASK]` when the text has several. For a
+ * string literal the count is read from the type (`"a [MASK] b [MASK]"` → `FillMaskResult[][]`); a `string` whose
+ * content is not known to the compiler is typed as one mask (check `Array.isArray(r[0])` when it may hold several).
+ */
+export type FillMaskOutput<S extends string = string> = string extends S
+  ? FillMaskResult[]
+  : S extends `${string}[MASK]${string}[MASK]${string}`
+    ? FillMaskResult[][]
+    : FillMaskResult[];
 
 export interface FillMaskResult {
   score: number;
@@ -26,7 +37,7 @@ export interface FillMaskResult {
 }
 
 export class FillMaskPipeline extends Pipeline<DebertaV2ForMaskedLM, FillMaskOptions, string, FillMaskResult[] | FillMaskResult[][]> {
-  static readonly callOptions: readonly OptionSpec[] = [{ name: "top_k" }, { name: "targets" }, { name: "truncation" }];
+  static readonly callOptions: readonly OptionSpec[] = [{ name: "top_k" }, { name: "targets" }, ...TRUNCATION_OPTIONS];
   static readonly unwrapsSingleList = true;
 
   constructor(model: DebertaV2ForMaskedLM, tokenizer: PipelineTokenizer, defaults?: FillMaskOptions, warn?: (m: string) => void) {
@@ -39,8 +50,8 @@ export class FillMaskPipeline extends Pipeline<DebertaV2ForMaskedLM, FillMaskOpt
     }
   }
 
-  /** One text with one [MASK]: its top_k predictions (a text with several masks gives one list per mask). */
-  call(inputs: string, options?: FillMaskOptions): Promise<FillMaskResult[]>;
+  /** One text: its top_k predictions; one list of them per [MASK] when it has several (see `FillMaskOutput`). */
+  call<S extends string>(inputs: S, options?: FillMaskOptions): Promise<FillMaskOutput<S>>;
   /** Several texts: one result per text (HF unwraps a one-element list, as the single-text form). */
   call(inputs: string[], options?: FillMaskOptions): Promise<FillMaskResult[][]>;
   async call(inputs: string | string[], options?: FillMaskOptions): Promise<unknown> {
@@ -50,13 +61,14 @@ export class FillMaskPipeline extends Pipeline<DebertaV2ForMaskedLM, FillMaskOpt
     const tok = this.tokenizer;
     const maskId = tok.maskTokenId;
     if (maskId === undefined) throw new InputError("fill-mask: the tokenizer has no mask token");
+    const truncation = truncationArgs(o, "fill-mask", false);
     const topK = o.top_k ?? 5;
     if (!(Number.isInteger(topK) && topK >= 1)) throw new InputError(`fill-mask: top_k must be a positive integer (got ${topK})`);
     const targetIds = o.targets !== undefined ? this.targetIds(o.targets) : undefined;
 
     const rows: TokenizedRow[] = texts.map((t, i) => {
       if (typeof t !== "string") throw new InputError(`fill-mask: input ${i} is not a string`);
-      return tok.encode(t, { truncation: o.truncation ?? false })[0];
+      return tok.encode(t, truncation)[0];
     });
     const masks = rows.map((r, i) => {
       const m = r.ids.flatMap((id, j) => (id === maskId ? [j] : []));

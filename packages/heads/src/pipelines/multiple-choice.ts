@@ -9,12 +9,11 @@ import type { DebertaV2ForMultipleChoice } from "../multiple-choice.js";
 import { type BatchingOptions, Pipeline } from "./base.js";
 import { runBatched } from "./batching.js";
 import { softmax } from "./math.js";
-import type { PipelineTokenizer, TokenizedRow, TruncationOption } from "./tokenizer.js";
+import type { PipelineTokenizer, TokenizedRow } from "./tokenizer.js";
+import { TRUNCATION_OPTIONS, type TruncationOptions, truncationArgs } from "./truncation.js";
 
-export interface MultipleChoiceOptions extends BatchingOptions {
-  /** Passed to the tokenizer (default: none). */
-  truncation?: TruncationOption;
-}
+/** `truncation` / `max_length`: passed to the tokenizer for each (prompt, choice) pair (default: no truncation). */
+export interface MultipleChoiceOptions extends BatchingOptions, TruncationOptions {}
 
 export interface MultipleChoiceInput {
   prompt: string;
@@ -30,7 +29,7 @@ export interface MultipleChoiceResult {
 }
 
 export class MultipleChoicePipeline extends Pipeline<DebertaV2ForMultipleChoice, MultipleChoiceOptions, MultipleChoiceInput, MultipleChoiceResult> {
-  static readonly callOptions: readonly OptionSpec[] = [{ name: "truncation" }];
+  static readonly callOptions: readonly OptionSpec[] = [...TRUNCATION_OPTIONS];
 
   constructor(model: DebertaV2ForMultipleChoice, tokenizer: PipelineTokenizer, defaults?: MultipleChoiceOptions, warn?: (m: string) => void) {
     super("multiple-choice", model, tokenizer, defaults, warn);
@@ -40,6 +39,7 @@ export class MultipleChoicePipeline extends Pipeline<DebertaV2ForMultipleChoice,
   call(inputs: MultipleChoiceInput[], options?: MultipleChoiceOptions): Promise<MultipleChoiceResult[]>;
   async call(inputs: MultipleChoiceInput | MultipleChoiceInput[], options?: MultipleChoiceOptions): Promise<MultipleChoiceResult | MultipleChoiceResult[]> {
     const o = this.options(options);
+    const truncation = truncationArgs(o, "multiple-choice", false);
     const list = Array.isArray(inputs) ? inputs : [inputs];
     if (list.length === 0) throw new InputError("multiple-choice: at least one input is required");
     const rows: TokenizedRow[] = [];
@@ -50,7 +50,7 @@ export class MultipleChoicePipeline extends Pipeline<DebertaV2ForMultipleChoice,
         throw new InputError(`multiple-choice: input ${i}: \`choices\` must be a non-empty list of strings`);
       }
       for (const choice of x.choices) {
-        rows.push(this.tokenizer.encode(x.prompt, { pair: choice, truncation: o.truncation ?? false })[0]);
+        rows.push(this.tokenizer.encode(x.prompt, { pair: choice, ...truncation })[0]);
         owner.push(i);
       }
     });

@@ -11,13 +11,13 @@ import type { DebertaV2ForSequenceClassification } from "../sequence-classificat
 import { type BatchingOptions, Pipeline } from "./base.js";
 import { runBatched } from "./batching.js";
 import { type FunctionToApply, type LabelScore, applyFunction, classificationResult, defaultFunctionToApply } from "./classification-post.js";
-import type { PipelineTokenizer, TokenizedRow, TruncationOption } from "./tokenizer.js";
+import type { PipelineTokenizer, TokenizedRow } from "./tokenizer.js";
+import { TRUNCATION_OPTIONS, type TruncationOptions, truncationArgs } from "./truncation.js";
 
-export interface TextClassificationOptions extends BatchingOptions {
+/** `truncation` / `max_length`: passed to the tokenizer (default: no truncation, as HF). */
+export interface TextClassificationOptions extends BatchingOptions, TruncationOptions {
   top_k?: number | null;
   function_to_apply?: FunctionToApply;
-  /** Passed to the tokenizer (default: none, as HF). */
-  truncation?: TruncationOption;
   /** Second text of every string input (HF's `text_pair` call argument), e.g. the NLI hypothesis. */
   text_pair?: string;
 }
@@ -30,7 +30,7 @@ export type TextPair = { text: string; text_pair?: string };
 export type TextClassificationInput = string | TextPair;
 
 export class TextClassificationPipeline extends Pipeline<DebertaV2ForSequenceClassification, TextClassificationOptions, TextClassificationInput, LabelScore | LabelScore[]> {
-  static readonly callOptions: readonly OptionSpec[] = [{ name: "top_k" }, { name: "function_to_apply" }, { name: "truncation" }, { name: "text_pair" }];
+  static readonly callOptions: readonly OptionSpec[] = [{ name: "top_k" }, { name: "function_to_apply" }, ...TRUNCATION_OPTIONS, { name: "text_pair" }];
 
   constructor(model: DebertaV2ForSequenceClassification, tokenizer: PipelineTokenizer, defaults?: TextClassificationOptions, warn?: (m: string) => void) {
     super("text-classification", model, tokenizer, defaults, warn);
@@ -54,9 +54,10 @@ export class TextClassificationPipeline extends Pipeline<DebertaV2ForSequenceCla
     if (list.length === 0) throw new InputError("text-classification: expected a text, a {text, text_pair} pair, or a non-empty list of them");
     const config = this.model.config;
     const fn = (o.function_to_apply?.toLowerCase() as FunctionToApply | undefined) ?? defaultFunctionToApply(config);
+    const truncation = truncationArgs(o, "text-classification", false);
     const rows: TokenizedRow[] = list.map((x, i) => {
       const { text, pair } = readInput(x, i, o.text_pair);
-      return this.tokenizer.encode(text, { pair, truncation: o.truncation ?? false })[0];
+      return this.tokenizer.encode(text, { pair, ...truncation })[0];
     });
     const scores = await runBatched(rows, config, this.batchOptions(o), async (host, idx) => {
       const { logits } = this.model.forwardHost(host, { packed: o.packed });

@@ -10,6 +10,7 @@ import type { DebertaV2ForTokenClassification } from "../token-classification.js
 import { type BatchingOptions, Pipeline } from "./base.js";
 import { runBatched } from "./batching.js";
 import type { PipelineTokenizer, TokenizedRow } from "./tokenizer.js";
+import { TRUNCATION_OPTIONS, type TruncationOptions, truncationArgs } from "./truncation.js";
 import {
   AGGREGATION_STRATEGIES,
   type AggregationStrategy,
@@ -19,7 +20,11 @@ import {
   postprocessTokenClassification,
 } from "./token-classification-post.js";
 
-export interface TokenClassificationOptions extends BatchingOptions {
+/**
+ * `truncation` / `max_length`: passed to the tokenizer. The default is HF's: truncate to `model_max_length`; with
+ * `stride`, `max_length` is the length of each window.
+ */
+export interface TokenClassificationOptions extends BatchingOptions, TruncationOptions {
   aggregation_strategy?: AggregationStrategy;
   ignore_labels?: string[];
   /** Overlap (tokens) of the windows a long text is split into. */
@@ -29,7 +34,7 @@ export interface TokenClassificationOptions extends BatchingOptions {
 export type TokenClassificationResult = Array<TokenEntity | EntityGroup>;
 
 export class TokenClassificationPipeline extends Pipeline<DebertaV2ForTokenClassification, TokenClassificationOptions, string, TokenClassificationResult> {
-  static readonly callOptions: readonly OptionSpec[] = [{ name: "aggregation_strategy" }, { name: "ignore_labels" }, { name: "stride" }];
+  static readonly callOptions: readonly OptionSpec[] = [{ name: "aggregation_strategy" }, { name: "ignore_labels" }, { name: "stride" }, ...TRUNCATION_OPTIONS];
 
   constructor(model: DebertaV2ForTokenClassification, tokenizer: PipelineTokenizer, defaults?: TokenClassificationOptions, warn?: (m: string) => void) {
     super("token-classification", model, tokenizer, defaults, warn);
@@ -44,13 +49,20 @@ export class TokenClassificationPipeline extends Pipeline<DebertaV2ForTokenClass
       throw new InputError(`token-classification: aggregation_strategy "${strategy}" is not one of ${AGGREGATION_STRATEGIES.join(", ")}`);
     }
     const tok = this.tokenizer;
+    const truncation = truncationArgs(o, "token-classification", true);
     if (o.stride !== undefined) {
+      if (truncation.truncation === false || truncation.truncation === "do_not_truncate") {
+        throw new InputError("token-classification: `stride` splits a long text into windows, which needs truncation (leave `truncation` unset or true)");
+      }
       if (strategy === "none") {
         throw new InputError(
           `token-classification: \`stride\` was provided to process all the text but \`aggregation_strategy="none"\`, please select another one instead.`,
         );
       }
-      if (o.stride >= tok.modelMaxLength) throw new InputError("token-classification: `stride` must be less than the tokenizer's model_max_length");
+      const window = truncation.maxLength ?? tok.modelMaxLength;
+      if (o.stride >= window) {
+        throw new InputError(`token-classification: \`stride\` must be less than ${truncation.maxLength !== undefined ? "max_length" : "the tokenizer's model_max_length"} (${window})`);
+      }
     }
     const texts = typeof inputs === "string" ? [inputs] : inputs;
     if (!Array.isArray(texts) || texts.length === 0) throw new InputError("token-classification: at least one input is required");
@@ -58,7 +70,7 @@ export class TokenClassificationPipeline extends Pipeline<DebertaV2ForTokenClass
     const owner: number[] = [];
     texts.forEach((t, i) => {
       if (typeof t !== "string") throw new InputError(`token-classification: input ${i} is not a string`);
-      const windows = tok.encode(t, { truncation: true, stride: o.stride, returnOverflowing: o.stride !== undefined });
+      const windows = tok.encode(t, { ...truncation, stride: o.stride, returnOverflowing: o.stride !== undefined });
       for (const w of windows) {
         rows.push(w);
         owner.push(i);

@@ -11,15 +11,20 @@ import { type BatchingOptions, Pipeline } from "./base.js";
 import { runBatched } from "./batching.js";
 import { type ZeroShotResult, entailmentId, formatTemplate, parseCandidateLabels, zeroShotResult } from "./classification-post.js";
 import type { PipelineTokenizer, TokenizedRow } from "./tokenizer.js";
+import { TRUNCATION_OPTIONS, type TruncationOptions, truncationArgs } from "./truncation.js";
 
-export interface ZeroShotOptions extends BatchingOptions {
+/**
+ * `truncation` / `max_length`: passed to the tokenizer for each (text, hypothesis) pair; the default is HF's,
+ * "only_first" (the text is cut, never the hypothesis), and no truncation when even that cannot fit.
+ */
+export interface ZeroShotOptions extends BatchingOptions, TruncationOptions {
   candidate_labels?: string | string[];
   hypothesis_template?: string;
   multi_label?: boolean;
 }
 
 export class ZeroShotClassificationPipeline extends Pipeline<DebertaV2ForSequenceClassification, ZeroShotOptions, string, ZeroShotResult> {
-  static readonly callOptions: readonly OptionSpec[] = [{ name: "candidate_labels" }, { name: "hypothesis_template" }, { name: "multi_label" }];
+  static readonly callOptions: readonly OptionSpec[] = [{ name: "candidate_labels" }, { name: "hypothesis_template" }, { name: "multi_label" }, ...TRUNCATION_OPTIONS];
 
   readonly entailmentId: number;
 
@@ -57,7 +62,7 @@ export class ZeroShotClassificationPipeline extends Pipeline<DebertaV2ForSequenc
     const rows: TokenizedRow[] = [];
     seqs.forEach((s, i) => {
       if (typeof s !== "string") throw new InputError(`zero-shot-classification: sequence ${i} is not a string`);
-      for (const label of labels) rows.push(this.encodePair(s, formatTemplate(template, label)));
+      for (const label of labels) rows.push(this.encodePair(s, formatTemplate(template, label), o));
     });
     // Default batch: at least all the candidate labels of a sequence, so a sequence's pairs share one forward pass.
     const batch = { ...this.batchOptions(o), batchSize: o.batch_size ?? o.batchSize ?? Math.max(8, labels.length) };
@@ -75,7 +80,10 @@ export class ZeroShotClassificationPipeline extends Pipeline<DebertaV2ForSequenc
   }
 
   /** HF truncates only the sequence (`only_first`), and not at all when that cannot fit the hypothesis. */
-  private encodePair(sequence: string, hypothesis: string): TokenizedRow {
+  private encodePair(sequence: string, hypothesis: string, o: TruncationOptions): TokenizedRow {
+    const args = truncationArgs(o, "zero-shot-classification", "only_first");
+    // What the caller asked for explicitly is done as asked (a hypothesis that cannot fit is the tokenizer's error).
+    if (o.truncation !== undefined || o.max_length !== undefined) return this.tokenizer.encode(sequence, { pair: hypothesis, ...args })[0];
     try {
       return this.tokenizer.encode(sequence, { pair: hypothesis, truncation: "only_first" })[0];
     } catch {

@@ -7,7 +7,7 @@ import { createWriteStream } from "node:fs";
 import { rename } from "node:fs/promises";
 import { InputError } from "@deberta-js/core";
 import { Job, Queue } from "bullmq";
-import { type BatchMeta, type ChunkData, type ItemResult, connection, jobId, metaKey } from "./types.js";
+import { type BatchMeta, type ChunkData, type ItemResult, assertReachable, connection, jobId, metaKey } from "./types.js";
 
 export interface CollectOptions {
   redis: string;
@@ -21,6 +21,7 @@ export interface CollectOptions {
 }
 
 export async function collectResults(o: CollectOptions): Promise<ItemResult[]> {
+  await assertReachable(o.redis);
   const queue = new Queue<ChunkData, ItemResult[]>(o.queue, { connection: connection(o.redis) });
   try {
     const raw = await (await queue.client).get(metaKey(o.queue, o.batch));

@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { randomUUID } from "node:crypto";
 import { InputError } from "@deberta-js/core";
 import { Queue } from "bullmq";
-import { type BatchMeta, type ChunkData, type JobItem, connection, jobId, metaKey } from "./types.js";
+import { type BatchMeta, type ChunkData, type JobItem, assertReachable, connection, jobId, metaKey } from "./types.js";
 
 export interface EnqueueOptions {
   redis: string;
@@ -49,6 +49,7 @@ export async function enqueueItems(items: JobItem[], o: EnqueueOptions): Promise
   if (!(Number.isInteger(size) && size >= 1)) throw new InputError(`chunk size must be a positive integer, got ${size}`);
   const batch = o.batch ?? randomUUID().slice(0, 8);
   if (batch.includes(":")) throw new InputError(`batch name "${batch}" must not contain ":"`);
+  await assertReachable(o.redis);
   const queue = new Queue<ChunkData>(o.queue, { connection: connection(o.redis) });
   try {
     const jobs = [];
@@ -71,5 +72,13 @@ export async function enqueueItems(items: JobItem[], o: EnqueueOptions): Promise
 }
 
 export async function enqueueFile(file: string, o: EnqueueOptions): Promise<BatchMeta> {
-  return enqueueItems(parseItems(await readFile(file, "utf8"), file), o);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(await readFile(file));
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    // not U+FFFD-replaced inputs enqueued as if someone wrote them (issue 13)
+    throw new InputError(`${file}: not valid UTF-8 text`, { cause: e });
+  }
+  return enqueueItems(parseItems(text, file), o);
 }
