@@ -101,6 +101,22 @@ async function load(port, connections, duration) {
 }
 
 /**
+ * Single-request latency with one client sending requests one after the other (fetch), no load generator running
+ * alongside: on 2 cores, any third busy thread next to the kernels' two can slow a batch-1 forward several times over
+ * (seen here: 9 ms alone, about 60 ms with other work running), so autocannon's 1-connection figure may differ.
+ */
+async function sequentialP50(port, n = 30) {
+  const t = [];
+  for (let i = 0; i < n; i++) {
+    const s = performance.now();
+    const r = await fetch(`http://127.0.0.1:${port}/predict`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ inputs: SENTENCE }) });
+    await r.text();
+    t.push(performance.now() - s);
+  }
+  return t.sort((a, b) => a - b)[n >> 1];
+}
+
+/**
  * CPU seconds a process has used, all its threads (Linux /proc; undefined elsewhere). CPU per request is the
  * load-independent side of throughput: on a shared machine a server's req/s follows the CPU share it gets, its CPU
  * per request does not (much).
@@ -164,6 +180,7 @@ async function main() {
   const backends = {};
   const profiles = {};
   const loads = [];
+  const singles = {};
   // Both servers are up for the whole run and each load level runs on one, then at once on the other: on a shared
   // machine whose load drifts, the two sides of each ratio are measured seconds apart, not minutes.
   const up0 = {};
@@ -174,6 +191,7 @@ async function main() {
     backends[name] = backend;
     process.stderr.write(`${name}: backend ${backend}\n`);
     await load(port, 4, 2); // warm-up
+    singles[name] = await sequentialP50(port);
   }
   for (const c of clients) {
     for (const [name, { child, port }] of Object.entries(up0)) {
@@ -231,7 +249,8 @@ async function main() {
   console.log(`\nthroughput batched/naive at ${top} clients: ${(b.rps / n.rps).toFixed(2)}× (goal ≥ 4×); in-process ceiling at batch ${top}: ${(c1.per / perAt(top)).toFixed(2)}×`);
   console.log(`server CPU per request naive/batched at ${top} clients: ${(n.cpuMsPerReq / b.cpuMsPerReq).toFixed(2)}× (the throughput ratio a machine with nothing else running would show, if both are CPU-bound)`);
   console.log(`batched at ${top} clients vs the in-process rate at its mean batch (${pTop.meanBatch.toFixed(0)}): ${((b.rps * perAt(pTop.meanBatch)) / 1000 * 100).toFixed(0)}% (server overhead = the rest)`);
-  console.log(`batched p99 at ${top} clients / single-request p50: ${(b.p99 / single).toFixed(2)}× (goal < 3×)`);
+  console.log(`single request, one client, sequential fetch: p50 batched ${singles.batched.toFixed(1)} ms, naive ${singles.naive.toFixed(1)} ms (autocannon at ${low} client: ${single} ms)`);
+  console.log(`batched p99 at ${top} clients / single-request p50: ${(b.p99 / singles.batched).toFixed(2)}× against the sequential p50, ${(b.p99 / single).toFixed(2)}× against autocannon's (goal < 3×)`);
   console.log(
     `Little's law: ${top} closed-loop clients at ${b.rps.toFixed(1)} req/s wait ${((1000 * top) / b.rps).toFixed(0)} ms on average; ` +
       `the best any scheduler can do is ${top} × ${perAt(top).toFixed(1)} ms/sentence (batch ${top}, in-process) = ${(top * perAt(top)).toFixed(0)} ms ` +
