@@ -27,6 +27,8 @@ import type { KernelSet, PackedWeight } from "./kernels.js";
 import type { Storage } from "./pool.js";
 
 const LOWEST_F32 = -3.4028234663852886e38;
+/** Longest K the int8 GEMM's int32 sums cannot overflow at (127·127·K < 2³¹); longer rows take the float path. */
+const MAX_INT8_K = 133143;
 /** Floats per widened f16 weight panel (1 MiB: stays in L2, amortises the packing). */
 const HALF_PANEL_FLOATS = 262144;
 
@@ -68,7 +70,9 @@ export class CompiledCpuBackend extends CpuBackend {
     const s = w.storage as Float32Array;
     let p = this.packed.get(s);
     if (p === undefined) {
-      const [n, k] = w.shape;
+      // [N, K] Linear weights; conv weights [Cout, Cin, k] as [Cout, Cin·k]
+      const n = w.shape[0];
+      const k = w.shape.slice(1).reduce((a, b) => a * b, 1);
       p = this.kernels.packB(s, n, k);
       this.packed.set(s, p);
     }
@@ -87,6 +91,12 @@ export class CompiledCpuBackend extends CpuBackend {
     const z = super.activation(y, act); // other activations: the TypeScript ones
     y.dispose();
     return z;
+  }
+
+  /** conv1d's im2col rows through the packed SGEMM (f32 weights; packed once like a Linear weight). */
+  protected override convRows(rows: number, Cout: number, KK: number, col: Float32Array, W: Float32Array, weight: Tensor, bias: Float32Array, out: Float32Array, t0: number): void {
+    if (weight.dtype !== "f32") return super.convRows(rows, Cout, KK, col, W, weight, bias, out, t0);
+    this.kernels.gemm(rows, Cout, KK, col, this.packedWeight(weight), out.subarray(t0 * Cout), bias, 0, 1);
   }
 
   /**
@@ -137,7 +147,7 @@ export class CompiledCpuBackend extends CpuBackend {
     const b = bias ? (bias.storage as Float32Array) : null;
     const X = x.storage as Float32Array;
     if (T > 0) {
-      if (weight.layout === "int8" && weight.activations === "int8") {
+      if (weight.layout === "int8" && weight.activations === "int8" && K <= MAX_INT8_K) {
         this.kernels.qgemmI8(T, N, K, X, this.packedQuantized(weight), out, b, fused);
       } else {
         this.kernels.dqgemm(T, N, K, X, this.packedQuantized(weight), weight.layout === "int4" ? 0 : 1, weight.blockSize, out, b, fused);
@@ -157,7 +167,7 @@ export class CompiledCpuBackend extends CpuBackend {
     if (p === undefined) {
       const view = hostViewOf(w, w.data.storage as Int32Array, w.scales.storage as Float32Array, w.table?.storage as Float32Array | undefined);
       p =
-        w.layout === "int8" && w.activations === "int8"
+        w.layout === "int8" && w.activations === "int8" && w.inFeatures <= MAX_INT8_K
           ? this.kernels.packI8(view.data, view.scales, w.outFeatures, w.inFeatures)
           : this.kernels.holdQuantized(view.data, view.scales, view.table ?? null);
       this.packed.set(s, p);

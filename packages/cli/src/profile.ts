@@ -14,26 +14,39 @@ export class Profiler {
   private readonly stats = new Map<string, { calls: number; ms: number }>();
   private active = false;
 
+  /**
+   * Times every method of `backend` from now on (while started). The methods are replaced on the object itself
+   * rather than behind a Proxy: tensors keep pointing at the one backend object, so the op contract's ownership
+   * check (`t.backend === this`) holds whichever path made them.
+   */
   wrap<B extends Backend>(backend: B): B {
     const self = this;
-    return new Proxy(backend, {
-      get(target, prop, receiver) {
-        const v = Reflect.get(target, prop, receiver);
-        if (typeof v !== "function" || typeof prop !== "string" || prop === "constructor") return v;
-        return function (this: unknown, ...args: unknown[]) {
-          if (!self.active) return v.apply(target, args);
-          const t0 = performance.now();
-          try {
-            return v.apply(target, args);
-          } finally {
-            const s = self.stats.get(prop) ?? { calls: 0, ms: 0 };
-            s.calls++;
-            s.ms += performance.now() - t0;
-            self.stats.set(prop, s);
-          }
-        };
-      },
-    });
+    const seen = new Set<string>();
+    for (let o: object | null = backend; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+      for (const prop of Object.getOwnPropertyNames(o)) {
+        const d = Object.getOwnPropertyDescriptor(o, prop);
+        if (seen.has(prop) || prop === "constructor" || !d || typeof d.value !== "function") continue;
+        seen.add(prop);
+        const v = d.value as (...a: unknown[]) => unknown;
+        Object.defineProperty(backend, prop, {
+          configurable: true,
+          writable: true,
+          value: function (this: unknown, ...args: unknown[]) {
+            if (!self.active) return v.apply(this, args);
+            const t0 = performance.now();
+            try {
+              return v.apply(this, args);
+            } finally {
+              const s = self.stats.get(prop) ?? { calls: 0, ms: 0 };
+              s.calls++;
+              s.ms += performance.now() - t0;
+              self.stats.set(prop, s);
+            }
+          },
+        });
+      }
+    }
+    return backend;
   }
 
   start(): void {

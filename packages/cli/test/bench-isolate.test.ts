@@ -1,4 +1,5 @@
-// `bench --isolate` runs each side in its own child process and reports that process's peak RSS (max_rss_mb).
+// `bench --isolate` runs each side in its own child process and reports that process's peak RSS (max_rss_mb);
+// `bench --profile` on a model folder.
 import { describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { join } from "node:path";
@@ -28,6 +29,12 @@ describe("bench --isolate", () => {
     // a Node process running a model holds at least its heap and code: tens of MiB
     expect(b.max_rss_mb).toBeGreaterThan(20);
     expect(r.stderr).toContain("--isolate: ours in a child process");
+  });
+  it("--profile on a model folder prints per-op times (the profiled backend owns the tensors it makes)", async () => {
+    const r = await cli(["bench", "--model", join(FIXTURES, "tiny-v3"), "--seq", "16", "--runs", "1", "--warmup", "1", "--profile"]);
+    expect(r.code, r.stderr).toBe(0);
+    const ops = JSON.parse(r.stdout).profile.ops as { op: string; calls: number }[];
+    expect(ops.find((o) => o.op === "linear")?.calls).toBeGreaterThan(0);
   });
   it("rejects a bad --side with a clear error", async () => {
     const r = await cli(["bench", "--config", join(FIXTURES, "tiny-v2-conv", "config.json"), "--side", "both"]);

@@ -41,3 +41,4 @@ export { ConvLayer } from "./model/conv.js";
 export type { EncoderContext } from "./model/context.js";
 export { RandomWeightStore } from "./model/random.js";
 export * from "./shape.js";
+export * from "./web-files.js";

@@ -3,7 +3,7 @@
 // stay within 1.2× the weights (fp32 → fp32) and within 0.7× the file (fp32 file → fp16 compute). Loading the
 // whole state dict and then uploading it (the previous loader) peaks at ~2× and fails this test.
 // No timing is asserted.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DebertaV2Config } from "@deberta-js/core";
-import { writeRandomCheckpoint, type RandomCheckpointFormat } from "@deberta-js/core/node";
+import { serveFolder, writeRandomCheckpoint, type RandomCheckpointFormat } from "@deberta-js/core/node";
 
 const CONFIG = {
   model_type: "deberta-v2",
@@ -55,32 +55,46 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-function load(dir: string, dtype: "f32" | "f16"): { baseline: number; peak: number; resident: number; outputs: number } {
-  const r = spawnSync(process.execPath, ["--max-old-space-size=48", child, dir, dtype], { encoding: "utf8", timeout: 120_000 });
-  expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+/** Loads `dir` (a folder, or the URL it is served at) in a child process (async: the parent may be serving it). */
+async function load(dir: string, dtype: "f32" | "f16"): Promise<{ baseline: number; peak: number; resident: number; outputs: number }> {
+  const p = spawn(process.execPath, ["--max-old-space-size=48", child, dir, dtype], { stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
+  let stdout = "";
+  let stderr = "";
+  p.stdout.on("data", (d) => (stdout += d));
+  p.stderr.on("data", (d) => (stderr += d));
+  const status = await new Promise<number | null>((resolve) => p.on("close", resolve));
+  expect(status, stderr).toBe(0);
+  return JSON.parse(stdout.trim().split("\n").at(-1)!);
 }
 
 describe("streaming load stays within its memory bound (child process, --max-old-space-size=48)", () => {
   const config = new DebertaV2Config(CONFIG);
-  for (const format of ["safetensors", "sharded", "bin"] as RandomCheckpointFormat[]) {
-    it(`${format}: fp32 → fp32 peak ≤ 1.2× weights, fp32 → fp16 peak ≤ 0.7× file`, async () => {
+  for (const [format, http] of [["safetensors", false], ["sharded", false], ["bin", false], ["sharded", true]] as [RandomCheckpointFormat, boolean][]) {
+    it(`${format}${http ? " served over HTTP (urlFiles, Range requests)" : ""}: fp32 → fp32 peak ≤ ${http ? 1.3 : 1.2}× weights, fp32 → fp16 peak ≤ ${http ? 1.0 : 0.7}× file`, async () => {
       const dir = path.join(work, format);
       const { weightBytes } = await writeRandomCheckpoint(dir, config, CONFIG, { format, maxShardBytes: 40e6 });
       expect(weightBytes).toBeGreaterThan(100e6);
+      // served from this (parent) process: the child's RSS is the load's alone
+      const served = http ? await serveFolder(dir) : undefined;
+      const where = served?.url ?? dir;
+      const label = http ? `${format} over HTTP` : format;
 
-      const f32 = load(dir, "f32");
+      const f32 = await load(where, "f32");
       expect(f32.resident).toBe(weightBytes);
       expect(f32.outputs).toBe(4 * 384);
       const grew32 = f32.peak - f32.baseline;
-      console.log(`${format} f32: weights ${(weightBytes / 1e6).toFixed(1)} MB, peak RSS − baseline ${(grew32 / 1e6).toFixed(1)} MB (${(grew32 / weightBytes).toFixed(2)}×)`);
-      expect(grew32).toBeLessThanOrEqual(1.2 * weightBytes);
+      console.log(`${label} f32: weights ${(weightBytes / 1e6).toFixed(1)} MB, peak RSS − baseline ${(grew32 / 1e6).toFixed(1)} MB (${(grew32 / weightBytes).toFixed(2)}×)`);
+      // Over HTTP the fetch stack's body chunks wait for the GC: bounded by the browser criterion (1.3×) instead.
+      expect(grew32).toBeLessThanOrEqual((http ? 1.3 : 1.2) * weightBytes);
 
-      const f16 = load(dir, "f16");
+      const f16 = await load(where, "f16");
       expect(f16.resident).toBe(weightBytes / 2);
       const grew16 = f16.peak - f16.baseline;
-      console.log(`${format} f16: file ${(weightBytes / 1e6).toFixed(1)} MB, peak RSS − baseline ${(grew16 / 1e6).toFixed(1)} MB (${(grew16 / weightBytes).toFixed(2)}× file)`);
-      expect(grew16).toBeLessThanOrEqual(0.7 * weightBytes);
+      console.log(`${label} f16: file ${(weightBytes / 1e6).toFixed(1)} MB, peak RSS − baseline ${(grew16 / 1e6).toFixed(1)} MB (${(grew16 / weightBytes).toFixed(2)}× file)`);
+      // Over HTTP the fetch stack's socket chunks (~40 MB of garbage before a GC here, a fixed amount, not a share
+      // of the model) dominate at this size: bounded by the file size (never the fp32 copy plus the fp16 weights).
+      expect(grew16).toBeLessThanOrEqual((http ? 1.0 : 0.7) * weightBytes);
+      await served?.close();
       rmSync(dir, { recursive: true, force: true });
     });
   }

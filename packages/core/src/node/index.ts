@@ -4,3 +4,4 @@ export { loadStateDictFromDirectory, writeSafetensorsFile } from "./weights.js";
 export { writeRandomCheckpoint, parameterSpecs } from "./random-checkpoint.js";
 export type { RandomCheckpointFormat, RandomCheckpointOptions, ParamSpec } from "./random-checkpoint.js";
 export { writeModelFolder } from "./save.js";
+export { serveFolder, type ServedFolder, type ServeFolderOptions } from "./serve-folder.js";

@@ -3,8 +3,9 @@
  *
  * Why chunks: converting a fp32 file to fp16 compute must never hold a tensor's fp32 bytes (the word embeddings
  * of deberta-v3-large are 525 MB of fp32). Same-dtype tensors are read in one ranged read into a fresh buffer that
- * becomes the tensor's storage (no copy); converted tensors are read `chunkBytes` at a time into one reused scratch
- * buffer and written into the destination array, so the extra memory is one chunk, not one tensor.
+ * becomes the tensor's storage (no copy); converted tensors are read `chunkBytes` at a time into two reused scratch
+ * buffers (one being read while the other is converted) and written into the destination array, so the extra memory
+ * is two chunks, not one tensor.
  */
 import { f16ToF32Into, f32ToF16Into } from "../dtype.js";
 import { LITTLE_ENDIAN_HOST, SOURCE_ITEM_SIZE, decodeRaw, numelOf, type HostDType, type HostTensor, type SourceDType } from "./state-dict.js";
@@ -36,38 +37,43 @@ export async function readTensorAs(
     return decodeRaw(await src.read(begin, end), dtype, shape, target, what);
   }
   const perChunk = Math.max(1, Math.floor(chunkBytes / itemSize));
-  const scratch = takeScratch(Math.min(n, perChunk) * itemSize);
+  const chunkLen = Math.min(n, perChunk) * itemSize;
+  // Two scratch buffers: the next chunk is read (file system thread) while this one is converted (this thread).
+  const scratch = [takeScratch(chunkLen), takeScratch(chunkLen)];
+  const readChunk = (i: number) => readInto(src, begin + i * itemSize, scratch[(i / perChunk) & 1].subarray(0, Math.min(perChunk, n - i) * itemSize));
+  let pending: Promise<Uint8Array> | undefined;
   try {
     const out = target === "f32" ? new Float32Array(n) : new Uint16Array(n);
+    pending = n > 0 ? readChunk(0) : undefined;
     for (let i = 0; i < n; i += perChunk) {
-      const m = Math.min(perChunk, n - i);
-      const bytes = await readInto(src, begin + i * itemSize, scratch.subarray(0, m * itemSize));
-      convertChunk(bytes, dtype, out, i, m);
+      const bytes = await pending!;
+      pending = i + perChunk < n ? readChunk(i + perChunk) : undefined;
+      convertChunk(bytes, dtype, out, i, Math.min(perChunk, n - i));
     }
     return { dtype: target, shape, data: out };
   } finally {
-    giveScratch(scratch);
+    // a read still in flight (an error above) must finish before its buffer is handed out again
+    if (pending) await pending.catch(() => {});
+    scratch.forEach(giveScratch);
   }
 }
 
 /**
- * One scratch buffer reused by every converting read (a load converts hundreds of tensors: without reuse each
- * leaves a chunk of garbage behind until the next GC, which shows in the peak RSS). A read that finds it in use
+ * Scratch buffers reused by every converting read (a load converts hundreds of tensors: without reuse each leaves
+ * chunks of garbage behind until the next GC, which shows in the peak RSS). A read that finds none free
  * (concurrent loads) allocates its own.
  */
-let spare: Uint8Array | undefined;
+const spares: Uint8Array[] = [];
 
 function takeScratch(bytes: number): Uint8Array {
-  const s = spare;
-  if (s && s.byteLength >= bytes) {
-    spare = undefined;
-    return s;
-  }
+  const s = spares.pop();
+  if (s && s.byteLength >= bytes) return s;
+  if (s) spares.push(s);
   return new Uint8Array(Math.max(bytes, DEFAULT_CHUNK_BYTES));
 }
 
 function giveScratch(s: Uint8Array): void {
-  if (s.byteLength === DEFAULT_CHUNK_BYTES) spare = s;
+  if (s.byteLength === DEFAULT_CHUNK_BYTES && spares.length < 2) spares.push(s);
 }
 
 /** Fills `dest` from `src` at `start`, through `readInto` when the source has it (no allocation per chunk). */

@@ -81,6 +81,32 @@ describe("readTensorAs: chunked conversion equals whole-tensor decoding", () => 
     });
   }
 
+  it("reads the next chunk while converting this one: slow, out-of-order reads and a failing read", async () => {
+    const n = 1001;
+    const body = randomValues("F32", n, 11);
+    const want = decodeRaw(body.slice(), "F32", [n], "f16", "t");
+    let calls = 0;
+    let failAt = -1;
+    const src: ByteSource = {
+      name: "slow.bin",
+      size: body.byteLength,
+      read: async (a, b) => body.slice(a, b),
+      // later chunks answer sooner than earlier ones; call `failAt` rejects after a delay
+      readInto: async (start, dest) => {
+        const call = calls++;
+        await new Promise((r) => setTimeout(r, call % 2 ? 1 : 5));
+        if (call === failAt) throw new Error("disk error");
+        dest.set(body.subarray(start, start + dest.byteLength));
+      },
+    };
+    expect((await readTensorAs(src, 0, "F32", [n], "f16", "t", 400)).data).toEqual(want.data);
+    calls = 0;
+    failAt = 3;
+    await expect(readTensorAs(src, 0, "F32", [n], "f16", "t", 400)).rejects.toThrow("disk error");
+    failAt = -1;
+    expect((await readTensorAs(src, 0, "F32", [n], "f16", "t", 400)).data).toEqual(want.data);
+  });
+
   it("a same-dtype tensor is one ranged read whose buffer becomes the tensor's storage", async () => {
     const body = randomValues("F32", 300, 3);
     const calls: Array<[number, number]> = [];
