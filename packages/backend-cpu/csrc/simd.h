@@ -36,7 +36,7 @@
 #define ISA_SUFFIX _wasm
 #elif DJ_ISA == DJ_WASM_RELAXED
 #define VL 4
-#define MR 4
+#define MR 4 /* V8 spills accumulators at MR = 5 or 6 even with FMA (checked with --print-wasm-code) */
 #define ISA_SUFFIX _wasmrelaxed
 #else
 #define VL 4

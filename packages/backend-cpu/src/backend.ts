@@ -391,10 +391,18 @@ export class CpuBackend implements Backend {
         }
         out.set(Bv.subarray(0, Cout), tok * Cout);
       }
-      gemm(rows, Cout, KK, 1, col, 0, KK, 1, W, 0, 1, KK, out, t0 * Cout, Cout, true);
+      this.convRows(rows, Cout, KK, col, W, weight, Bv, out, t0);
     }
     this.release(temps);
     return this.emit(out, [T, Cout], x.dtype);
+  }
+
+  /**
+   * One chunk of conv1d's im2col GEMM: out[t0 + i, :] (already holding the bias) += col[i, :] · Wᵀ for `rows` rows,
+   * W = the weight as [Cout, Cin·k]. A compiled backend overrides this with its packed SGEMM.
+   */
+  protected convRows(rows: number, Cout: number, KK: number, col: Float32Array, W: Float32Array, _weight: Tensor, _bias: Float32Array, out: Float32Array, t0: number): void {
+    gemm(rows, Cout, KK, 1, col, 0, KK, 1, W, 0, 1, KK, out, t0 * Cout, Cout, true);
   }
 
   transpose(x: Tensor, perm: readonly number[]): Tensor {

@@ -70,7 +70,9 @@ export class CompiledCpuBackend extends CpuBackend {
     const s = w.storage as Float32Array;
     let p = this.packed.get(s);
     if (p === undefined) {
-      const [n, k] = w.shape;
+      // [N, K] Linear weights; conv weights [Cout, Cin, k] as [Cout, Cin·k]
+      const n = w.shape[0];
+      const k = w.shape.slice(1).reduce((a, b) => a * b, 1);
       p = this.kernels.packB(s, n, k);
       this.packed.set(s, p);
     }
@@ -89,6 +91,12 @@ export class CompiledCpuBackend extends CpuBackend {
     const z = super.activation(y, act); // other activations: the TypeScript ones
     y.dispose();
     return z;
+  }
+
+  /** conv1d's im2col rows through the packed SGEMM (f32 weights; packed once like a Linear weight). */
+  protected override convRows(rows: number, Cout: number, KK: number, col: Float32Array, W: Float32Array, weight: Tensor, bias: Float32Array, out: Float32Array, t0: number): void {
+    if (weight.dtype !== "f32") return super.convRows(rows, Cout, KK, col, W, weight, bias, out, t0);
+    this.kernels.gemm(rows, Cout, KK, col, this.packedWeight(weight), out.subarray(t0 * Cout), bias, 0, 1);
   }
 
   /**

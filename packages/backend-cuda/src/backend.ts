@@ -29,11 +29,12 @@ import {
   sameShape,
   stridesOf,
 } from "@deberta-js/core";
-import { ATTENTION_THREADS, chooseAttentionKernel, QUERY_TILE, queryTiles, sequenceTable, type AttentionKernelKind, type SequenceTable } from "./attention-plan.js";
+import { ATTENTION_THREADS, chooseAttentionKernel } from "./attention-plan.js";
 import type { Device } from "./device.js";
 import { CudaError } from "./driver.js";
 import { isSuffixOf } from "./geometry.js";
-import { chooseEpilogue, type GemmDtype, matrixBatchStrides, planBatches, rowMajorGemm } from "./gemm-plan.js";
+import { chooseEpilogue, type GemmDtype, matmulCalls, rowMajorGemm } from "./gemm-plan.js";
+import { LayoutBufferCache } from "./layout-buffers.js";
 import { ACT_CODES } from "./kernels/index.js";
 import { QLINEAR_TILE } from "./kernels/quantized-linear.cu.js";
 import { MAX_RANK } from "./launch-params.js";
@@ -55,12 +56,6 @@ export interface CudaStorage {
   freed?: boolean;
 }
 
-interface LayoutBuffers {
-  table: SequenceTable;
-  offsets: bigint;
-  tiles: Map<AttentionKernelKind, { ptr: bigint; count: number }>;
-}
-
 const THREADS = 256;
 /** Lowest finite values, for HF's masked_fill(finfo.min). */
 const LOWEST = { f32: -3.4028234663852886e38, f16: -65504, bf16: -3.3895313892515355e38 } as const;
@@ -76,8 +71,7 @@ export class CudaBackend implements Backend {
    * storage object (not a Tensor: views and `moveTo` make several tensors share one storage).
    */
   private readonly finalizer: FinalizationRegistry<{ ptr: bigint }>;
-  private readonly layouts = new WeakMap<SequenceLayout, LayoutBuffers>();
-  private readonly layoutFinalizer: FinalizationRegistry<LayoutBuffers>;
+  private readonly layouts: LayoutBufferCache;
   private readonly maxBlocks: number;
   private destroyed = false;
 
@@ -94,9 +88,7 @@ export class CudaBackend implements Backend {
     this.finalizer = new FinalizationRegistry((token) => {
       if (!this.destroyed) this.pool.release(token.ptr);
     });
-    this.layoutFinalizer = new FinalizationRegistry((lb) => {
-      if (!this.destroyed) this.releaseLayout(lb);
-    });
+    this.layouts = new LayoutBufferCache(device, this.pool, () => this.destroyed);
     this.maxBlocks = Math.max(1, device.info.multiprocessors) * 32;
   }
 
@@ -208,54 +200,24 @@ export class CudaBackend implements Backend {
     try {
       const out = this.alloc([...outBatch, M, N], a.dtype);
       if (out.size === 0) return out;
-      const dtype = this.gemmDtype(a.dtype);
-      const es = bytesOf(a.dtype);
-      const pa = this.ptr(a);
-      const pb = this.ptr(bb);
-      const pc = this.ptr(out);
-      const alpha = opts.alpha ?? 1;
-      const bBroadcast = batchB.every((d) => d === 1);
-      if (bBroadcast && !transA) {
-        // a's batch rows are contiguous: one [batch·M, K] GEMM.
-        const rows = shapeSize(batchA) * M;
-        this.device.gemm(rowMajorGemm({ M: rows, N, K, transA, transB, a: pa, b: pb, c: pc, alpha, dtype }));
-        return out;
-      }
-      const sa = matrixBatchStrides(batchA, outBatch, M * K);
-      const sb = matrixBatchStrides(batchB, outBatch, K * N);
-      const sc = matrixBatchStrides(outBatch, outBatch, M * N);
-      const plan = planBatches(outBatch, sa, sb, sc);
-      for (const [oa, ob, oc] of plan.outer) {
-        const call = rowMajorGemm({
-          M,
-          N,
-          K,
-          transA,
-          transB,
-          a: pa + BigInt(oa * es),
-          b: pb + BigInt(ob * es),
-          c: pc + BigInt(oc * es),
-          batch: plan.count,
-          strideA: plan.strideA,
-          strideB: plan.strideB,
-          strideC: plan.strideC,
-          alpha,
-          dtype,
-        });
-        if (plan.count > 1 && this.device.gemmSupported && !this.device.gemmSupported(call)) {
-          for (let i = 0; i < plan.count; i++) {
-            this.device.gemm({
-              ...call,
-              batch: 1,
-              A: call.A + BigInt(i * call.strideA * es),
-              B: call.B + BigInt(i * call.strideB * es),
-              C: call.C + BigInt(i * call.strideC * es),
-            });
-          }
-        } else {
-          this.device.gemm(call);
-        }
-      }
+      const calls = matmulCalls({
+        M,
+        N,
+        K,
+        transA,
+        transB,
+        batchA,
+        batchB,
+        outBatch,
+        a: this.ptr(a),
+        b: this.ptr(bb),
+        c: this.ptr(out),
+        alpha: opts.alpha ?? 1,
+        dtype: this.gemmDtype(a.dtype),
+        elementBytes: bytesOf(a.dtype),
+        supported: this.device.gemmSupported?.bind(this.device),
+      });
+      for (const call of calls) this.device.gemm(call);
       return out;
     } finally {
       tmp?.dispose();
@@ -351,7 +313,7 @@ export class CudaBackend implements Backend {
     const cols = this.alloc([T, Cin * k], x.dtype);
     try {
       const n = T * Cin * k;
-      const lb = this.layoutBuffers(layout);
+      const lb = this.layouts.get(layout);
       const seqLen = layout.kind === "padded" ? layout.seqLen : 0;
       if (n > 0) {
         this.launch1d(`djs_im2col_${this.move(x.dtype)}`, n, [this.ptr(x), this.ptr(cols), lb.offsets, lb.table.batch, seqLen, T, Cin, k]);
@@ -459,8 +421,8 @@ export class CudaBackend implements Backend {
     if ("reason" in choice) return this.attentionReference(args);
     const context = this.alloc([T, ld], q.dtype);
     if (T === 0) return { context };
-    const lb = this.layoutBuffers(layout);
-    const tiles = this.tileBuffer(lb, choice.kind);
+    const lb = this.layouts.get(layout);
+    const tiles = this.layouts.tiles(lb, choice.kind);
     const rel = relative ? this.ptr(args.relIndex!) : 0n;
     const relLen = relative ? relLength : 1;
     let maskPtr = 0n;
@@ -544,34 +506,6 @@ export class CudaBackend implements Backend {
     if (t.dtype === "i32" || dtype === "i32") throw new InputError(`an i32 tensor [${t.shape}] was given where ${dtype} is expected`);
     const c = this.cast(t, dtype as FloatDType);
     return { t: c, tmp: c };
-  }
-
-  private layoutBuffers(layout: SequenceLayout): LayoutBuffers {
-    let lb = this.layouts.get(layout);
-    if (lb) return lb;
-    const table = sequenceTable(layout);
-    const offsets = this.pool.allocate(table.offsets.byteLength);
-    this.device.upload(offsets, table.offsets);
-    lb = { table, offsets, tiles: new Map() };
-    this.layouts.set(layout, lb);
-    this.layoutFinalizer.register(layout, lb);
-    return lb;
-  }
-
-  private tileBuffer(lb: LayoutBuffers, kind: AttentionKernelKind): { ptr: bigint; count: number } {
-    let t = lb.tiles.get(kind);
-    if (t) return t;
-    const tiles = queryTiles(lb.table.offsets, QUERY_TILE[kind]);
-    const ptr = this.pool.allocate(Math.max(4, tiles.byteLength));
-    this.device.upload(ptr, tiles);
-    t = { ptr, count: tiles.length / 2 };
-    lb.tiles.set(kind, t);
-    return t;
-  }
-
-  private releaseLayout(lb: LayoutBuffers): void {
-    this.pool.release(lb.offsets);
-    for (const t of lb.tiles.values()) this.pool.release(t.ptr);
   }
 
   private alloc(shape: readonly number[], dtype: DType): Tensor {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chooseEpilogue, matrixBatchStrides, EPILOGUE, gemmLayouts, planBatches, planKey, pointerAlignment, rowMajorGemm } from "./gemm-plan.js";
+import { chooseEpilogue, matrixBatchStrides, EPILOGUE, gemmLayouts, matmulCalls, planBatches, planKey, pointerAlignment, rowMajorGemm } from "./gemm-plan.js";
 import { computeTypeFor, COMPUTE_32F, COMPUTE_32F_FAST_TF32, CUDA_DATA_TYPE, DESC, descAttributes } from "./cublaslt.js";
 
 /** Column-major reference of a GemmCall on plain arrays (what cuBLASLt computes), to check the row-major mapping. */
@@ -103,5 +103,32 @@ describe("row-major GEMMs on cuBLASLt's column-major API", () => {
     const base = { M: 4, N: 4, K: 4, transA: false, transB: false, b: 0x2000n, c: 0x3000n, dtype: "f16" as const };
     expect(planKey(rowMajorGemm({ ...base, a: 0x1000n }))).not.toBe(planKey(rowMajorGemm({ ...base, a: 0x1002n })));
     expect(planKey(rowMajorGemm({ ...base, a: 0x1000n }))).toBe(planKey(rowMajorGemm({ ...base, a: 0x5000n })));
+  });
+  describe("matmulCalls (Backend.matmul → cuBLASLt calls)", () => {
+    const base = { M: 4, N: 6, K: 5, transA: false, transB: false, a: 0x1000n, b: 0x2000n, c: 0x3000n, alpha: 0.5, dtype: "f32" as const, elementBytes: 4 };
+
+    it("flattens a's batch into rows when b is shared and a is not transposed", () => {
+      const calls = matmulCalls({ ...base, batchA: [2, 3], batchB: [], outBatch: [2, 3] });
+      expect(calls).toHaveLength(1);
+      expect(calls[0]).toMatchObject({ m: 6, n: 24, k: 5, batch: 1, A: 0x2000n, B: 0x1000n, C: 0x3000n, alpha: 0.5 });
+    });
+
+    it("uses strided batches over the merged dims, one call per outer index, offsets in bytes", () => {
+      // a [2,3,M,K] · b [3,K,N]: b repeats over the outer dim, so 2 calls of a 3-matrix batch
+      const calls = matmulCalls({ ...base, batchA: [2, 3], batchB: [3], outBatch: [2, 3] });
+      expect(calls.map((c) => ({ batch: c.batch, A: c.A, B: c.B, C: c.C, sA: c.strideA, sB: c.strideB, sC: c.strideC }))).toEqual([
+        { batch: 3, A: 0x2000n, B: 0x1000n, C: 0x3000n, sA: 30, sB: 20, sC: 24 },
+        { batch: 3, A: 0x2000n, B: 0x1000n + 60n * 4n, C: 0x3000n + 72n * 4n, sA: 30, sB: 20, sC: 24 },
+      ]);
+    });
+
+    it("splits a strided batch the device refuses into one call per matrix", () => {
+      const calls = matmulCalls({ ...base, transA: true, batchA: [3], batchB: [3], outBatch: [3], supported: (c) => c.batch === 1 });
+      expect(calls.map((c) => [c.batch, c.A - 0x2000n, c.B - 0x1000n, c.C - 0x3000n])).toEqual([
+        [1, 0n, 0n, 0n],
+        [1, 120n, 80n, 96n],
+        [1, 240n, 160n, 192n],
+      ]);
+    });
   });
 });

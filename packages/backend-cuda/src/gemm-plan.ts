@@ -171,6 +171,75 @@ export function planBatches(out: readonly number[], sa: readonly number[], sb: r
   return { count, strideA, strideB, strideC, outer };
 }
 
+export interface MatmulCallsArgs {
+  M: number;
+  N: number;
+  K: number;
+  transA: boolean;
+  transB: boolean;
+  batchA: readonly number[];
+  batchB: readonly number[];
+  outBatch: readonly number[];
+  a: bigint;
+  b: bigint;
+  c: bigint;
+  alpha: number;
+  dtype: GemmDtype;
+  /** Bytes per element of the operands. */
+  elementBytes: number;
+  /** Whether cuBLASLt takes a strided-batch call (else it is split into one call per matrix). */
+  supported?: (call: GemmCall) => boolean;
+}
+
+/**
+ * The cuBLASLt calls of a batched row-major `Backend.matmul`: one `[batch·M, K]` GEMM when b is shared by every
+ * batch and a is not transposed (a's batch rows are contiguous), else strided batches over the dims `planBatches`
+ * merges, one call per remaining outer index — and per matrix where the device refuses the strided batch.
+ */
+export function matmulCalls(g: MatmulCallsArgs): GemmCall[] {
+  const { M, N, K, transA, transB, alpha, dtype } = g;
+  if (g.batchB.every((d) => d === 1) && !transA) {
+    const rows = g.batchA.reduce((p, d) => p * d, 1) * M;
+    return [rowMajorGemm({ M: rows, N, K, transA, transB, a: g.a, b: g.b, c: g.c, alpha, dtype })];
+  }
+  const es = g.elementBytes;
+  const sa = matrixBatchStrides(g.batchA, g.outBatch, M * K);
+  const sb = matrixBatchStrides(g.batchB, g.outBatch, K * N);
+  const sc = matrixBatchStrides(g.outBatch, g.outBatch, M * N);
+  const plan = planBatches(g.outBatch, sa, sb, sc);
+  const calls: GemmCall[] = [];
+  for (const [oa, ob, oc] of plan.outer) {
+    const call = rowMajorGemm({
+      M,
+      N,
+      K,
+      transA,
+      transB,
+      a: g.a + BigInt(oa * es),
+      b: g.b + BigInt(ob * es),
+      c: g.c + BigInt(oc * es),
+      batch: plan.count,
+      strideA: plan.strideA,
+      strideB: plan.strideB,
+      strideC: plan.strideC,
+      alpha,
+      dtype,
+    });
+    if (plan.count > 1 && g.supported && !g.supported(call)) {
+      for (let i = 0; i < plan.count; i++) {
+        calls.push({
+          ...call,
+          batch: 1,
+          A: call.A + BigInt(i * call.strideA * es),
+          B: call.B + BigInt(i * call.strideB * es),
+          C: call.C + BigInt(i * call.strideC * es),
+        });
+      }
+    } else calls.push(call);
+  }
+  return calls;
+}
+
 /** Largest power of two ≤ 256 dividing the address (cuBLASLt's MIN_ALIGNMENT preferences). */
 export function pointerAlignment(p: bigint): number {
   let a = 256;

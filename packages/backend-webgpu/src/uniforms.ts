@@ -63,6 +63,18 @@ export class ParamLayout {
     }
     return out;
   }
+
+  /** The fields of packed words (arrays in full, padding included): the inverse of `pack`, for tests and debugging. */
+  unpack(words: Uint32Array): Record<string, number | number[]> {
+    const f = new Float32Array(words.buffer, words.byteOffset, words.length);
+    const i = new Int32Array(words.buffer, words.byteOffset, words.length);
+    const out: Record<string, number | number[]> = {};
+    for (const [name, o] of this.offsets) {
+      if (o.type === "array") out[name] = [...words.subarray(o.offset, o.offset + o.length)];
+      else out[name] = o.type === "f32" ? f[o.offset] : o.type === "i32" ? i[o.offset] : words[o.offset];
+    }
+    return out;
+  }
 }
 
 interface ArenaBuffer {

@@ -2,7 +2,8 @@
 /**
  * The browser benchmark: our WASM CPU kernels against onnxruntime-web's WASM build, on the same page of headless
  * Chromium, same model, same inputs, same thread count. The page is served on 127.0.0.1 with COOP/COEP, so it is
- * crossOriginIsolated and both engines get their worker threads (the page checks and reports it).
+ * crossOriginIsolated and both engines get their worker threads (the page checks and reports it). Both models are
+ * loaded first, then timed alternately (ours, theirs, ours, …) so a busy machine's drift hits both alike.
  *
  *   node scripts/bench-browser.mjs --model DIR [--batch 1] [--seq 128] [--threads 2] [--warmup 3] [--runs 10]
  *                                  [--only ours|ort] [--chromium /usr/bin/chromium] [--no-isolation]
@@ -85,29 +86,27 @@ const P = ${JSON.stringify(params)};
 const log = (m) => console.log(m);
 const bytes = async (f) => new Uint8Array(await (await fetch("/model/" + f)).arrayBuffer());
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b), m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
-async function time(label, fn) {
-  for (let i = 0; i < P.warmup; i++) { log(label + ": warm-up " + (i + 1) + "/" + P.warmup); await fn(); }
-  const t = [];
-  for (let i = 0; i < P.runs; i++) { const t0 = performance.now(); await fn(); t.push(performance.now() - t0); log(label + ": run " + (i + 1) + "/" + P.runs + " " + t.at(-1).toFixed(1) + " ms"); }
-  return t;
-}
 // the bench README's inputs: token i (row-major) is 3 + (i * 7919) % 8000
 async function main() {
   const config = JSON.parse(new TextDecoder().decode(await bytes("config.json")));
   const span = Math.max(1, Math.min(8000, config.vocab_size - 3));
   const ids = Array.from({ length: P.batch }, (_, b) => Array.from({ length: P.seq }, (_, s) => 3 + (((b * P.seq + s) * 7919) % span)));
   const r = { crossOriginIsolated, userAgent: navigator.userAgent, hardwareConcurrency: navigator.hardwareConcurrency };
+  const sides = []; // { key, label, run(), done() } — timed alternately, so a busy machine's drift hits both alike
   if (P.only !== "ort") {
     const backend = await loadCpuBackend({ kernels: "wasm", threads: P.threads });
     const model = await DebertaV2Model.fromPretrained(memoryFiles({ "config.json": await bytes("config.json"), "model.safetensors": await bytes("model.safetensors") }, "/model"), { backend });
-    let first = [];
-    const t = await time("deberta-js wasm", async () => {
+    const side = { key: "ours", label: "deberta-js wasm", times: [], first: [] };
+    side.run = async () => {
       const out = await model.forward({ input_ids: ids });
-      first = Array.from((await out.last_hidden_state.data()).subarray(0, 4));
+      side.first = Array.from((await out.last_hidden_state.data()).subarray(0, 4));
       out.last_hidden_state.dispose();
-    });
-    r.ours = { kernels: cpuKernelSet(backend), threads: backend.threads, times: t, ms_median: median(t), first_outputs: first };
-    model.dispose();
+    };
+    side.done = async () => {
+      r.ours = { kernels: cpuKernelSet(backend), threads: backend.threads, times: side.times, ms_median: median(side.times), first_outputs: side.first };
+      model.dispose();
+    };
+    sides.push(side);
   }
   if (P.only !== "ours") {
     const ort = await import("/ort-web/ort.wasm.min.mjs");
@@ -120,14 +119,26 @@ async function main() {
       input_ids: new ort.Tensor("int64", BigInt64Array.from(ids.flat().map(BigInt)), [P.batch, P.seq]),
       attention_mask: new ort.Tensor("int64", new BigInt64Array(n).fill(1n), [P.batch, P.seq]),
     };
-    let first = [];
-    const t = await time("onnxruntime-web", async () => {
+    const side = { key: "peer", label: "onnxruntime-web", times: [], first: [] };
+    side.run = async () => {
       const out = await session.run(feeds);
-      first = Array.from(out.last_hidden_state.data.subarray(0, 4));
-    });
-    r.peer = { name: "onnxruntime-web (wasm)", version: ort.env.versions?.web, threads: ort.env.wasm.numThreads, times: t, ms_median: median(t), first_outputs: first };
-    await session.release();
+      side.first = Array.from(out.last_hidden_state.data.subarray(0, 4));
+    };
+    side.done = async () => {
+      r.peer = { name: "onnxruntime-web (wasm)", version: ort.env.versions?.web, threads: ort.env.wasm.numThreads, times: side.times, ms_median: median(side.times), first_outputs: side.first };
+      await session.release();
+    };
+    sides.push(side);
   }
+  for (let i = 0; i < P.warmup; i++) for (const s of sides) { log(s.label + ": warm-up " + (i + 1) + "/" + P.warmup); await s.run(); }
+  for (let i = 0; i < P.runs; i++)
+    for (const s of sides) {
+      const t0 = performance.now();
+      await s.run();
+      s.times.push(performance.now() - t0);
+      log(s.label + ": run " + (i + 1) + "/" + P.runs + " " + s.times.at(-1).toFixed(1) + " ms");
+    }
+  for (const s of sides) await s.done();
   return r;
 }
 main().then((r) => { window.__result = r; document.getElementById("out").textContent = JSON.stringify(r, null, 1); },

@@ -9,7 +9,8 @@
 //     --formats safetensors,sharded,bin --dtypes f32,f16 --dir /tmp/deberta-load-bench [--peer] [--forward 128] [--keep]
 //     [--reuse] [--precompute]
 //
-// --keep leaves the checkpoints in --dir; --reuse loads ones an earlier --keep run wrote (no rewrite), so the
+// --keep leaves the checkpoints in --dir (--write-only writes and keeps them, measuring nothing); --reuse loads ones
+// an earlier --keep/--write-only run wrote (no rewrite), so the
 // measurements can be repeated without the write time. --precompute times model.precompute() (the relative-position
 // projections) after the load, separately; the load itself runs with `precompute: false`.
 //
@@ -33,6 +34,7 @@ const { values: args } = parseArgs({
     precompute: { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
     reuse: { type: "boolean", default: false },
+    "write-only": { type: "boolean", default: false },
     child: { type: "boolean", default: false },
     mode: { type: "string", default: "stream" },
     model: { type: "string" },
@@ -150,6 +152,10 @@ async function parent() {
       writeFileSync(metaFile, JSON.stringify(meta));
     }
     const { weightBytes, parameters } = meta;
+    if (args["write-only"]) {
+      process.stderr.write(`${dir} ready (written in ${writeSeconds.toFixed(1)} s; 0: reused)\n`);
+      continue; // --write-only: prepare checkpoints for later --reuse runs (kept)
+    }
     const fileBytes = weightFiles(dir).reduce((a, f) => a + statSync(path.join(dir, f)).size, 0);
     rawRead(dir); // warm the page cache: "warm load"
     for (const dtype of args.dtypes.split(",")) {
@@ -203,7 +209,7 @@ async function parent() {
         process.stdout.write(JSON.stringify(row) + "\n");
       }
     }
-    if (!args.keep) rmSync(dir, { recursive: true, force: true });
+    if (!args.keep && !args.reuse) rmSync(dir, { recursive: true, force: true }); // --reuse keeps them too
   }
   const gb = (b) => (b / 1e9).toFixed(2);
   const lines = [

@@ -2,7 +2,8 @@
 // The batcher's mechanics without the model's CPU: the real HTTP server, real tokenization, and a simulated model
 // that sleeps for the forward time of the CPU backend (ms = a + b × inputs, from ceiling.mjs on a quiet machine) —
 // so on a busy shared machine this still shows how full the batches get and how busy the model is kept, for the
-// current gathering policy against the previous one (wait only while admitted requests are being read, ≤ 2 ms).
+// current gathering policy against the previous one (wait only while admitted requests are being read, ≤ 2 ms)
+// and a more patient one (≤ 10 % of the last batch), twice each, interleaved.
 //
 //   node packages/server/bench/gather-sim.mjs <model folder> [--clients 64] [--duration 10] [--a 50] [--b 14.6]
 import "@deberta-js/backend-cpu";
@@ -55,9 +56,20 @@ async function run(label, gather) {
 }
 console.log(`simulated model: ${o.a} + ${o.b} × inputs ms per batch; ${o.clients} clients, ${o.duration} s each\n`);
 console.log("| gathering | req/s | p50 ms | p99 ms | mean batch | model busy |\n|---|---|---|---|---|---|");
+// A longer bound, to see whether merging the closed loop's client cohorts into fuller batches pays for the wait.
+async function patient() {
+  const saved = this.options.gatherFraction;
+  this.options.gatherFraction = 0.1;
+  try {
+    await current.call(this);
+  } finally {
+    this.options.gatherFraction = saved;
+  }
+}
 for (let i = 0; i < 2; i++) {
   await run("previous (≤ 2 ms while reading)", previous);
   await run("current (while growing, ≤ 2% of last batch)", current);
+  await run("while growing, ≤ 10% of last batch", patient);
 }
 console.log(`uptime: ${execSync("uptime").toString().trim()}`);
 clf.dispose();

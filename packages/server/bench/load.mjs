@@ -82,6 +82,7 @@ function startChild(argv) {
       if (m) res({ port: Number(m[1]), backend: /\(backend ([^,)]+)/.exec(log)?.[1] ?? "?" });
     });
     child.once("exit", (code) => rej(new Error(`server exited ${code}: ${log}`)));
+    child.once("error", rej);
   });
   return { child, port };
 }
@@ -150,6 +151,7 @@ async function main() {
   if (args["naive-child"]) return naiveServer(args["naive-child"]);
   if (!args.base) throw new Error("--base <model folder> is required (e.g. the deberta-v3-xsmall-6l bench model)");
   const dir = modelFolder(args.base);
+  process.stderr.write(`model folder: ${dir}\n`);
   const duration = Number(args.duration);
   const clients = args.clients.split(",").map(Number);
   const bin = join(root, "packages/cli/dist/bin.js");
@@ -162,22 +164,31 @@ async function main() {
   const backends = {};
   const profiles = {};
   const loads = [];
+  // Both servers are up for the whole run and each load level runs on one, then at once on the other: on a shared
+  // machine whose load drifts, the two sides of each ratio are measured seconds apart, not minutes.
+  const up0 = {};
   for (const [name, start] of Object.entries(servers)) {
     const { child, port: portP } = start();
     const { port, backend } = await portP;
+    up0[name] = { child, port };
     backends[name] = backend;
     process.stderr.write(`${name}: backend ${backend}\n`);
     await load(port, 4, 2); // warm-up
-    for (const c of clients) {
+  }
+  for (const c of clients) {
+    for (const [name, { child, port }] of Object.entries(up0)) {
       const before = name === "batched" ? await scrape(port) : undefined;
       const cpu0 = cpuSeconds(child.pid);
       const r = await load(port, c, duration);
       r.cpuMsPerReq = cpu0 === undefined ? NaN : (1000 * (cpuSeconds(child.pid) - cpu0)) / Math.max(1, r.total);
       if (before) profiles[c] = profile(before, await scrape(port));
+      r.load = execSync("cat /proc/loadavg").toString().split(" ")[0];
       results[`${name}/${c}`] = r;
-      loads.push(execSync("cat /proc/loadavg").toString().split(" ")[0]);
-      process.stderr.write(`${name} ${c} clients: ${r.rps.toFixed(1)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, CPU ${r.cpuMsPerReq.toFixed(1)} ms/req, load ${loads.at(-1)}\n`);
+      loads.push(`${name} ${c}: ${r.load}`);
+      process.stderr.write(`${name} ${c} clients: ${r.rps.toFixed(1)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, CPU ${r.cpuMsPerReq.toFixed(1)} ms/req, load ${r.load}\n`);
     }
+  }
+  for (const { child } of Object.values(up0)) {
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));
   }
@@ -188,6 +199,7 @@ async function main() {
   console.log(ceilingOut.split("\n").filter((l) => !l.startsWith("CEILING ")).join("\n"));
   const ceiling = JSON.parse(/^CEILING (.*)$/m.exec(ceilingOut)[1]);
   console.log(`\nbackend (both servers): ${backends.batched}; 1-minute load average after each case: ${loads.join(", ")}`);
+  console.log(`(each load level ran on the batching server, then at once on the naive one)`);
   console.log(`\n| server | clients | req/s | p50 ms | p99 ms | errors | server CPU ms per request |\n|---|---|---|---|---|---|---|`);
   for (const [k, r] of Object.entries(results)) {
     const [name, c] = k.split("/");
