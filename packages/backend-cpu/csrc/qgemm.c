@@ -79,7 +79,9 @@ void KFN(dj_qpack_i8)(const int8_t* codes, const float* scb, int n, int k, uint8
  */
 static void quantize_rows(const float* a, long lda, int m, int k, int r0, int r1, int32_t* ap, float* sa) {
   const int kp = KP(k);
-  int16_t q[2];
+  /* a chunk of one row's codes (an even count, so chunks hold whole k-pairs), read back as int32 pairs */
+  enum { CH = 1024 };
+  int16_t q[CH];
   for (int r = r0; r < r1; r++) {
     int32_t* blk = ap + (long)(r / MR) * kp * MR + r % MR;
     if (r >= m) {
@@ -87,22 +89,31 @@ static void quantize_rows(const float* a, long lda, int m, int k, int r0, int r1
       continue;
     }
     const float* x = a + (long)r * lda;
-    float amax = 0;
-    for (int j = 0; j < k; j++) {
+    vf vmx = splat(0);
+    int j = 0;
+    for (; j + VL <= k; j += VL) vmx = vmax(vmx, (vf)((vi)ldv(x + j) & 0x7fffffff));
+    float amax = hmax(vmx);
+    for (; j < k; j++) {
       float v = __builtin_fabsf(x[j]);
       amax = v > amax ? v : amax;
     }
     sa[r] = amax / 127.0f;
     const float inv = amax > 0 ? 127.0f / amax : 0.0f;
-    for (int p = 0; p < kp; p++) {
-      for (int h = 0; h < 2; h++) {
-        int j = 2 * p + h;
-        /* round half to even (the default rounding mode); |x·inv| ≤ 127 up to one rounding, clamped */
-        float v = j < k ? __builtin_rintf(x[j] * inv) : 0.0f;
-        v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;
-        q[h] = (int16_t)v;
+    for (int c0 = 0; c0 < k; c0 += CH) {
+      int n = k - c0 < CH ? k - c0 : CH;
+      /* round half to even (rintf in the default rounding mode; a plain product first, no fused add), clamped to
+         ±127 (|x·inv| ≤ 127 up to one rounding); vectorised by the compiler */
+      for (int i = 0; i < n; i++) {
+        float v = __builtin_rintf(x[c0 + i] * inv);
+        q[i] = (int16_t)(v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v);
       }
-      blk[p * MR] = (int32_t)(((uint32_t)(uint16_t)q[1] << 16) | (uint16_t)q[0]);
+      if (n & 1) q[n++] = 0; /* the last pair of an odd K */
+      int32_t* dst = blk + (long)(c0 / 2) * MR;
+      for (int p = 0; p < n / 2; p++) {
+        int32_t w;
+        memcpy(&w, q + 2 * p, 4); /* little-endian: q[2p] in the low half, as the kernel's pmaddwd pairs expect */
+        dst[p * MR] = w;
+      }
     }
   }
 }

@@ -80,17 +80,35 @@ const server = await serveFolder(dir, {
   },
 });
 
-/** Chromium's processes of one type (renderer, gpu-process) with their RSS and peak RSS (bytes). */
-function processes(type) {
-  const out = [];
+/** Pids descended from this process (our Chromium only: other Chromiums on the machine are not counted). */
+function descendants() {
+  const parent = new Map();
   for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      parent.set(Number(pid), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // the process ended
+    }
+  }
+  const ours = new Set([process.pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, ppid] of parent) if (!ours.has(pid) && ours.has(ppid)) (ours.add(pid), (grew = true));
+  }
+  return ours;
+}
+
+/** Our Chromium's processes of one type (renderer, gpu-process) with their RSS and peak RSS (bytes). */
+function processes(type) {
+  const out = [];
+  for (const pid of descendants()) {
+    try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      if (!cmd.startsWith(args.chromium) && !cmd.includes("chrom")) continue;
       if (!cmd.includes(`--type=${type}`)) continue;
       const status = readFileSync(`/proc/${pid}/status`, "utf8");
       const kb = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
-      out.push({ pid: Number(pid), rss: kb("VmRSS"), hwm: kb("VmHWM") });
+      out.push({ pid, rss: kb("VmRSS"), hwm: kb("VmHWM") });
     } catch {
       // the process ended
     }

@@ -106,7 +106,14 @@ export function f16ToF32Into(src: Uint16Array, dst: Float32Array, n = src.length
 export function f32ToF16Into(src: Float32Array, dst: Uint16Array, n = src.length): void {
   if (fastHalf && n >= FAST_MIN) return fastHalf.f32ToF16(src, dst, n);
   const bits = new Uint32Array(src.buffer, src.byteOffset, n);
-  for (let i = 0; i < n; i++) dst[i] = f32BitsToF16Bits(bits[i]);
+  for (let i = 0; i < n; i++) {
+    const x = bits[i];
+    const a = x & 0x7fffffff;
+    // Normal halves that cannot round up to inf (|x| in [2^-14, 65504 + half an ulp)), the usual weight: rebias the
+    // exponent and round to nearest even in one add (ties: the +1 only when the kept bit is odd). ~3× the general path.
+    if (a >= 0x38800000 && a < 0x477ff000) dst[i] = ((x >>> 16) & 0x8000) | ((a - 0x38000000 + 0xfff + ((a >>> 13) & 1)) >>> 13);
+    else dst[i] = f32BitsToF16Bits(x);
+  }
 }
 
 export function f16ArrayToF32(src: Uint16Array): Float32Array {

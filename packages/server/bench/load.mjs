@@ -82,6 +82,7 @@ function startChild(argv) {
       if (m) res({ port: Number(m[1]), backend: /\(backend ([^,)]+)/.exec(log)?.[1] ?? "?" });
     });
     child.once("exit", (code) => rej(new Error(`server exited ${code}: ${log}`)));
+    child.once("error", rej);
   });
   return { child, port };
 }
@@ -97,6 +98,22 @@ async function load(port, connections, duration) {
     timeout: 60,
   });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, total: r.requests.total };
+}
+
+/**
+ * Single-request latency with one client sending requests one after the other (fetch), no load generator running
+ * alongside: on 2 cores, any third busy thread next to the kernels' two can slow a batch-1 forward several times over
+ * (seen here: 9 ms alone, about 60 ms with other work running), so autocannon's 1-connection figure may differ.
+ */
+async function sequentialP50(port, n = 30) {
+  const t = [];
+  for (let i = 0; i < n; i++) {
+    const s = performance.now();
+    const r = await fetch(`http://127.0.0.1:${port}/predict`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ inputs: SENTENCE }) });
+    await r.text();
+    t.push(performance.now() - s);
+  }
+  return t.sort((a, b) => a - b)[n >> 1];
 }
 
 /**
@@ -150,6 +167,7 @@ async function main() {
   if (args["naive-child"]) return naiveServer(args["naive-child"]);
   if (!args.base) throw new Error("--base <model folder> is required (e.g. the deberta-v3-xsmall-6l bench model)");
   const dir = modelFolder(args.base);
+  process.stderr.write(`model folder: ${dir}\n`);
   const duration = Number(args.duration);
   const clients = args.clients.split(",").map(Number);
   const bin = join(root, "packages/cli/dist/bin.js");
@@ -162,22 +180,33 @@ async function main() {
   const backends = {};
   const profiles = {};
   const loads = [];
+  const singles = {};
+  // Both servers are up for the whole run and each load level runs on one, then at once on the other: on a shared
+  // machine whose load drifts, the two sides of each ratio are measured seconds apart, not minutes.
+  const up0 = {};
   for (const [name, start] of Object.entries(servers)) {
     const { child, port: portP } = start();
     const { port, backend } = await portP;
+    up0[name] = { child, port };
     backends[name] = backend;
     process.stderr.write(`${name}: backend ${backend}\n`);
     await load(port, 4, 2); // warm-up
-    for (const c of clients) {
+    singles[name] = await sequentialP50(port);
+  }
+  for (const c of clients) {
+    for (const [name, { child, port }] of Object.entries(up0)) {
       const before = name === "batched" ? await scrape(port) : undefined;
       const cpu0 = cpuSeconds(child.pid);
       const r = await load(port, c, duration);
       r.cpuMsPerReq = cpu0 === undefined ? NaN : (1000 * (cpuSeconds(child.pid) - cpu0)) / Math.max(1, r.total);
       if (before) profiles[c] = profile(before, await scrape(port));
+      r.load = execSync("cat /proc/loadavg").toString().split(" ")[0];
       results[`${name}/${c}`] = r;
-      loads.push(execSync("cat /proc/loadavg").toString().split(" ")[0]);
-      process.stderr.write(`${name} ${c} clients: ${r.rps.toFixed(1)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, CPU ${r.cpuMsPerReq.toFixed(1)} ms/req, load ${loads.at(-1)}\n`);
+      loads.push(`${name} ${c}: ${r.load}`);
+      process.stderr.write(`${name} ${c} clients: ${r.rps.toFixed(1)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, CPU ${r.cpuMsPerReq.toFixed(1)} ms/req, load ${r.load}\n`);
     }
+  }
+  for (const { child } of Object.values(up0)) {
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));
   }
@@ -188,6 +217,7 @@ async function main() {
   console.log(ceilingOut.split("\n").filter((l) => !l.startsWith("CEILING ")).join("\n"));
   const ceiling = JSON.parse(/^CEILING (.*)$/m.exec(ceilingOut)[1]);
   console.log(`\nbackend (both servers): ${backends.batched}; 1-minute load average after each case: ${loads.join(", ")}`);
+  console.log(`(each load level ran on the batching server, then at once on the naive one)`);
   console.log(`\n| server | clients | req/s | p50 ms | p99 ms | errors | server CPU ms per request |\n|---|---|---|---|---|---|---|`);
   for (const [k, r] of Object.entries(results)) {
     const [name, c] = k.split("/");
@@ -219,7 +249,8 @@ async function main() {
   console.log(`\nthroughput batched/naive at ${top} clients: ${(b.rps / n.rps).toFixed(2)}× (goal ≥ 4×); in-process ceiling at batch ${top}: ${(c1.per / perAt(top)).toFixed(2)}×`);
   console.log(`server CPU per request naive/batched at ${top} clients: ${(n.cpuMsPerReq / b.cpuMsPerReq).toFixed(2)}× (the throughput ratio a machine with nothing else running would show, if both are CPU-bound)`);
   console.log(`batched at ${top} clients vs the in-process rate at its mean batch (${pTop.meanBatch.toFixed(0)}): ${((b.rps * perAt(pTop.meanBatch)) / 1000 * 100).toFixed(0)}% (server overhead = the rest)`);
-  console.log(`batched p99 at ${top} clients / single-request p50: ${(b.p99 / single).toFixed(2)}× (goal < 3×)`);
+  console.log(`single request, one client, sequential fetch: p50 batched ${singles.batched.toFixed(1)} ms, naive ${singles.naive.toFixed(1)} ms (autocannon at ${low} client: ${single} ms)`);
+  console.log(`batched p99 at ${top} clients / single-request p50: ${(b.p99 / singles.batched).toFixed(2)}× against the sequential p50, ${(b.p99 / single).toFixed(2)}× against autocannon's (goal < 3×)`);
   console.log(
     `Little's law: ${top} closed-loop clients at ${b.rps.toFixed(1)} req/s wait ${((1000 * top) / b.rps).toFixed(0)} ms on average; ` +
       `the best any scheduler can do is ${top} × ${perAt(top).toFixed(1)} ms/sentence (batch ${top}, in-process) = ${(top * perAt(top)).toFixed(0)} ms ` +
