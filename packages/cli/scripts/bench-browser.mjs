@@ -7,7 +7,7 @@
  *
  *   node scripts/bench-browser.mjs --model DIR [--batch 1] [--seq 128] [--threads 2] [--warmup 3] [--runs 10]
  *                                  [--only ours|ort] [--chromium /usr/bin/chromium] [--no-isolation]
- *   (or: pnpm --filter @deberta-js/cli bench:browser --model DIR …)
+ *   (or: pnpm --filter deberta-js bench:browser --model DIR …)
  *
  * DIR holds config.json + model.safetensors (ours) and model.onnx (onnxruntime-web), e.g. the bench model
  * deberta-v3-xsmall-6l. Needs `pnpm build` first (it serves the packages' dist/ and wasm/). Prints one JSON object
