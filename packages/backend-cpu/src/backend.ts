@@ -28,6 +28,7 @@ import {
   hostViewOf,
   type QuantizedWeight,
   int8DynamicGemmHost,
+  INT8_DEQUANT,
 } from "@deberta-js/core";
 import { applyActivation } from "./activation.js";
 import { disentangledAttention, releaseAttentionScratch } from "./attention.js";
@@ -250,6 +251,29 @@ export class CpuBackend implements Backend {
       out.set(T.subarray(id * D, id * D + D) as never, n * D);
     }
     return new Tensor(this, out, [N, D], table.dtype);
+  }
+
+  /**
+   * int8 row-wise table rows at `ids`, dequantized straight from the table's storage (no copy of the table, no
+   * float table): `f32(f32(code · scale) · 1/127)` per element, as core's `dequantizeRows`.
+   */
+  gatherQuantized(table: QuantizedWeight, ids: Tensor, dtype: FloatDType): Tensor {
+    const { V, D, N } = opContract.gatherQuantized(this, table, ids, dtype);
+    const I = ids.storage as Int32Array;
+    const words = table.data.storage as Int32Array;
+    const codes = new Int8Array(words.buffer, words.byteOffset, V * D);
+    const scales = table.scales.storage as Float32Array;
+    const out = this.pool.f32(N * D);
+    const fr = Math.fround;
+    for (let n = 0; n < N; n++) {
+      const id = I[n];
+      if (!(id >= 0 && id < V)) throw new InputError(`gatherQuantized: ids[${n}] = ${id} is outside the table's ${V} rows`);
+      const s = scales[id];
+      const src = id * D;
+      const dst = n * D;
+      for (let j = 0; j < D; j++) out[dst + j] = fr(fr(codes[src + j] * s) * INT8_DEQUANT);
+    }
+    return this.emit(out, [N, D], dtype);
   }
 
   takeAlongAxis(x: Tensor, idx: Tensor, axis: number): Tensor {

@@ -4,7 +4,9 @@
 // Inputs: the folder's cases.json (every DebertaV2Model case) when it has one, else the bench README pattern
 // (token i = 3 + (i·7919) % 8000, batch × seq from --batch/--seq, mask all ones).
 //
-//   node packages/cli/scripts/quant-quality.mjs [--dtypes q8,q4,nf4,fp4] [--batch 1 --seq 128] [--kernels native|wasm|js] DIR...
+//   node packages/cli/scripts/quant-quality.mjs [--dtypes q8,q4,nf4,fp4] [--batch 1 --seq 128] [--kernels native|wasm|js] [--quantize-embeddings] DIR...
+// --quantize-embeddings also loads every dtype with `quantize_embeddings: true` (int8 row-wise word embeddings);
+// a dtype "fp32" in --dtypes then measures the embedding quantization alone.
 // Prints one JSON line per (model, dtype) on stdout and a markdown table on stderr. Needs `pnpm build` first.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -20,6 +22,9 @@ const opt = (name, def) => {
   args.splice(i, 2);
   return v;
 };
+const qembIndex = args.indexOf("--quantize-embeddings");
+const quantizeEmbeddings = qembIndex >= 0;
+if (quantizeEmbeddings) args.splice(qembIndex, 1);
 const dtypes = opt("dtypes", "q8,q4,nf4").split(",");
 const batch = Number(opt("batch", "1"));
 const seq = Number(opt("seq", "128"));
@@ -87,7 +92,7 @@ for (const dir of dirs) {
   const refBytes = ref.residentWeightBytes;
   ref.dispose();
   for (const dtype of dtypes) {
-    const q = await DebertaV2Model.fromPretrained(files, { backend, dtype, warn });
+    const q = await DebertaV2Model.fromPretrained(files, { backend, dtype, warn, quantize_embeddings: quantizeEmbeddings });
     const all = { max_abs: 0, mean_abs: 0, cosine: 1, token_cosine_mean: 0, token_cosine_min: 1 };
     for (let i = 0; i < cases.length; i++) {
       const m = compare(await run(q, cases[i].inputs), refs[i]);
@@ -97,7 +102,7 @@ for (const dir of dirs) {
       all.token_cosine_mean += m.token_cosine_mean / cases.length;
       all.token_cosine_min = Math.min(all.token_cosine_min, m.token_cosine_min);
     }
-    const row = { model: dir, dtype, cases: cases.map((c) => c.name), ...all, resident_weight_bytes: q.residentWeightBytes, fp32_resident_weight_bytes: refBytes };
+    const row = { model: dir, dtype: quantizeEmbeddings ? `${dtype}+qemb` : dtype, cases: cases.map((c) => c.name), ...all, resident_weight_bytes: q.residentWeightBytes, fp32_resident_weight_bytes: refBytes };
     q.dispose();
     rows.push(row);
     console.log(JSON.stringify(row));

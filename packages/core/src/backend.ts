@@ -191,6 +191,12 @@ export interface Backend {
    */
   quantizedLinear?(x: Tensor, weight: QuantizedWeight, bias: Tensor | undefined, act?: Activation): Tensor;
   /**
+   * Rows of an int8 row-wise quantized table `[V, D]` (`quantize_embeddings`) at i32 `ids` `[N]`, dequantized as
+   * `dequantizeRows` does → `[N, D]` in `dtype`. Core checked the layout; the backend checks ids (0 ≤ id < V). The
+   * fallback (`ops/quantized-gather.ts`) dequantizes from the table's host copy at the host ids.
+   */
+  gatherQuantized?(table: QuantizedWeight, ids: Tensor, dtype: FloatDType): Tensor;
+  /**
    * True when `quantizedLinear` honours `weight.activations === "int8"` (dynamic per-row int8 activations, the
    * numerics of `int8DynamicGemmHost`) for f32 inputs; otherwise such weights get the float-activation product.
    */

@@ -55,6 +55,8 @@ export interface HeadStateDictOptions {
   device?: Map<string, Tensor>;
   /** Quantize the backbone's (and pooler's) float Linear weights at load with this method. */
   quantize?: QuantMethod;
+  /** `quantize_embeddings`: int8 row-wise word embeddings (a tied MLM decoder reads the same int8 data). */
+  quantizeEmbeddings?: boolean;
   warn?: (message: string) => void;
   strict?: boolean;
   /** Where the weights came from, for messages. */
@@ -294,6 +296,7 @@ export async function loadHeadWith<T>(cls: HeadClass<T>, files: ModelFiles, load
     backend,
     dtype: load.dtype,
     quantize: load.quantize,
+    quantizeEmbeddings: load.quantizeEmbeddings,
     device,
     warn: load.warn,
     strict,
@@ -312,7 +315,7 @@ export function buildHead<T>(cls: HeadClass<T>, config: DebertaV2Config, stateDi
     ignoreUnused: [...DEFAULT_IGNORE, ...(cls.ignoreUnused ?? [])],
     device: options.device,
   });
-  const params = new Params(options.backend, store, options.dtype ?? "f32", { modules: bnb.modules, method: options.quantize });
+  const params = new Params(options.backend, store, options.dtype ?? "f32", { modules: bnb.modules, method: options.quantize, embeddings: options.quantizeEmbeddings });
   try {
     const deberta = DebertaV2Model.load(params, config);
     const weights = new HeadWeights(params, config, options.strict ?? false);

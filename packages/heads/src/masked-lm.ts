@@ -37,7 +37,8 @@ export interface MaskedLMOutput extends BackboneOutputs {
 interface LMHead {
   dense: { weight: LinearWeight; bias: Tensor };
   ln: { weight: Tensor; bias: Tensor };
-  decoder: Tensor;
+  /** The tied word embeddings (int8 row-wise with `quantize_embeddings`: a q8 Linear on the same data), or a stored decoder. */
+  decoder: LinearWeight;
   bias: Tensor;
 }
 
@@ -132,7 +133,7 @@ function legacyHead(ctx: BuildContext, w: HeadWeights, c: DebertaV2Config): LMHe
   const V = c.vocab_size;
   const dense = w.linear(LEGACY.dense, E, c.hidden_size);
   const ln = w.layerNorm(LEGACY.ln, E);
-  let decoder = ctx.deberta.embeddings.wordEmbeddings;
+  let decoder: LinearWeight = ctx.deberta.embeddings.wordEmbeddings;
   if (!c.tie_word_embeddings && w.has("cls.predictions.decoder.weight")) decoder = w.tensor("cls.predictions.decoder.weight", [V, E], "normal");
   // The decoder bias is tied to `cls.predictions.bias`; older saves may hold it as `cls.predictions.decoder.bias`.
   const biasName = !w.has(LEGACY.bias) && w.has("cls.predictions.decoder.bias") ? "cls.predictions.decoder.bias" : LEGACY.bias;

@@ -34,6 +34,8 @@ export interface BenchOptions {
   peer?: string;
   /** Each side in its own child process, so each one's peak RSS is its own. */
   isolate?: boolean;
+  /** `quantize_embeddings`: int8 row-wise word embeddings. */
+  quantizeEmbeddings?: boolean;
   /** Internal (--isolate's children): run only "ours" or only the "peer". */
   side?: string;
 }
@@ -80,6 +82,7 @@ async function loadModel(opts: BenchOptions, backend: Backend, dtype: string): P
     const model = await DebertaV2Model.fromPretrained(directoryFiles(opts.model), {
       backend,
       dtype,
+      quantize_embeddings: opts.quantizeEmbeddings ?? false,
       onProgress: (p) => bar.update(`loading ${p.file}`, p.loaded, p.total),
     });
     bar.stop();
@@ -89,7 +92,7 @@ async function loadModel(opts: BenchOptions, backend: Backend, dtype: string): P
   const config = DebertaV2Config.fromJSON(await readFile(opts.config), opts.config);
   log(`making random weights of ${opts.config}'s shape…`);
   const { compute, quantize } = modelDType(dtype);
-  return { model: DebertaV2Model.random(config, { backend, dtype: compute, quantize }), source: opts.config };
+  return { model: DebertaV2Model.random(config, { backend, dtype: compute, quantize, quantizeEmbeddings: opts.quantizeEmbeddings ?? false }), source: opts.config };
 }
 
 /** The peers `--peer` can time: onnxruntime-node (transformers.js in Node) and onnxruntime-web's WASM build. */
@@ -178,6 +181,7 @@ export async function benchCommand(opts: BenchOptions) {
       backend: backend.name,
       ...kernelInfo(loaded),
       dtype,
+      ...(opts.quantizeEmbeddings ? { quantize_embeddings: true } : {}),
       model: source,
       batch,
       seq,
@@ -232,6 +236,7 @@ function benchArgs(opts: BenchOptions): string[] {
   }
   if (opts.packed) out.push("--packed");
   if (opts.profile) out.push("--profile");
+  if (opts.quantizeEmbeddings) out.push("--quantize-embeddings");
   return out;
 }
 
@@ -286,6 +291,7 @@ export function registerBench(program: Command): void {
     .option("--batch <n>", "batch size", "1")
     .option("--seq <n>", "sequence length", "128")
     .option("--dtype <dtype>", "fp32 | fp16 | q8 | q4 | nf4 | fp4 | q4f16 (quantized Linear weights)", "fp32")
+    .option("--quantize-embeddings", "store the word embeddings int8 row-wise (load option quantize_embeddings)")
     .option("--warmup <n>", "warm-up runs", "3")
     .option("--runs <n>", "timed runs", "10")
     .option("--packed", "run the batch packed (unpadded)")

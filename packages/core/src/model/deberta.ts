@@ -39,6 +39,8 @@ export interface StateDictOptions {
   dtype?: FloatDType;
   /** Quantize the float Linear weights at load with this method. */
   quantize?: QuantMethod;
+  /** `quantize_embeddings`: int8 row-wise word embeddings. */
+  quantizeEmbeddings?: boolean;
   /** Tensors already streamed onto `backend` by checkpoint key (`loadModelWeights`); the model takes them over. */
   device?: Map<string, Tensor>;
   warn?: (message: string) => void;
@@ -105,6 +107,7 @@ export class DebertaV2Model {
       backend,
       dtype: load.dtype,
       quantize: load.quantize,
+      quantizeEmbeddings: load.quantizeEmbeddings,
       device,
       warn: load.warn,
       location: files.location,
@@ -117,7 +120,7 @@ export class DebertaV2Model {
   static fromStateDict(config: DebertaV2Config, stateDict: StateDict, options: StateDictOptions): DebertaV2Model {
     const bnb = extractBnbModules(stateDict, options.location);
     const store = new WeightStore(bnb.stateDict, { basePrefix: "deberta", location: options.location, device: options.device });
-    const params = new Params(options.backend, store, options.dtype ?? "f32", { modules: bnb.modules, method: options.quantize });
+    const params = new Params(options.backend, store, options.dtype ?? "f32", { modules: bnb.modules, method: options.quantize, embeddings: options.quantizeEmbeddings });
     try {
       const model = DebertaV2Model.load(params, config);
       const warn = warnSink(options.warn);
@@ -131,10 +134,14 @@ export class DebertaV2Model {
   }
 
   /** A model of `config`'s shape with random weights (benchmarks; real sizes without a download). */
-  static random(config: DebertaV2Config, options: { backend: Backend; dtype?: FloatDType; seed?: number; quantize?: QuantMethod }): DebertaV2Model {
+  static random(
+    config: DebertaV2Config,
+    options: { backend: Backend; dtype?: FloatDType; seed?: number; quantize?: QuantMethod; quantizeEmbeddings?: boolean },
+  ): DebertaV2Model {
     const dtype = options.dtype ?? "f32";
     const params = new Params(options.backend, new RandomWeightStore(config.initializer_range, options.seed ?? 1, dtype), dtype, {
       method: options.quantize,
+      embeddings: options.quantizeEmbeddings,
     });
     const model = DebertaV2Model.load(params, config);
     return new DebertaV2Model(config, options.backend, dtype, model.embeddings, model.encoder, params, params);
@@ -177,7 +184,8 @@ export class DebertaV2Model {
     const { layout, rows } = buildLayout(host, options.packed ?? false);
     const T = layoutTokens(layout);
     const out = scoped(() => {
-      const ids = be.upload(pick(host.ids, rows), [T], "i32");
+      const hostIds = pick(host.ids, rows);
+      const ids = be.upload(hostIds, [T], "i32");
       const positions = be.upload(host.positions ? pick(host.positions, rows) : positionIds(host, layout), [T], "i32");
       const tokenTypes = host.tokenTypes ? be.upload(pick(host.tokenTypes, rows), [T], "i32") : undefined;
 
@@ -192,7 +200,7 @@ export class DebertaV2Model {
         const table = relativeIndexTable(layoutMaxLen(layout), this.config);
         ctx.relIndex = be.upload(table, [table.length], "i32");
       }
-      const embedded = this.embeddings.forward(be, ids, positions, tokenTypes, ctx.maskColumn);
+      const embedded = this.embeddings.forward(be, ids, positions, tokenTypes, ctx.maskColumn, hostIds);
       return this.encoder.forward(be, embedded, ctx, {
         outputHiddenStates: options.output_hidden_states ?? false,
         outputAttentions: options.output_attentions ?? false,
@@ -283,7 +291,8 @@ export async function loadPretrainedParts(
     from_tf: load.fromTf,
     backend,
     dtype: load.dtype,
-    quantize: load.quantize,
+    // int8 embeddings are quantized from host fp32 tables, like quantize-on-load
+    quantize: load.quantize ?? (load.quantizeEmbeddings ? "embeddings" : undefined),
     onProgress: loadProgress(load, files.location),
   });
   return { config, backend, ...weights };

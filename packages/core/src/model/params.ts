@@ -21,6 +21,8 @@ export interface ParamsQuantOptions {
   modules?: Map<string, QuantizedHostWeight>;
   /** Quantize the float Linear weights of the backbone (and pooler) with this method at load. */
   method?: QuantMethod;
+  /** `quantize_embeddings`: keep the word-embedding table int8 row-wise (`embeddingTable`). */
+  embeddings?: boolean;
 }
 
 export class Params {
@@ -119,10 +121,27 @@ export class Params {
     return this.named1(`${module}.weight`, this.uploadQuantized(q));
   }
 
-  uploadQuantized(w: QuantizedHostWeight): QuantizedWeight {
+  /**
+   * An embedding table `[V, D]`: a float tensor, or with `quant.embeddings` the table quantized to int8 row-wise
+   * (one scale per row: LLM.int8's layout, so a tied decoder can use it as a quantized Linear as is). The host copy
+   * is kept where the backend lacks `gatherQuantized` or `quantizedLinear` (their fallbacks read it).
+   */
+  embeddingTable(name: string, shape: readonly [number, number]): Tensor | QuantizedWeight {
+    if (!this.quant.embeddings) return this.take(name, shape);
+    const [V, D] = shape;
+    const host = this.store.get(name, [V, D]);
+    const q = quantizeWeight(hostTensorToF32(host), V, D, "int8");
+    this.hasQuantizedEmbeddings = true;
+    return this.named1(name, this.uploadQuantized(q, !this.backend.gatherQuantized || !this.backend.quantizedLinear));
+  }
+
+  /** Set when an embedding table was quantized (`quantize_embeddings`): such weights are not saved. */
+  hasQuantizedEmbeddings = false;
+
+  uploadQuantized(w: QuantizedHostWeight, keepHost = !this.backend.quantizedLinear): QuantizedWeight {
     // dtype "q8": int8 weights (quantized here or read from an LLM.int8 checkpoint) run with dynamic int8 activations
     if (w.layout === "int8" && this.quant.method === "int8") w = { ...w, activations: "int8" };
-    const q = QuantizedWeight.upload(this.backend, w, !this.backend.quantizedLinear);
+    const q = QuantizedWeight.upload(this.backend, w, keepHost);
     this.quantized.push(q);
     return q;
   }

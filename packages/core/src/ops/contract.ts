@@ -15,6 +15,7 @@ import { layoutBatch, layoutMaxLen, layoutTokens, type SequenceLayout } from "..
 import { broadcastShapes, matmulGeometry, type MatmulGeometry, sameShape, sizeOf } from "../shape.js";
 import type { QuantizedWeight } from "../quant/quantized-weight.js";
 import type { Tensor } from "../tensor.js";
+import { checkQuantizedGather } from "./quantized-gather.js";
 import { checkQuantizedLinear } from "./quantized-linear.js";
 
 // ── ownership and dtypes ─────────────────────────────────────────────────────────────────────────────────────────
@@ -311,6 +312,12 @@ export const opContract = {
     checkActivation("quantizedLinear", act);
     checkQuantizedLinear(x, weight, bias);
     return { rows: weight.inFeatures ? x.size / weight.inFeatures : 0, inF: weight.inFeatures, outF: weight.outFeatures, shape: [...x.shape.slice(0, -1), weight.outFeatures] };
+  },
+
+  /** The quantized embedding gather: ownership of the table's tensors and ids, then `checkQuantizedGather`. */
+  gatherQuantized(be: Backend, table: QuantizedWeight, ids: Tensor, dtype: FloatDType): { V: number; D: number; N: number } {
+    owned(be, "gatherQuantized", { "table data": table.data, "table scales": table.scales, ids });
+    return checkQuantizedGather(table, ids, dtype);
   },
 } as const;
 

@@ -6,6 +6,8 @@ import type { Activation, AttentionArgs, AttentionResult, Backend } from "../bac
 import { QuantizedWeight } from "../quant/quantized-weight.js";
 import type { Tensor } from "../tensor.js";
 import { opContract } from "./contract.js";
+import type { FloatDType } from "../dtype.js";
+import { gatherQuantizedReference } from "./quantized-gather.js";
 import { quantizedLinearReference } from "./quantized-linear.js";
 import { addLayerNormReference, disentangledAttentionReference, linearReference } from "./reference.js";
 
@@ -21,6 +23,15 @@ export function linear(be: Backend, x: Tensor, weight: LinearWeight, bias: Tenso
   return be.linear ? be.linear(x, weight, bias, act) : linearReference(be, x, weight, bias, act);
 }
 
+/**
+ * Rows of an int8 row-wise table at `ids`, dequantized to `dtype` (`quantize_embeddings`). `hostIds` (the same ids
+ * on the host) serve the fallback of backends without `gatherQuantized`.
+ */
+export function gatherQuantized(be: Backend, table: QuantizedWeight, ids: Tensor, dtype: FloatDType, hostIds?: Int32Array): Tensor {
+  opContract.gatherQuantized(be, table, ids, dtype);
+  return be.gatherQuantized ? be.gatherQuantized(table, ids, dtype) : gatherQuantizedReference(be, table, ids, hostIds, dtype);
+}
+
 export function addLayerNorm(be: Backend, x: Tensor, residual: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
   opContract.addLayerNorm(be, x, residual, gamma, beta, eps);
   return be.addLayerNorm ? be.addLayerNorm(x, residual, gamma, beta, eps) : addLayerNormReference(be, x, residual, gamma, beta, eps);
@@ -31,6 +42,6 @@ export function disentangledAttention(be: Backend, args: AttentionArgs): Attenti
   return be.disentangledAttention ? be.disentangledAttention(args) : disentangledAttentionReference(be, args);
 }
 
-export { addLayerNormReference, disentangledAttentionReference, linearReference, quantizedLinearReference };
+export { addLayerNormReference, disentangledAttentionReference, gatherQuantizedReference, linearReference, quantizedLinearReference };
 export * from "./contract.js";
 export * from "./packing.js";

@@ -80,6 +80,15 @@ export interface LoadOptions {
    * phase "precompute" (default true); `false` leaves it to the first forward.
    */
   precompute?: boolean;
+  /**
+   * Store the word-embedding table as int8 with one scale per row (LLM.int8's row-wise layout) and dequantize only
+   * the rows an input gathers (default false). For deberta-v3-base the 128K × 768 table is most of the model; this
+   * quarters it. A tied MLM decoder multiplies by the same int8 data as a quantized Linear. Works with any dtype.
+   * Such a model cannot be saved (`savePretrained` throws UNSUPPORTED). Alias `quantizeEmbeddings`.
+   */
+  quantize_embeddings?: boolean;
+  /** @deprecated spelling of `quantize_embeddings`. */
+  quantizeEmbeddings?: boolean;
 }
 
 export const LOAD_OPTIONS: readonly OptionSpec[] = [
@@ -96,6 +105,7 @@ export const LOAD_OPTIONS: readonly OptionSpec[] = [
   { name: "progress_callback", aliases: ["onProgress"] },
   { name: "warn" },
   { name: "precompute" },
+  { name: "quantize_embeddings", aliases: ["quantizeEmbeddings"] },
 ];
 
 /** What a dtype name means: the compute dtype, the weight quantization, and backend options it needs (bf16 is CUDA's 16-bit mode). */
@@ -156,6 +166,8 @@ export interface ResolvedLoadOptions {
   warn: (message: string) => void;
   /** Input-independent work at load (default true). */
   precompute: boolean;
+  /** int8 word embeddings (`quantize_embeddings`, default false). */
+  quantizeEmbeddings: boolean;
 }
 
 function check<T>(context: string, name: string, value: unknown, ok: (v: unknown) => boolean, expected: string): T | undefined {
@@ -212,6 +224,8 @@ export function resolveLoadOptions(
       progress: check(context, "progress_callback", all.progress_callback, isFunction, "a function"),
       warn: warnSink(check(context, "warn", all.warn, isFunction, "a function")),
       precompute: check<boolean>(context, "precompute", all.precompute, (v) => typeof v === "boolean", "true or false") ?? true,
+      quantizeEmbeddings:
+        check<boolean>(context, "quantize_embeddings", all.quantize_embeddings, (v) => typeof v === "boolean", "true or false") ?? false,
     },
     rest,
   };

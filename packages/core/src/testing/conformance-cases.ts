@@ -26,6 +26,7 @@ import {
 import { abs, absHost, CaseBuilder, type CaseDef, fmtShape, host, type InputDef, out } from "./conformance-builder.js";
 import { attentionCases } from "./conformance-attention.js";
 import { quantizedLinearCases } from "./conformance-quantized.js";
+import { quantizedGatherCases } from "./conformance-quantized-gather.js";
 
 export type { CaseDef, Expected, InputDef } from "./conformance-builder.js";
 export { buildRelIndex, type AttentionCaseSpec } from "./conformance-attention.js";
@@ -388,6 +389,7 @@ export function buildCases(be: Backend, dt: FloatDType, rng: Rng, wanted: Set<st
   layerNormCases(cb, true);
   attentionCases(cb, be);
   quantizedLinearCases(cb);
+  quantizedGatherCases(cb);
   const skipped = FUSED_OPS.filter((op) => wanted.has(op) && typeof be[op] !== "function" && !checkFallbacks);
   const cases = cb.cases.filter((c) => wanted.has(c.op) && !skipped.includes(c.op as never));
   return { cases, skipped: [...skipped] };

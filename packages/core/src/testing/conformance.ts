@@ -22,6 +22,7 @@ import type { Backend } from "../backend.js";
 import type { DType, FloatDType, TensorData } from "../dtype.js";
 import { InputError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
+import { QUANTIZED_GATHER_OP } from "./conformance-quantized-gather.js";
 import { buildCases, FUSED_OPS, type CaseDef, type Expected } from "./conformance-cases.js";
 import { INVALID_INPUT_OP, runInvalidInputs } from "./conformance-invalid.js";
 import { Rng } from "./random.js";
@@ -57,7 +58,8 @@ export const PRIMITIVE_OPS = [
   "transpose",
 ] as const;
 /** Every op family the kit runs: the ops, and the misuses every backend must reject the contract's way. */
-export const CONFORMANCE_OPS: readonly string[] = [...PRIMITIVE_OPS, ...FUSED_OPS, INVALID_INPUT_OP];
+// gatherQuantized runs the backend's op or core's host fallback (never skipped: every backend must agree either way)
+export const CONFORMANCE_OPS: readonly string[] = [...PRIMITIVE_OPS, ...FUSED_OPS, QUANTIZED_GATHER_OP, INVALID_INPUT_OP];
 
 export interface ConformanceOptions {
   /** PRNG seed (default 1234). */

@@ -24,6 +24,12 @@ export async function pretrainedFiles(config: DebertaV2Config, params: Params, o
   if (params.uploaded.length === 0 || params.named.size === 0) {
     throw new WeightsError("savePretrained: the model holds no weights (disposed, or built without named parameters)");
   }
+  if (params.hasQuantizedEmbeddings) {
+    throw new DebertaError(
+      "UNSUPPORTED",
+      "savePretrained: this model was loaded with quantize_embeddings (int8 word embeddings), which no checkpoint format here holds; load it without quantize_embeddings to save it",
+    );
+  }
   const tensors: Record<string, RawTensor> = {};
   const quantized: QuantizedHostWeight[] = [];
   for (const [name, t] of params.named) {
@@ -59,7 +65,10 @@ export async function savePretrained(dir: string, files: Promise<Record<string, 
   if (typeof process === "undefined" || typeof process.versions?.node !== "string") {
     throw new WeightsError("savePretrained(dir) writes files and needs Node; in browsers use pretrainedFiles() and store the bytes yourself");
   }
+  // the bytes may fail (e.g. UNSUPPORTED) while the writer module loads: handled at the `await` below, not unhandled
+  const pending = Promise.resolve(files);
+  pending.catch(() => {});
   const spec = "@deberta-js/core/node";
   const node = (await import(/* @vite-ignore */ /* webpackIgnore: true */ spec)) as { writeModelFolder(dir: string, files: Record<string, Uint8Array>): Promise<void> };
-  await node.writeModelFolder(dir, await files);
+  await node.writeModelFolder(dir, await pending);
 }

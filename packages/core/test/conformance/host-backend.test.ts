@@ -18,7 +18,7 @@ describe("runConformance on HostBackend (every op is the reference)", () => {
       expect(report.passed).toBe(true);
       // Every op was exercised, fused ones included (HostBackend has them).
       const ops = new Set(report.results.map((r) => r.op));
-      for (const op of ["cast", "matmul", "add", "mul", "gather", "takeAlongAxis", "layerNorm", "activation", "softmax", "conv1d", "transpose", "linear", "addLayerNorm", "disentangledAttention", "quantizedLinear"]) {
+      for (const op of ["cast", "matmul", "add", "mul", "gather", "takeAlongAxis", "layerNorm", "activation", "softmax", "conv1d", "transpose", "linear", "addLayerNorm", "disentangledAttention", "quantizedLinear", "gatherQuantized"]) {
         expect(ops.has(op), op).toBe(true);
       }
       expect(report.results.some((r) => r.skipped)).toBe(false);
