@@ -173,6 +173,7 @@ export class DebertaV2Config {
   }
 
   static fromJSON(text: string | Uint8Array, source = "config.json", limits?: Partial<Limits>): DebertaV2Config {
+    checkConfigBytes(text.length, source, limits);
     const s = typeof text === "string" ? text : new TextDecoder().decode(text);
     let json: unknown;
     try {
@@ -363,5 +364,16 @@ class FieldReader {
       this.fail(key, `one of ${ACTIVATIONS.join(", ")}`, v);
     }
     return v as Activation;
+  }
+}
+
+/**
+ * config.json is parsed whole; a file far larger than any real config (a hostile upload, a wrong file renamed) is
+ * refused before `JSON.parse`, whose memory grows with the file. `length` is bytes (or UTF-16 units for a string).
+ */
+export function checkConfigBytes(length: number, source: string, limits?: Partial<Limits>): void {
+  const max = getLimits(limits).maxConfigBytes;
+  if (length > max) {
+    throw new ConfigError(`${source}: ${length} bytes is too large for a config file (${limitHint("maxConfigBytes", max)})`);
   }
 }

@@ -33,8 +33,10 @@ export interface Limits {
   maxInflatedBytes: number;
   /** Nesting depth of tokenizer.json components (Sequence normalizers/pre-tokenizers, …). */
   maxNestingDepth: number;
-  /** Largest JSON side file read whole (config.json, tokenizer_config.json, index files, …). */
+  /** Largest JSON side file read whole (index files, …). */
   maxJsonBytes: number;
+  /** Largest config.json (published ones are < 100 KB; JSON.parse of a huge file costs ~30× its size in memory). */
+  maxConfigBytes: number;
   /** Model inputs: largest sequence length for models whose positions are not bounded by their embeddings. */
   maxSequenceLength: number;
   /** Model inputs: largest batch × sequence tokens in one forward pass. */
@@ -54,6 +56,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxInflatedBytes: 512 * 2 ** 20,
   maxNestingDepth: 64,
   maxJsonBytes: 256 * 2 ** 20,
+  maxConfigBytes: 16 * 2 ** 20,
   maxSequenceLength: 8192,
   maxTokensPerBatch: 1 << 20,
 });

@@ -8,7 +8,7 @@
 import type { Backend } from "../backend.js";
 import { type LoadOptions, type ResolvedLoadOptions, backendFor, loadProgress, precomputeAtLoad, resolveLoadOptions } from "../options/load.js";
 import { warnSink } from "../options/env.js";
-import { DebertaV2Config } from "../config.js";
+import { checkConfigBytes, DebertaV2Config } from "../config.js";
 import type { FloatDType } from "../dtype.js";
 import { DebertaError, InputError } from "../errors.js";
 import { padRows } from "../ops/packing.js";
@@ -262,6 +262,8 @@ export function warnUnusedModules(params: Params, warn: (m: string) => void, loc
 }
 
 export async function loadConfig(files: ModelFiles): Promise<DebertaV2Config> {
+  // refuse an oversized file before reading it whole, where the source can say its size
+  if (files.size && (await files.has("config.json"))) checkConfigBytes(await files.size("config.json"), `${files.location}/config.json`);
   const bytes = await files.read("config.json");
   return DebertaV2Config.fromJSON(bytes, `${files.location}/config.json`);
 }

@@ -104,6 +104,17 @@ describe("config.json: every dimension is bounded before allocation", () => {
     expect(() => new DebertaV2Config({ ...base, layer_norm_eps: 0 })).toThrowError(/layer_norm_eps/);
   });
 
+  it("an oversized config.json is refused before JSON.parse (by size where the source knows it, else by length)", async () => {
+    // just over 16 MiB of `[{},{},…]`: valid JSON that JSON.parse would turn into ~0.5 GiB of objects
+    const big = new TextEncoder().encode(`{"pad":[${"{},".repeat(5_600_000)}{}]}`);
+    expect(big.length).toBeGreaterThan(DEFAULT_LIMITS.maxConfigBytes);
+    expect(() => DebertaV2Config.fromJSON(big, "evil/config.json")).toThrowError(/evil\/config.json: \d+ bytes is too large for a config file.*maxConfigBytes/);
+    const files = { ...memoryFiles({ "config.json": big }, "evil"), size: async () => big.length, read: async () => { throw new Error("read whole"); } };
+    await expect(DebertaV2Model.fromPretrained(files, { backend: new HostBackend() })).rejects.toThrowError(/evil\/config.json: .*maxConfigBytes/);
+    // a caller with a legitimately huge config raises the limit for one call (unknown keys are kept, HF defaults apply)
+    expect(DebertaV2Config.fromJSON(big, "ok/config.json", { maxConfigBytes: 2 ** 26 })).toBeInstanceOf(DebertaV2Config);
+  });
+
   it("limits can be raised per call and per process", () => {
     expect(new DebertaV2Config({ ...base, num_hidden_layers: 2000 }, "c", { maxLayers: 4096 }).num_hidden_layers).toBe(2000);
     setLimits({ maxLayers: 4096 });

@@ -283,9 +283,58 @@ export interface HubContext {
   fetch: (input: string, init?: RequestInit) => Promise<Response>;
 }
 
-/** `f` (default: the global fetch) called as a plain function, so a browser's `fetch` never sees a foreign `this`. */
+/**
+ * Largest hub API response (repo info, paths-info) read into memory. Real ones are a few KB per file; without a cap
+ * a hostile hub could stream gigabytes into `resp.json()` (file downloads have their own announced-size checks).
+ */
+export const MAX_API_RESPONSE_BYTES = 64 * 2 ** 20;
+
+/**
+ * `f` (default: the global fetch) called as a plain function, so a browser's `fetch` never sees a foreign `this`.
+ * Responses of the hub's JSON API are capped at `MAX_API_RESPONSE_BYTES`, whichever client reads them.
+ */
 export function plainFetch(f?: typeof fetch): HubContext["fetch"] {
-  return (input, init) => (f ?? globalThis.fetch)(input, init);
+  return async (input, init) => {
+    const resp = await (f ?? globalThis.fetch)(input, init);
+    const url = typeof input === "string" ? input : String((input as unknown as { url?: string }).url ?? input);
+    return isApiUrl(url) ? capBody(resp, url, MAX_API_RESPONSE_BYTES) : resp;
+  };
+}
+
+function isApiUrl(url: string): boolean {
+  try {
+    const path = new URL(url).pathname;
+    return path.includes("/api/") && !path.includes("/resolve/");
+  } catch {
+    return false;
+  }
+}
+
+function apiTooLarge(url: string, bytes: number, max: number): WeightsError {
+  return new WeightsError(scrubMessage(`${url}: the hub's API response is larger than ${max} bytes (${bytes} so far); refusing to read it`), "WEIGHTS_INVALID");
+}
+
+/** The same response with a body that errors as soon as it passes `max` bytes (and fails at once when it says so). */
+function capBody(resp: Response, url: string, max: number): Response {
+  const declared = Number(resp.headers.get("content-length") ?? NaN);
+  if (declared > max) {
+    void resp.body?.cancel().catch(() => {});
+    throw apiTooLarge(url, declared, max);
+  }
+  if (!resp.body || [101, 204, 205, 304].includes(resp.status)) return resp;
+  let seen = 0;
+  const limited = resp.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, ctl) {
+        seen += chunk.byteLength;
+        if (seen > max) ctl.error(apiTooLarge(url, seen, max));
+        else ctl.enqueue(chunk);
+      },
+    }),
+  );
+  const out = new Response(limited, { status: resp.status, statusText: resp.statusText, headers: resp.headers });
+  Object.defineProperty(out, "url", { value: resp.url });
+  return out;
 }
 
 export function authHeaders(ctx: HubContext, url: string): Record<string, string> {

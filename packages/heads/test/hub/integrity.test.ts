@@ -5,7 +5,8 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BROWSER_CACHE_NAME, HubError, resolveBrowserModelFiles, resolveModelFiles, type HubProgress } from "../../src/hub/index.js";
-import { scrubMessage } from "../../src/hub/common.js";
+import { MAX_API_RESPONSE_BYTES, scrubMessage } from "../../src/hub/common.js";
+import { WeightsError } from "@deberta-js/core";
 import { FakeHub, TINY_REPO, tinyDebertaFiles } from "./fake-hub.js";
 import { isolatedEnv, type TestEnv } from "./env.js";
 
@@ -79,6 +80,39 @@ describe("Node hub cache", () => {
     expect(r.message).toMatch(/too long/);
     const c = await rejection(resolveModelFiles(TINY_REPO, { endpoint: hub.hubUrl, revision: "main\r\nx" }));
     expect(c.message).not.toMatch(/[\r\n]/);
+  });
+
+  it("a hub API response that never ends (or announces gigabytes) is cut off at MAX_API_RESPONSE_BYTES, Node and browser", async () => {
+    const endless = (announce: boolean): typeof fetch =>
+      (async (input: RequestInfo | URL, init?: RequestInit) => {
+        const url = String(input instanceof Request ? input.url : input);
+        if (!new URL(url).pathname.startsWith("/api/")) return fetch(input, init);
+        let sent = 0;
+        const body = new ReadableStream<Uint8Array>({
+          pull(ctl) {
+            sent += 1 << 20;
+            ctl.enqueue(new Uint8Array(1 << 20).fill(0x20)); // JSON whitespace, forever
+            if (sent > 4 * MAX_API_RESPONSE_BYTES) ctl.close(); // the test's own safety stop
+          },
+        });
+        const headers: Record<string, string> = { "content-type": "application/json" };
+        if (announce) headers["content-length"] = String(2 ** 40);
+        return new Response(body, { status: 200, headers });
+      }) as typeof fetch;
+    for (const announce of [false, true]) {
+      const node = await resolveModelFiles(TINY_REPO, { endpoint: hub.hubUrl, fetch: endless(announce) }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(node, String(node)).toBeInstanceOf(WeightsError);
+      expect(String((node as Error).message)).toMatch(/API response is larger than \d+ bytes/);
+      const browser = await resolveBrowserModelFiles(TINY_REPO, { endpoint: hub.hubUrl, caches: null, fetch: endless(announce) }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(browser, String(browser)).toBeInstanceOf(WeightsError);
+      expect(String((browser as Error).message)).toMatch(/API response is larger than \d+ bytes/);
+    }
   });
 
   it("scrubMessage removes tokens, bearer values, URL credentials and control characters", () => {
