@@ -6,6 +6,7 @@
  */
 #include "gemm.h"
 #include "pool.h"
+#include <stdlib.h>
 
 #define KC 256
 #ifndef KU
@@ -130,6 +131,48 @@ static void tile_rows_big(int R, int kc, const float* a, long lda, const float* 
 #define TILE tile_rows
 #endif
 
+#if DJ_ISA == DJ_WASM || DJ_ISA == DJ_WASM_RELAXED
+/*
+ * WASM: A packed once per call as [kk][MR] per tile, so the micro-kernel reads it through one pointer with constant
+ * offsets (load32_splat offset=4r). Reading four row pointers in place costs V8 an address computation per row
+ * and step (wasm addresses are 32-bit and do not fold into x86 addressing modes), which bounds the loop.
+ */
+#define DJ_PACK_A 1
+_Static_assert(128 % MR == 0, "row blocks must hold whole tiles");
+static inline __attribute__((always_inline)) void ukernel_packed(int kc, const float* ap, const float* bp, float* t,
+                                                                 long ldt, float alpha, int first, const float* bias,
+                                                                 int act) {
+  vf c0[MR], c1[MR];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; r++) c0[r] = c1[r] = splat(0);
+  for (int kk = 0; kk < kc; kk++) {
+    vf b0 = ldv(bp + kk * NR), b1 = ldv(bp + kk * NR + VL);
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++) {
+      vf av = splat(ap[kk * MR + r]);
+      c0[r] = VFMA(av, b0, c0[r]);
+      c1[r] = VFMA(av, b1, c1[r]);
+    }
+  }
+  vf bias0 = splat(0), bias1 = splat(0);
+  if (bias) bias0 = ldv(bias), bias1 = ldv(bias + VL);
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; r++) {
+    float* row = t + r * ldt;
+    vf x0 = c0[r] * alpha, x1 = c1[r] * alpha;
+    if (!first) x0 += ldv(row), x1 += ldv(row + VL);
+    if (bias) x0 += bias0, x1 += bias1;
+    if (act == DJ_ACT_GELU) x0 = v_gelu(x0), x1 = v_gelu(x1);
+    stv(row, x0);
+    stv(row + VL, x1);
+  }
+}
+static void tile_packed(int kc, const float* ap, const float* bp, float* t, long ldt, float alpha, int first,
+                        const float* bias, int act) {
+  ukernel_packed(kc, ap, bp, t, ldt, alpha, first, bias, act);
+}
+#endif
+
 /* K block size: ≤ KC floats of a B panel (KC·NR·4 bytes) stay in L1 while a row block streams past; equal blocks. */
 static inline int k_block(int k) {
   if (k <= 0) return 1;
@@ -141,8 +184,9 @@ static inline int k_block(int k) {
 /* Rows per L2 block of A: MC × KC floats (≈ 128 KiB) are reused across every panel of the task. */
 #define MC 128
 
-void KFN(dj_gemm_panels)(int m, int n, int k, const float* a, long lda, const float* bp, float* c, long ldc,
-                          float alpha, const float* bias, int act, int p0, int p1) {
+/* ap: A packed by tiles ([k][MR] per MR rows, from row 0 of this block) or NULL (A read in place). */
+static void gemm_block(int m, int n, int k, const float* a, long lda, const float* ap, const float* bp, float* c,
+                       long ldc, float alpha, const float* bias, int act, int p0, int p1) {
   float tile[MR * NR];
   float btile[NR];
   const int kcb = k_block(k);
@@ -174,6 +218,12 @@ void KFN(dj_gemm_panels)(int m, int n, int k, const float* a, long lda, const fl
           const float* ai = a + (long)(i0 + ir) * lda + k0;
           float* dst = c + (long)(i0 + ir) * ldc + j0;
           if (cols == NR) {
+#ifdef DJ_PACK_A
+            if (ap && rows == MR) {
+              tile_packed(kc, ap + (long)(i0 + ir) * k + (long)k0 * MR, bpk, dst, ldc, alpha, first, bt, ac);
+              continue;
+            }
+#endif
             TILE(rows, kc, ai, lda, bpk, dst, ldc, alpha, first, bt, ac);
           } else { /* a partial panel: through a full-width tile */
             if (!first)
@@ -189,10 +239,16 @@ void KFN(dj_gemm_panels)(int m, int n, int k, const float* a, long lda, const fl
   }
 }
 
+void KFN(dj_gemm_panels)(int m, int n, int k, const float* a, long lda, const float* bp, float* c, long ldc,
+                          float alpha, const float* bias, int act, int p0, int p1) {
+  gemm_block(m, n, k, a, lda, 0, bp, c, ldc, alpha, bias, act, p0, p1);
+}
+
 typedef struct {
   int m, n, k, mblocks, nchunks, panels, rows_per;
   const float* a;
   long lda;
+  const float* ap;
   const float* bp;
   float* c;
   long ldc;
@@ -207,9 +263,27 @@ static void gemm_task(void* ctx, int t) {
   const int r0 = mb * j->rows_per, r1 = r0 + j->rows_per < j->m ? r0 + j->rows_per : j->m;
   const int p0 = (int)((long)j->panels * nb / j->nchunks), p1 = (int)((long)j->panels * (nb + 1) / j->nchunks);
   if (p0 < p1 && r0 < r1)
-    KFN(dj_gemm_panels)(r1 - r0, j->n, j->k, j->a + (long)r0 * j->lda, j->lda, j->bp, j->c + (long)r0 * j->ldc, j->ldc,
-                        j->alpha, j->bias, j->act, p0, p1);
+    gemm_block(r1 - r0, j->n, j->k, j->a + (long)r0 * j->lda, j->lda, j->ap ? j->ap + (long)r0 * j->k : 0, j->bp,
+               j->c + (long)r0 * j->ldc, j->ldc, j->alpha, j->bias, j->act, p0, p1);
 }
+
+#ifdef DJ_PACK_A
+typedef struct {
+  const float* a;
+  long lda;
+  int k, tiles;
+  float* ap;
+} pack_job;
+
+static void pack_task_range(pack_job* j, int t0, int t1) {
+  for (int tile = t0; tile < t1; tile++) {
+    const float* src = j->a + (long)tile * MR * j->lda;
+    float* dst = j->ap + (long)tile * MR * j->k;
+    for (int kk = 0; kk < j->k; kk++)
+      for (int r = 0; r < MR; r++) dst[kk * MR + r] = src[r * j->lda + kk];
+  }
+}
+#endif
 
 /*
  * Threads split C into a grid of row blocks × panel chunks, claimed dynamically. The task count is a multiple of
@@ -221,6 +295,16 @@ void KFN(dj_gemm)(int m, int n, int k, const float* a, long lda, const float* bp
   const int panels = (n + NR - 1) / NR;
   const int threads = dj_threads();
   if (threads <= 1 || (long)m * n * k < 65536 || m == 0 || panels == 0) {
+#ifdef DJ_PACK_A
+    float* ap1 = m >= MR && k > 0 ? malloc(sizeof(float) * (size_t)(m / MR) * MR * k) : 0;
+    if (ap1) {
+      pack_job pj = {a, lda, k, m / MR, ap1};
+      pack_task_range(&pj, 0, m / MR);
+      gemm_block(m, n, k, a, lda, ap1, bp, c, ldc, alpha, bias, act, 0, panels);
+      free(ap1);
+      return;
+    }
+#endif
     KFN(dj_gemm_panels)(m, n, k, a, lda, bp, c, ldc, alpha, bias, act, 0, panels);
     return;
   }
@@ -233,6 +317,19 @@ void KFN(dj_gemm)(int m, int n, int k, const float* a, long lda, const float* bp
   int rows_per = (m + mblocks - 1) / mblocks;
   rows_per = (rows_per + MR - 1) / MR * MR;
   mblocks = (m + rows_per - 1) / rows_per;
-  gemm_job j = {m, n, k, mblocks, nchunks, panels, rows_per, a, lda, bp, c, ldc, alpha, bias, act};
+  float* ap = 0;
+#ifdef DJ_PACK_A
+  /* whole tiles only; the last partial tile reads A in place */
+  const int tiles = m / MR;
+  ap = tiles ? malloc(sizeof(float) * (size_t)tiles * MR * k) : 0;
+  if (ap) {
+    pack_job pj = {a, lda, k, tiles, ap};
+    pack_task_range(&pj, 0, tiles); /* by the caller: a second parallel region per call costs more than it saves */
+  }
+#endif
+  gemm_job j = {m, n, k, mblocks, nchunks, panels, rows_per, a, lda, ap, bp, c, ldc, alpha, bias, act};
   dj_parallel_for(mblocks * nchunks, gemm_task, &j);
+#ifdef DJ_PACK_A
+  free(ap);
+#endif
 }
