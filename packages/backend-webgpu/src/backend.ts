@@ -184,6 +184,12 @@ export class WebGpuBackend implements Backend {
     return this.parts().transfers.upload(opContract.upload(this, data, shape, dtype), shape, dtype);
   }
 
+  /** `upload` in slices, waiting for the queue between them (see `Transfers.uploadAsync`); weight loading uses it. */
+  async uploadAsync(data: TensorData, shape: readonly number[], dtype: DType): Promise<Tensor> {
+    this.assertUsable();
+    return this.parts().transfers.uploadAsync(opContract.upload(this, data, shape, dtype), shape, dtype);
+  }
+
   read(t: Tensor): Promise<TensorData> {
     this.assertUsable();
     opContract.read(this, t);

@@ -12,6 +12,13 @@ import { bytesPerElement } from "./storage.js";
 
 /** Uploads at least this big go into a buffer mapped at creation (no staging copy in the queue). */
 const MAPPED_UPLOAD_BYTES = 4 * 2 ** 20;
+/**
+ * `uploadAsync` writes slices of this size and waits for the queue after every `UPLOAD_WAIT_BYTES`: the browser
+ * then recycles a bounded amount of renderer↔GPU shared memory instead of growing it to the largest weight
+ * (issue 18: +0.6 GB in both processes for deberta-v3-large's word embedding).
+ */
+const UPLOAD_SLICE_BYTES = 8 * 2 ** 20;
+const UPLOAD_WAIT_BYTES = 32 * 2 ** 20;
 /** Uploads at least this big get a buffer of their exact size (weights: no bucket waste). */
 const EXACT_UPLOAD_BYTES = 2 ** 20;
 
@@ -34,6 +41,40 @@ export class Transfers {
       const from = c * chunkElems * bpe;
       const len = Math.min(chunkElems, n - c * chunkElems) * bpe;
       chunks.push(this.writeBytes(bytes.subarray(from, from + len)));
+    }
+    return this.memory.wrap(chunks, chunkElems, shape, dtype);
+  }
+
+  /** `upload` for weight loading: every chunk written in slices with a wait for the queue between (see above). */
+  async uploadAsync(typed: Float32Array | Uint16Array | Int32Array, shape: readonly number[], dtype: DType): Promise<Tensor> {
+    const bpe = bytesPerElement(dtype);
+    if (typed.length * bpe < UPLOAD_WAIT_BYTES) return this.upload(typed, shape, dtype);
+    const n = typed.length;
+    const chunkElems = this.memory.plan(shape, dtype, "upload");
+    const bytes = new Uint8Array(typed.buffer, typed.byteOffset, n * bpe);
+    const chunks: PooledBuffer[] = [];
+    try {
+      let sinceWait = 0;
+      for (let c = 0; c * chunkElems < n; c++) {
+        const from = c * chunkElems * bpe;
+        const len = Math.min(chunkElems, n - c * chunkElems) * bpe;
+        const pb = this.memory.pool.acquire(len, { epoch: this.recorder.epoch, queueWrite: true, exact: true });
+        chunks.push(pb);
+        // slices are multiples of 4 bytes; only the last one of a chunk may need padding
+        for (let off = 0; off < len; off += UPLOAD_SLICE_BYTES) {
+          const piece = bytes.subarray(from + off, from + Math.min(len, off + UPLOAD_SLICE_BYTES));
+          const src = piece.byteLength % 4 ? padTo4(piece) : piece;
+          this.device.queue.writeBuffer(pb.buffer, off, src.buffer, src.byteOffset, src.byteLength);
+          sinceWait += src.byteLength;
+          if (sinceWait >= UPLOAD_WAIT_BYTES) {
+            await this.device.queue.onSubmittedWorkDone();
+            sinceWait = 0;
+          }
+        }
+      }
+    } catch (e) {
+      for (const pb of chunks) this.memory.pool.release(pb);
+      throw e;
     }
     return this.memory.wrap(chunks, chunkElems, shape, dtype);
   }

@@ -108,7 +108,7 @@ function processes(type) {
       if (!cmd.includes(`--type=${type}`)) continue;
       const status = readFileSync(`/proc/${pid}/status`, "utf8");
       const kb = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
-      out.push({ pid, rss: kb("VmRSS"), hwm: kb("VmHWM") });
+      out.push({ pid, rss: kb("VmRSS"), hwm: kb("VmHWM"), anon: kb("RssAnon"), shmem: kb("RssShmem") });
     } catch {
       // the process ended
     }
@@ -158,6 +158,13 @@ for (const backend of args.backends.split(",")) {
       renderer_peak_bytes: rendererPeak,
       gpu_process_rss_before_bytes: gpuBase,
       gpu_process_peak_bytes: gpuPeak,
+      // after the load: anonymous memory (WebGPU buffers, staging) vs shared memory (renderer↔GPU transfer buffers)
+      gpu_process_rss_after_bytes: sum(after.gpu, "rss"),
+      gpu_process_anon_after_bytes: sum(after.gpu, "anon"),
+      gpu_process_shmem_after_bytes: sum(after.gpu, "shmem"),
+      renderer_rss_after_bytes: sum(after.renderer, "rss"),
+      // the transfer shared memory is mapped in both processes: counted twice in tab_growth_over_weights
+      renderer_shmem_after_bytes: sum(after.renderer, "shmem"),
       // what the tab cost: the renderer's growth plus the GPU process's (WebGPU buffers), over the weights
       tab_growth_over_weights: +(tabGrowth / weightsInMemory).toFixed(3),
       renderer_peak_over_weights: +(rendererPeak / weightsInMemory).toFixed(3),

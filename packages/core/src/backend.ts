@@ -136,6 +136,12 @@ export interface Backend {
    * streamed tensor is read once into what becomes its final storage.
    */
   adopt?(data: TensorData, shape: readonly number[], dtype: DType): Tensor;
+  /**
+   * Optional: like `upload`, but the backend may wait while copying, so a large tensor never sits whole in a
+   * transfer buffer (WebGPU in a browser: the renderer↔GPU shared memory, which Chromium keeps once grown).
+   * Weight loading prefers it to `upload`.
+   */
+  uploadAsync?(data: TensorData, shape: readonly number[], dtype: DType): Promise<Tensor>;
   /** Copies device data back: Float32Array (f32), Uint16Array half bits (f16), Int32Array (i32). */
   read(t: Tensor): Promise<TensorData>;
   /** Frees a tensor's storage. Called by `Tensor.dispose()`; never call it on a view. */

@@ -33,7 +33,7 @@ export interface DeviceWeightsOptions extends ResolveOptions {
    * Turns a host tensor (already in the compute dtype) into backend storage. Default: `backend.adopt` when the
    * backend has it, else `backend.upload`. Hook for pre-packed or quantized forms.
    */
-  toDevice?: (host: HostTensor, record: TensorRecord) => Tensor;
+  toDevice?: (host: HostTensor, record: TensorRecord) => Tensor | Promise<Tensor>;
 }
 
 export interface CheckpointSummary {
@@ -69,7 +69,10 @@ export async function loadDeviceWeights(files: ModelFiles, opts: DeviceWeightsOp
   const device = new Map<string, Tensor>();
   const host: StateDict = new Map();
   const place = opts.place ?? defaultPlacement;
-  const toDevice = opts.toDevice ?? ((t: HostTensor) => (backend.adopt ? backend.adopt(t.data, t.shape, t.dtype) : backend.upload(t.data, t.shape, t.dtype)));
+  const toDevice =
+    opts.toDevice ??
+    ((t: HostTensor) =>
+      backend.adopt ? backend.adopt(t.data, t.shape, t.dtype) : backend.uploadAsync ? backend.uploadAsync(t.data, t.shape, t.dtype) : backend.upload(t.data, t.shape, t.dtype));
   let summary: CheckpointSummary | undefined;
   let deviceBytes = 0;
   try {
@@ -82,7 +85,7 @@ export async function loadDeviceWeights(files: ModelFiles, opts: DeviceWeightsOp
           host.set(r.name, await r.read(FLOAT_SOURCES.has(r.dtype) ? dtype : "f32"));
           return;
         }
-        const t = toDevice(await r.read(dtype), r);
+        const t = await toDevice(await r.read(dtype), r);
         device.set(r.name, t);
         deviceBytes += t.size * (t.dtype === "f16" ? 2 : 4);
       },

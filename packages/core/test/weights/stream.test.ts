@@ -192,6 +192,21 @@ describe("loadDeviceWeights: a checkpoint straight onto a backend", () => {
     expect(await be.read(w.device.get("w")!)).toEqual(f32ArrayToF16(f));
   });
 
+  it("prefers the backend's uploadAsync (sliced GPU uploads, issue 18) and keeps every value", async () => {
+    const files = memoryFiles({ "model.safetensors": u8(readFileSync(`${TINY}/model.safetensors`)) }, TINY);
+    const ref = await loadDeviceWeights(files, { backend: new HostBackend(), dtype: "f32" });
+    const be = new HostBackend();
+    let asyncCalls = 0;
+    const sliced = Object.assign(be, {
+      adopt: undefined,
+      uploadAsync: async (...a: Parameters<HostBackend["upload"]>) => (asyncCalls++, be.upload(...a)),
+    });
+    const w = await loadDeviceWeights(files, { backend: sliced, dtype: "f32" });
+    expect(asyncCalls).toBe(w.device.size);
+    expect(w.device.size).toBe(ref.device.size);
+    for (const [k, t] of w.device) expect(await be.read(t), k).toEqual(await ref.device.get(k)!.data());
+  });
+
   it("a failure midway frees every tensor uploaded so far and names the tensor", async () => {
     const be = new HostBackend();
     let n = 0;
