@@ -25,7 +25,7 @@ export type { BnbModules } from "./weights/bnb.js";
 export { bnbTensors, quantStateJson, quantizationConfig } from "./weights/bnb-write.js";
 export { relativeIndexTable, relativePosition, logBucketPosition, type RelativeSpec } from "./model/relative-position.js";
 export * from "./weights/index.js";
-export { DebertaV2Model, loadConfig, loadPretrainedParts, resolveBackend, modelDType, warnUnusedModules } from "./model/deberta.js";
+export { DebertaV2Model, loadConfig, loadPretrainedParts, mergeModules, resolveBackend, modelDType, warnUnusedModules } from "./model/deberta.js";
 export type { StateDictOptions, ForwardOptions, DebertaV2ModelOutput, EncodedBatch } from "./model/deberta.js";
 export { readInputs } from "./model/inputs.js";
 export type { ModelInputs, HostInputs, IdsInput } from "./model/inputs.js";

@@ -20,6 +20,8 @@ import {
   type HostInputs,
   type LinearWeight,
   type QuantMethod,
+  type QuantizedHostWeight,
+  mergeModules,
   extractBnbModules,
   warnUnusedModules,
   type ModelFiles,
@@ -57,6 +59,8 @@ export interface HeadStateDictOptions {
   quantize?: QuantMethod;
   /** `quantize_embeddings`: int8 row-wise word embeddings (a tied MLM decoder reads the same int8 data). */
   quantizeEmbeddings?: boolean;
+  /** Linear weights already quantized while streaming (`loadModelWeights`), by module name. */
+  quantizedModules?: Map<string, QuantizedHostWeight>;
   warn?: (message: string) => void;
   strict?: boolean;
   /** Where the weights came from, for messages. */
@@ -291,9 +295,10 @@ export async function loadHead<T>(cls: HeadClass<T>, files: ModelFiles, options:
 
 /** `loadHead` with options already resolved. */
 export async function loadHeadWith<T>(cls: HeadClass<T>, files: ModelFiles, load: ResolvedLoadOptions, strict = false): Promise<T> {
-  const { config, backend, stateDict, device } = await loadPretrainedParts(files, load);
+  const { config, backend, stateDict, device, modules } = await loadPretrainedParts(files, load);
   const model = buildHead(cls, config, stateDict, {
     backend,
+    quantizedModules: modules,
     dtype: load.dtype,
     quantize: load.quantize,
     quantizeEmbeddings: load.quantizeEmbeddings,
@@ -315,7 +320,11 @@ export function buildHead<T>(cls: HeadClass<T>, config: DebertaV2Config, stateDi
     ignoreUnused: [...DEFAULT_IGNORE, ...(cls.ignoreUnused ?? [])],
     device: options.device,
   });
-  const params = new Params(options.backend, store, options.dtype ?? "f32", { modules: bnb.modules, method: options.quantize, embeddings: options.quantizeEmbeddings });
+  const params = new Params(options.backend, store, options.dtype ?? "f32", {
+    modules: mergeModules(bnb.modules, options.quantizedModules),
+    method: options.quantize,
+    embeddings: options.quantizeEmbeddings,
+  });
   try {
     const deberta = DebertaV2Model.load(params, config);
     const weights = new HeadWeights(params, config, options.strict ?? false);

@@ -20,7 +20,7 @@ import { loadModelWeights } from "./device-weights.js";
 import type { StateDict } from "../weights/state-dict.js";
 import { extractBnbModules } from "../weights/bnb.js";
 import { type ModelDType, parseModelDType } from "../quant/dtype.js";
-import type { QuantMethod } from "../quant/quantized-weight.js";
+import type { QuantMethod, QuantizedHostWeight } from "../quant/quantized-weight.js";
 import { WeightStore } from "../weights/store.js";
 import { pretrainedFiles, savePretrained } from "../weights/save.js";
 import type { EncoderContext } from "./context.js";
@@ -41,6 +41,8 @@ export interface StateDictOptions {
   quantize?: QuantMethod;
   /** `quantize_embeddings`: int8 row-wise word embeddings. */
   quantizeEmbeddings?: boolean;
+  /** Linear weights already quantized while streaming (`loadModelWeights`), by module name. */
+  quantizedModules?: Map<string, QuantizedHostWeight>;
   /** Tensors already streamed onto `backend` by checkpoint key (`loadModelWeights`); the model takes them over. */
   device?: Map<string, Tensor>;
   warn?: (message: string) => void;
@@ -102,9 +104,10 @@ export class DebertaV2Model {
 
   /** `fromPretrained` with options already resolved by `resolveLoadOptions` (the heads' loaders call this). */
   static async fromFiles(files: ModelFiles, load: ResolvedLoadOptions): Promise<DebertaV2Model> {
-    const { config, backend, stateDict, device } = await loadPretrainedParts(files, load);
+    const { config, backend, stateDict, device, modules } = await loadPretrainedParts(files, load);
     const model = DebertaV2Model.fromStateDict(config, stateDict, {
       backend,
+      quantizedModules: modules,
       dtype: load.dtype,
       quantize: load.quantize,
       quantizeEmbeddings: load.quantizeEmbeddings,
@@ -120,7 +123,11 @@ export class DebertaV2Model {
   static fromStateDict(config: DebertaV2Config, stateDict: StateDict, options: StateDictOptions): DebertaV2Model {
     const bnb = extractBnbModules(stateDict, options.location);
     const store = new WeightStore(bnb.stateDict, { basePrefix: "deberta", location: options.location, device: options.device });
-    const params = new Params(options.backend, store, options.dtype ?? "f32", { modules: bnb.modules, method: options.quantize, embeddings: options.quantizeEmbeddings });
+    const params = new Params(options.backend, store, options.dtype ?? "f32", {
+      modules: mergeModules(bnb.modules, options.quantizedModules),
+      method: options.quantize,
+      embeddings: options.quantizeEmbeddings,
+    });
     try {
       const model = DebertaV2Model.load(params, config);
       const warn = warnSink(options.warn);
@@ -263,6 +270,13 @@ export function modelDType(dtype: FloatDType | string | undefined): ModelDType {
   return d;
 }
 
+/** The checkpoint's bitsandbytes modules plus those quantized while streaming. */
+export function mergeModules(a: Map<string, QuantizedHostWeight> | undefined, b: Map<string, QuantizedHostWeight> | undefined): Map<string, QuantizedHostWeight> | undefined {
+  if (!b?.size) return a;
+  if (!a?.size) return b;
+  return new Map([...a, ...b]);
+}
+
 /** One warning for quantized checkpoint modules the model has no Linear for. */
 export function warnUnusedModules(params: Params, warn: (m: string) => void, location?: string): void {
   const unused = params.unusedQuantizedModules();
@@ -291,8 +305,8 @@ export async function loadPretrainedParts(
     from_tf: load.fromTf,
     backend,
     dtype: load.dtype,
-    // int8 embeddings are quantized from host fp32 tables, like quantize-on-load
-    quantize: load.quantize ?? (load.quantizeEmbeddings ? "embeddings" : undefined),
+    quantize: load.quantize,
+    quantizeEmbeddings: load.quantizeEmbeddings,
     onProgress: loadProgress(load, files.location),
   });
   return { config, backend, ...weights };

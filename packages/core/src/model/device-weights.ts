@@ -15,6 +15,9 @@ import type { LoadProgress } from "../weights/load.js";
 import type { ResolveOptions, WeightFormat } from "../weights/resolve.js";
 import type { HostTensor, SourceDType, StateDict } from "../weights/state-dict.js";
 import { loadStateDict } from "../weights/load.js";
+import { hostTensorToF32 } from "../weights/state-dict.js";
+import { quantizeWeight } from "../quant/quantize.js";
+import type { QuantMethod, QuantizedHostWeight } from "../quant/quantized-weight.js";
 import { streamWeights, type TensorRecord } from "../weights/stream.js";
 
 /** Where a tensor goes: onto the backend, kept on the host (buffers, quantized parts), or not read at all. */
@@ -34,6 +37,8 @@ export interface DeviceWeightsOptions extends ResolveOptions {
    * backend has it, else `backend.upload`. Hook for pre-packed or quantized forms.
    */
   toDevice?: (host: HostTensor, record: TensorRecord) => Tensor | Promise<Tensor>;
+  /** Called for each tensor placed "skip" (it may read it itself, e.g. to quantize it). */
+  onSkipped?: (record: TensorRecord, checkpoint: CheckpointSummary) => Promise<void> | void;
 }
 
 export interface CheckpointSummary {
@@ -80,7 +85,7 @@ export async function loadDeviceWeights(files: ModelFiles, opts: DeviceWeightsOp
       files,
       async (r) => {
         const where = place(r, summary!);
-        if (where === "skip") return;
+        if (where === "skip") return opts.onSkipped?.(r, summary!);
         if (where === "host") {
           host.set(r.name, await r.read(FLOAT_SOURCES.has(r.dtype) ? dtype : "f32"));
           return;
@@ -110,25 +115,53 @@ export async function loadDeviceWeights(files: ModelFiles, opts: DeviceWeightsOp
 export interface ModelWeightsOptions extends ResolveOptions {
   backend: Backend;
   dtype: FloatDType;
-  /** A quantized dtype was asked for: Linear weights are quantized from host tensors (`Params.linearWeight`). */
-  quantize?: unknown;
+  /** A quantized dtype: Linear weights are quantized as they are read (see `loadModelWeights`). */
+  quantize?: QuantMethod;
+  /** `quantize_embeddings`: the word embeddings must reach `Params` as a host fp32 table. */
+  quantizeEmbeddings?: boolean;
   onProgress?: (p: LoadProgress) => void;
 }
 
 /**
- * What `fromPretrained` loads: the streamed backend tensors (`device`) plus the host tensors (`stateDict`), or,
- * when quantizing at load, the whole state dict in memory as before (quantize-on-load reads host fp32 weights;
- * hooking it into `toDevice` is the way to stream it too).
+ * The backbone's (and pooler's / `embed_proj`'s) Linear weights: the ones `Params.linearWeight` quantizes with a
+ * quantized dtype. Heads' final classifiers and decoders are not matched (they stay float, as bitsandbytes keeps them).
+ */
+const QUANTIZED_LINEAR =
+  /(^|\.)(encoder\.layer\.\d+\.(attention\.self\.(query_proj|key_proj|value_proj)|attention\.output\.dense|intermediate\.dense|output\.dense)|pooler\.dense|embeddings\.embed_proj)\.weight$/;
+
+/**
+ * What `fromPretrained` loads: the streamed backend tensors (`device`) plus the host tensors (`stateDict`). With a
+ * quantized dtype, each Linear weight is read as fp32 and quantized right away (`modules`, by module name, as a
+ * bitsandbytes checkpoint's modules are): the fp32 copy of one tensor at a time, never the whole state dict. A
+ * bitsandbytes checkpoint and `quantize_embeddings` (which quantizes the host word-embedding table) read the state
+ * dict whole, as before.
  */
 export async function loadModelWeights(
   files: ModelFiles,
   opts: ModelWeightsOptions,
-): Promise<{ stateDict: StateDict; device?: Map<string, Tensor> }> {
+): Promise<{ stateDict: StateDict; device?: Map<string, Tensor>; modules?: Map<string, QuantizedHostWeight> }> {
   const resolve = { variant: opts.variant, preferSafetensors: opts.preferSafetensors, format: opts.format, from_tf: opts.from_tf };
-  if (opts.quantize) {
+  if (opts.quantizeEmbeddings) {
     const { stateDict } = await loadStateDict(files, { ...resolve, dtype: opts.dtype, onProgress: opts.onProgress });
     return { stateDict };
   }
-  const w = await loadDeviceWeights(files, { ...resolve, backend: opts.backend, dtype: opts.dtype, onProgress: opts.onProgress });
-  return { stateDict: w.host, device: w.device };
+  const method = opts.quantize;
+  const modules = new Map<string, QuantizedHostWeight>();
+  const quantizes = (r: TensorRecord, c: CheckpointSummary) =>
+    !!method && !c.quantized && FLOAT_SOURCES.has(r.dtype) && r.shape.length === 2 && QUANTIZED_LINEAR.test(r.name);
+  const w = await loadDeviceWeights(files, {
+    ...resolve,
+    backend: opts.backend,
+    dtype: opts.dtype,
+    onProgress: opts.onProgress,
+    place: (r, c) => (quantizes(r, c) ? "skip" : defaultPlacement(r, c)),
+    onSkipped: async (r, c) => {
+      if (!quantizes(r, c)) return;
+      // read in the compute dtype, as the in-memory path did (q4f16 quantizes the f16-rounded weight): same numbers
+      const t = await r.read(opts.dtype);
+      const [n, k] = r.shape;
+      modules.set(r.name.replace(/\.weight$/, ""), quantizeWeight(hostTensorToF32(t), n, k, method!));
+    },
+  });
+  return { stateDict: w.host, device: w.device, modules: modules.size ? modules : undefined };
 }
