@@ -124,10 +124,11 @@ export interface ModelWeightsOptions extends ResolveOptions {
 
 /**
  * The backbone's (and pooler's / `embed_proj`'s) Linear weights: the ones `Params.linearWeight` quantizes with a
- * quantized dtype. Heads' final classifiers and decoders are not matched (they stay float, as bitsandbytes keeps them).
+ * quantized dtype — every `linearWeight` call site must match here (`pos_key_proj` / `pos_query_proj` exist when
+ * `share_att_key` is false), or the streamed load lacks the weight. Heads' final classifiers and decoders are not matched (they stay float, as bitsandbytes keeps them).
  */
 const QUANTIZED_LINEAR =
-  /(^|\.)(encoder\.layer\.\d+\.(attention\.self\.(query_proj|key_proj|value_proj)|attention\.output\.dense|intermediate\.dense|output\.dense)|pooler\.dense|embeddings\.embed_proj)\.weight$/;
+  /(^|\.)(encoder\.layer\.\d+\.(attention\.self\.(query_proj|key_proj|value_proj|pos_key_proj|pos_query_proj)|attention\.output\.dense|intermediate\.dense|output\.dense)|pooler\.dense|embeddings\.embed_proj)\.weight$/;
 
 /**
  * What `fromPretrained` loads: the streamed backend tensors (`device`) plus the host tensors (`stateDict`). With a
