@@ -6,13 +6,10 @@
 // What remains above "resident + one tensor" (35–52 MB measured here, varying run to run) is read buffers already
 // dropped that V8 frees on its external-memory GC schedule (as in streaming-memory.test.ts's fp16 case): the peak is
 // not yet "quantized size + one tensor". No timing is asserted.
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { memoryChild, type LoadMeasurement, type MemoryChild } from "./memory/child.js";
 import { DebertaV2Config } from "@deberta-js/core";
 import { writeRandomCheckpoint } from "@deberta-js/core/node";
 
@@ -35,38 +32,18 @@ const CONFIG = {
   hidden_act: "gelu",
 };
 
+let mem: MemoryChild;
 let work: string;
-let child: string;
 
 beforeAll(async () => {
-  work = mkdtempSync(path.join(tmpdir(), "deberta-qmem-"));
-  child = path.join(work, "quantize-child.mjs");
-  await build({
-    entryPoints: [fileURLToPath(new URL("./memory/quantize-child.ts", import.meta.url))],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    conditions: ["source"],
-    outfile: child,
-    logLevel: "error",
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  });
+  mem = await memoryChild(new URL("./memory/quantize-child.ts", import.meta.url), "deberta-qmem-");
+  work = mem.work;
 });
 
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => mem?.dispose());
 
-async function load(dir: string, dtype: string, mode: "stream" | "whole"): Promise<{ baseline: number; peak: number; resident: number; outputs: number }> {
-  const p = spawn(process.execPath, ["--max-old-space-size=48", child, dir, dtype, mode], { stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
-  let stdout = "";
-  let stderr = "";
-  p.stdout.on("data", (d) => (stdout += d));
-  p.stderr.on("data", (d) => (stderr += d));
-  const status = await new Promise<number | null>((resolve) => p.on("close", resolve));
-  expect(status, stderr).toBe(0);
-  return JSON.parse(stdout.trim().split("\n").at(-1)!);
+async function load(dir: string, dtype: string, mode: "stream" | "whole"): Promise<LoadMeasurement> {
+  return mem.run([dir, dtype, mode]);
 }
 
 describe("quantize-on-load streams per tensor (child process, --max-old-space-size=48)", () => {

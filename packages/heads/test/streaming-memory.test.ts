@@ -3,13 +3,10 @@
 // stay within 1.2× the weights (fp32 → fp32) and within 0.7× the file (fp32 file → fp16 compute). Loading the
 // whole state dict and then uploading it (the previous loader) peaks at ~2× and fails this test.
 // No timing is asserted.
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { memoryChild, type LoadMeasurement, type MemoryChild } from "./memory/child.js";
 import { DebertaV2Config } from "@deberta-js/core";
 import { serveFolder, writeRandomCheckpoint, type RandomCheckpointFormat } from "@deberta-js/core/node";
 
@@ -32,39 +29,19 @@ const CONFIG = {
   hidden_act: "gelu",
 };
 
+let mem: MemoryChild;
 let work: string;
-let child: string;
 
 beforeAll(async () => {
-  work = mkdtempSync(path.join(tmpdir(), "deberta-mem-"));
-  child = path.join(work, "load-child.mjs");
-  await build({
-    entryPoints: [fileURLToPath(new URL("./memory/load-child.ts", import.meta.url))],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    conditions: ["source"],
-    outfile: child,
-    logLevel: "error",
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  });
+  mem = await memoryChild(new URL("./memory/load-child.ts", import.meta.url), "deberta-mem-");
+  work = mem.work;
 });
 
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => mem?.dispose());
 
 /** Loads `dir` (a folder, or the URL it is served at) in a child process (async: the parent may be serving it). */
-async function load(dir: string, dtype: "f32" | "f16"): Promise<{ baseline: number; peak: number; resident: number; outputs: number }> {
-  const p = spawn(process.execPath, ["--max-old-space-size=48", child, dir, dtype], { stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
-  let stdout = "";
-  let stderr = "";
-  p.stdout.on("data", (d) => (stdout += d));
-  p.stderr.on("data", (d) => (stderr += d));
-  const status = await new Promise<number | null>((resolve) => p.on("close", resolve));
-  expect(status, stderr).toBe(0);
-  return JSON.parse(stdout.trim().split("\n").at(-1)!);
+async function load(dir: string, dtype: "f32" | "f16"): Promise<LoadMeasurement> {
+  return mem.run([dir, dtype]);
 }
 
 describe("streaming load stays within its memory bound (child process, --max-old-space-size=48)", () => {
