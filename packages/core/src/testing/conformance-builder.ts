@@ -1,9 +1,9 @@
 /** The conformance kit's case model: inputs, expected outputs, and the builder the case families draw from. */
-import type { Backend } from "../backend.js";
+import type { Activation, Backend } from "../backend.js";
 import type { DType, FloatDType } from "../dtype.js";
 import type { Tensor } from "../tensor.js";
 import type { Rng } from "./random.js";
-import { roundToDtype, sizeOf, type HostArray, type HostResult } from "./reference-ops.js";
+import { activationFunction, roundToDtype, sizeOf, type HostArray, type HostResult } from "./reference-ops.js";
 
 // ── cases ──────────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -88,6 +88,32 @@ export const out = (name: string, r: HostResult, dtype: DType, extra: Partial<Ex
   ref: r.data,
   ...extra,
 });
+
+/**
+ * A linear case's expected `y = act(pre + bias)` (float64), with the magnitude `|y| + |act'|·(preMag + |bias|)` (the
+ * activation's slope by central difference). `bias` is indexed by column (`i % bias.length`).
+ */
+export function linearOutput(
+  pre: HostResult,
+  preMag: ArrayLike<number>,
+  bias: ArrayLike<number> | undefined,
+  act: Activation | undefined,
+  dtype: DType,
+  magName = "|y|+|act'|·Σ|x·w|",
+): Expected {
+  const f = activationFunction(act ?? "linear");
+  const y = new Float64Array(pre.data.length);
+  const mag = new Float64Array(pre.data.length);
+  for (let i = 0; i < y.length; i++) {
+    const b = bias ? bias[i % bias.length] : 0;
+    const p = bias ? pre.data[i] + b : pre.data[i];
+    y[i] = f(p);
+    const h = 1e-6 * Math.max(1, Math.abs(p));
+    const slope = Math.abs((f(p + h) - f(p - h)) / (2 * h));
+    mag[i] = Math.abs(y[i]) + slope * (preMag[i] + Math.abs(b));
+  }
+  return out("y", { shape: pre.shape, data: y }, dtype, { mag, magName });
+}
 
 export const fmtShape = (s: readonly number[]) => `[${s.join(",")}]`;
 

@@ -8,7 +8,6 @@ import { layoutTokens, packedLayout, paddedLayout, type SequenceLayout } from ".
 import { addLayerNormReference, linearReference } from "../ops/reference.js";
 import type { Rng } from "./random.js";
 import {
-  activationFunction,
   refActivation,
   refAdd,
   refAddLayerNorm,
@@ -23,7 +22,7 @@ import {
   refTranspose,
 } from "./reference-ops.js";
 
-import { abs, absHost, CaseBuilder, type CaseDef, fmtShape, host, type InputDef, out } from "./conformance-builder.js";
+import { abs, absHost, CaseBuilder, type CaseDef, fmtShape, host, type InputDef, linearOutput, out } from "./conformance-builder.js";
 import { attentionCases } from "./conformance-attention.js";
 import { quantizedLinearCases } from "./conformance-quantized.js";
 import { quantizedGatherCases } from "./conformance-quantized-gather.js";
@@ -330,23 +329,7 @@ function linearCases(cb: CaseBuilder) {
       expected: () => {
         const pre = refMatmul(host(x), host(w), { transB: true });
         const preMag = refMatmul(absHost(x), absHost(w), { transB: true });
-        if (bias) {
-          for (let i = 0; i < pre.data.length; i++) {
-            pre.data[i] += bias.values[i % bias.values.length];
-            preMag.data[i] += Math.abs(bias.values[i % bias.values.length]);
-          }
-        }
-        const f = activationFunction(act ?? "linear");
-        const y = new Float64Array(pre.data.length);
-        const mag = new Float64Array(pre.data.length);
-        for (let i = 0; i < y.length; i++) {
-          const p = pre.data[i];
-          y[i] = f(p);
-          const h = 1e-6 * Math.max(1, Math.abs(p));
-          const slope = Math.abs((f(p + h) - f(p - h)) / (2 * h));
-          mag[i] = Math.abs(y[i]) + slope * preMag.data[i];
-        }
-        return [out("y", { shape: pre.shape, data: y }, dt, { mag, magName: "|y|+|act'|·Σ|x·w|" })];
+        return [linearOutput(pre, preMag.data, bias?.values, act, dt)];
       },
     });
   };

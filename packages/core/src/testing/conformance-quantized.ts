@@ -4,9 +4,9 @@ import { quantizedLinearReference } from "../ops/quantized-linear.js";
 import { dequantize } from "../quant/dequantize.js";
 import { quantizeWeight } from "../quant/quantize.js";
 import { int8DynamicGemmHost } from "../quant/int8-dynamic.js";
-import { type QuantMethod, QuantizedWeight } from "../quant/quantized-weight.js";
-import { abs, absHost, type CaseBuilder, host, out } from "./conformance-builder.js";
-import { activationFunction, refMatmul } from "./reference-ops.js";
+import { type QuantizedHostWeight, type QuantMethod, QuantizedWeight } from "../quant/quantized-weight.js";
+import { abs, absHost, type CaseBuilder, type CaseDef, host, linearOutput } from "./conformance-builder.js";
+import { refMatmul } from "./reference-ops.js";
 
 /**
  * `quantizedLinear` (the backend's, or core's fallback when it has none): weights quantized
@@ -20,40 +20,16 @@ export function quantizedLinearCases(cb: CaseBuilder) {
     const wf = cb.normal("weight", [N, K], 0.3);
     const bias = withBias ? cb.normal("bias", [N], 0.3) : undefined;
     const hostW = quantizeWeight(Float32Array.from(wf.values), N, K, method);
-    let qw: QuantizedWeight | undefined;
     cb.add({
       op: "quantizedLinear",
       name: `${method} x [${T},${K}] W [${N},${K}]${withBias ? " +bias" : ""}${act ? ` ${act}` : ""}`,
       inputs: bias ? [x, bias] : [x],
-      run: (be, [tx, tb]) => {
-        qw = QuantizedWeight.upload(be, hostW, !be.quantizedLinear);
-        // the backend's op, or core's fallback (what core's `linear` dispatches to)
-        return [be.quantizedLinear ? be.quantizedLinear(tx, qw, tb, act) : quantizedLinearReference(be, tx, qw, tb, act)];
-      },
-      cleanup: () => {
-        qw?.dispose();
-        qw = undefined;
-      },
+      ...quantizedLinearRun(hostW, act),
       expected: () => {
         const w = { shape: [N, K], data: Float64Array.from(dequantize(hostW)) };
         const pre = refMatmul(host(x), w, { transB: true });
         const preMag = refMatmul(absHost(x), { shape: w.shape, data: abs(w.data) }, { transB: true });
-        if (bias) {
-          for (let i = 0; i < pre.data.length; i++) {
-            pre.data[i] += bias.values[i % N];
-            preMag.data[i] += Math.abs(bias.values[i % N]);
-          }
-        }
-        const f = activationFunction(act ?? "linear");
-        const y = new Float64Array(pre.data.length);
-        const mag = new Float64Array(pre.data.length);
-        for (let i = 0; i < y.length; i++) {
-          const p = pre.data[i];
-          y[i] = f(p);
-          const h = 1e-6 * Math.max(1, Math.abs(p));
-          mag[i] = Math.abs(y[i]) + Math.abs((f(p + h) - f(p - h)) / (2 * h)) * preMag.data[i];
-        }
-        return [out("y", { shape: pre.shape, data: y }, dt, { mag, magName: "|y|+|act'|·Σ|x·w|" })];
+        return [linearOutput(pre, preMag.data, bias?.values, act, dt)];
       },
     });
   };
@@ -72,6 +48,24 @@ export function quantizedLinearCases(cb: CaseBuilder) {
 }
 
 /**
+ * A quantizedLinear case's `run` and `cleanup`: upload `hostW` (host-side when the backend has no `quantizedLinear`),
+ * then the backend's op, or core's fallback (what core's `linear` dispatches to).
+ */
+function quantizedLinearRun(hostW: QuantizedHostWeight, act: Activation | undefined): Pick<CaseDef, "run" | "cleanup"> {
+  let qw: QuantizedWeight | undefined;
+  return {
+    run: (be, [tx, tb]) => {
+      qw = QuantizedWeight.upload(be, hostW, !be.quantizedLinear);
+      return [be.quantizedLinear ? be.quantizedLinear(tx, qw, tb, act) : quantizedLinearReference(be, tx, qw, tb, act)];
+    },
+    cleanup: () => {
+      qw?.dispose();
+      qw = undefined;
+    },
+  };
+}
+
+/**
  * A "q8" weight (`activations: "int8"`). On a backend that declares `int8Activations` (f32 runs) the reference is
  * `int8DynamicGemmHost` — the exact integer numerics — plus bias and activation in float64; elsewhere the
  * float-activation product.
@@ -86,43 +80,24 @@ function addDynamic(cb: CaseBuilder, T: number, N: number, K: number, withBias: 
   const wf = cb.normal("weight", [N, K], 0.3);
   const bias = withBias ? cb.normal("bias", [N], 0.3) : undefined;
   const hostW = { ...quantizeWeight(Float32Array.from(wf.values), N, K, "int8"), activations: "int8" as const };
-  let qw: QuantizedWeight | undefined;
   cb.add({
     op: "quantizedLinear",
     name: `q8 (int8 activations) x [${T},${K}] W [${N},${K}]${withBias ? " +bias" : ""}${act ? ` ${act}` : ""}`,
     inputs: bias ? [x, bias] : [x],
-    run: (be, [tx, tb]) => {
-      qw = QuantizedWeight.upload(be, hostW, !be.quantizedLinear);
-      return [be.quantizedLinear ? be.quantizedLinear(tx, qw, tb, act) : quantizedLinearReference(be, tx, qw, tb, act)];
-    },
-    cleanup: () => {
-      qw?.dispose();
-      qw = undefined;
-    },
+    ...quantizedLinearRun(hostW, act),
     expected: (be) => {
+      const dyn = !!(be?.int8Activations && be.quantizedLinear && dt === "f32");
       const pre = new Float64Array(T * N);
-      if (be?.int8Activations && be.quantizedLinear && dt === "f32") {
+      if (dyn) {
         const y = new Float32Array(T * N);
         int8DynamicGemmHost(Float32Array.from(x.values), T, hostW, y);
         pre.set(y);
       } else {
         pre.set(refMatmul(host(x), { shape: [N, K], data: Float64Array.from(dequantize(hostW)) }, { transB: true }).data);
       }
-      const f = activationFunction(act ?? "linear");
-      const y = new Float64Array(T * N);
-      const mag = new Float64Array(T * N);
-      const preMag = refMatmul(absHost(x), { shape: [N, K], data: abs(dequantize(hostW)) }, { transB: true }).data;
-      const dyn = !!(be?.int8Activations && be.quantizedLinear && dt === "f32");
-      for (let i = 0; i < y.length; i++) {
-        const p = pre[i] + (bias ? bias.values[i % N] : 0);
-        y[i] = f(p);
-        const h = 1e-6 * Math.max(1, Math.abs(p));
-        const slope = Math.abs((f(p + h) - f(p - h)) / (2 * h));
-        // the integer product is exact: only the epilogue's rounding (and GELU) remains, relative to |pre| + |bias|
-        mag[i] = Math.abs(y[i]) + slope * (dyn ? Math.abs(pre[i]) + Math.abs(bias ? bias.values[i % N] : 0) : preMag[i] + Math.abs(bias ? bias.values[i % N] : 0));
-      }
-      return [out("y", { shape: [T, N], data: y }, dt, { mag, magName: dyn ? "|y|+|act'|·(|x·w|+|b|)" : "|y|+|act'|·Σ|x·w|" })];
+      // the integer product is exact: only the epilogue's rounding (and GELU) remains, relative to |pre| + |bias|
+      const preMag = dyn ? abs(pre) : refMatmul(absHost(x), { shape: [N, K], data: abs(dequantize(hostW)) }, { transB: true }).data;
+      return [linearOutput({ shape: [T, N], data: pre }, preMag, bias?.values, act, dt, dyn ? "|y|+|act'|·(|x·w|+|b|)" : "|y|+|act'|·Σ|x·w|")];
     },
   });
-
 }
