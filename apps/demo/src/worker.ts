@@ -6,7 +6,7 @@
  */
 import "@deberta-js/backend-cpu"; // registers "cpu"
 import { type Backend, DebertaError, type ModelFiles, type Tensor, createBackend, memoryFiles } from "@deberta-js/core";
-import { pipeline, resolveFiles } from "@deberta-js/heads";
+import { formatTemplate, pipeline, resolveFiles } from "@deberta-js/heads";
 import { createWebGpuBackend, webgpuAvailability, type WebGpuBackend } from "@deberta-js/backend-webgpu";
 import type {
   AttentionShape,
@@ -271,9 +271,6 @@ function adapterOf(backend: Backend): string | undefined {
   return d || undefined;
 }
 
-/** The hypothesis zero-shot classification pairs with a label (HF: `hypothesis_template.format(label)`). */
-const hypothesis = (template: string, label: string) => (template.includes("{}") ? template.replace("{}", label) : template);
-
 /**
  * The sequence whose tokens and attention the page shows. Multiple choice and zero-shot encode one sequence per
  * choice or label: `index` picks which (the page says which, and lets the user pick another).
@@ -287,7 +284,7 @@ function displayText(input: RunInput, index = 0): { text: string; pair?: string;
       return { text: input.text, pair: input.textPair, view: null };
     case "zero-shot-classification": {
       const i = clampIndex(index, input.labels.length);
-      const pair = hypothesis(input.template, input.labels[i] ?? "");
+      const pair = formatTemplate(input.template, input.labels[i] ?? ""); // the hypothesis the pipeline encodes
       return { text: input.text, pair, view: { kind: "label", index: i, options: input.labels, pair } };
     }
     case "question-answering":

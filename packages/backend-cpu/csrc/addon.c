@@ -44,6 +44,7 @@ static int get_array(napi_env env, napi_value v, napi_typedarray_type want, void
   if (type != want) {
     napi_throw_type_error(env, NULL, want == napi_float32_array ? "deberta-js native: expected a Float32Array"
                                      : want == napi_uint8_array ? "deberta-js native: expected a Uint8Array"
+                                     : want == napi_uint16_array ? "deberta-js native: expected a Uint16Array"
                                                                  : "deberta-js native: expected an Int32Array");
     return 0;
   }
@@ -214,43 +215,28 @@ static napi_value js_attention(napi_env env, napi_callback_info info) {
 void dj_f32_to_f16(const float* src, uint16_t* dst, size_t n);
 void dj_f16_to_f32(const uint16_t* src, float* dst, size_t n);
 
-/* The typed array's element pointer and length when it is of type `want`; NULL (TypeError thrown) otherwise. */
-static void* typed(napi_env env, napi_value v, napi_typedarray_type want, size_t* len) {
-  bool is = false;
-  napi_is_typedarray(env, v, &is);
-  napi_typedarray_type type;
-  void* data = NULL;
-  if (is) napi_get_typedarray_info(env, v, &type, len, &data, NULL, NULL);
-  if (!is || type != want) {
-    napi_throw_type_error(env, NULL, "deberta-js native: wrong typed array type");
-    return NULL;
-  }
-  return data ? data : (void*)"";
-}
+#define U16(i, name)                                                             \
+  uint16_t* name;                                                                \
+  size_t name##_len;                                                             \
+  if (!get_array(env, argv[i], napi_uint16_array, (void**)&name, &name##_len, 0)) return NULL;
 
 /* f32ToF16(src Float32Array, dst Uint16Array, n) / f16ToF32(src Uint16Array, dst Float32Array, n): convert.c. */
 static napi_value js_f32_to_f16(napi_env env, napi_callback_info info) {
   ARGS(3);
-  size_t sl, dl;
-  float* s = typed(env, argv[0], napi_float32_array, &sl);
-  if (!s) return NULL;
-  uint16_t* d = typed(env, argv[1], napi_uint16_array, &dl);
-  if (!d) return NULL;
+  F32(0, s, 0);
+  U16(1, d);
   double n = num(env, argv[2]);
-  if (!(n >= 0) || n > (double)sl || n > (double)dl) return throw_range(env, "f32ToF16: arrays too short");
+  if (!(n >= 0) || n > (double)s_len || n > (double)d_len) return throw_range(env, "f32ToF16: arrays too short");
   dj_f32_to_f16(s, d, (size_t)n);
   return NULL;
 }
 
 static napi_value js_f16_to_f32(napi_env env, napi_callback_info info) {
   ARGS(3);
-  size_t sl, dl;
-  uint16_t* s = typed(env, argv[0], napi_uint16_array, &sl);
-  if (!s) return NULL;
-  float* d = typed(env, argv[1], napi_float32_array, &dl);
-  if (!d) return NULL;
+  U16(0, s);
+  F32(1, d, 0);
   double n = num(env, argv[2]);
-  if (!(n >= 0) || n > (double)sl || n > (double)dl) return throw_range(env, "f16ToF32: arrays too short");
+  if (!(n >= 0) || n > (double)s_len || n > (double)d_len) return throw_range(env, "f16ToF32: arrays too short");
   dj_f16_to_f32(s, d, (size_t)n);
   return NULL;
 }

@@ -32,6 +32,11 @@ const MAX_INT8_K = 133143;
 /** Floats per widened f16 weight panel (1 MiB: stays in L2, amortises the packing). */
 const HALF_PANEL_FLOATS = 262144;
 
+/** Whether a quantized weight runs the int8 × int8 GEMM ("q8": int8 codes, dynamic int8 activations, K in range). */
+function usesInt8Gemm(w: QuantizedWeight): boolean {
+  return w.layout === "int8" && w.activations === "int8" && w.inFeatures <= MAX_INT8_K;
+}
+
 export class CompiledCpuBackend extends CpuBackend {
   /** Packed GEMM panels per weight storage; dropped when the weight is disposed. */
   private readonly packed = new Map<Storage, PackedWeight>();
@@ -147,7 +152,7 @@ export class CompiledCpuBackend extends CpuBackend {
     const b = bias ? (bias.storage as Float32Array) : null;
     const X = x.storage as Float32Array;
     if (T > 0) {
-      if (weight.layout === "int8" && weight.activations === "int8" && K <= MAX_INT8_K) {
+      if (usesInt8Gemm(weight)) {
         this.kernels.qgemmI8(T, N, K, X, this.packedQuantized(weight), out, b, fused);
       } else {
         this.kernels.dqgemm(T, N, K, X, this.packedQuantized(weight), weight.layout === "int4" ? 0 : 1, weight.blockSize, out, b, fused);
@@ -166,8 +171,7 @@ export class CompiledCpuBackend extends CpuBackend {
     let p = this.packed.get(s);
     if (p === undefined) {
       const view = hostViewOf(w, w.data.storage as Int32Array, w.scales.storage as Float32Array, w.table?.storage as Float32Array | undefined);
-      p =
-        w.layout === "int8" && w.activations === "int8" && w.inFeatures <= MAX_INT8_K
+      p = usesInt8Gemm(w)
           ? this.kernels.packI8(view.data, view.scales, w.outFeatures, w.inFeatures)
           : this.kernels.holdQuantized(view.data, view.scales, view.table ?? null);
       this.packed.set(s, p);

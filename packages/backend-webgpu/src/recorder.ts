@@ -80,7 +80,8 @@ export class DawnRecorder implements Recorder {
   }
 
   dispatch(kv: KernelVariant, params: Uint32Array, bindings: readonly (PooledBuffer | undefined)[], groups: Grid): void {
-    const bindGroup = this.bindGroup(kv, params, bindings);
+    const pipeline = this.pipelines.get(kv);
+    const bindGroup = this.bindGroup(kv, pipeline, params, bindings);
     if (this.profiler) {
       // one pass per dispatch, with its own timestamp writes
       if (this.profiler.full) this.flush();
@@ -88,7 +89,7 @@ export class DawnRecorder implements Recorder {
       this.pass = this.commandEncoder().beginComputePass(this.profiler.passDescriptor(kv.key));
     }
     const pass = this.computePass();
-    pass.setPipeline(this.pipelines.get(kv));
+    pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
     if (++this.dispatches >= this.options.maxDispatches) this.flush();
@@ -158,8 +159,7 @@ export class DawnRecorder implements Recorder {
   }
 
   /** The bind group of one dispatch; marks its buffers as used by this encoder. */
-  private bindGroup(kv: KernelVariant, params: Uint32Array, bindings: readonly (PooledBuffer | undefined)[]): GPUBindGroup {
-    const pipeline = this.pipelines.get(kv);
+  private bindGroup(kv: KernelVariant, pipeline: GPUComputePipeline, params: Uint32Array, bindings: readonly (PooledBuffer | undefined)[]): GPUBindGroup {
     let layout = this.layouts.get(pipeline);
     if (!layout) this.layouts.set(pipeline, (layout = pipeline.getBindGroupLayout(0)));
     const slot = this.uniforms.alloc(params);

@@ -4,9 +4,8 @@
  * main thread answers them like in-process ones (bad input → 422).
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { getBackend } from "@deberta-js/core";
 import { loadPipeline } from "./engine.js";
-import { classifyRows, describeBackend } from "./runner.js";
+import { classifyRows, describeBackend, withBackendOptions } from "./runner.js";
 
 export interface ThreadInit {
   model: string;
@@ -33,10 +32,8 @@ async function main(): Promise<void> {
     }
   }
   // The backend is created here with its options (threads, kernels), then handed to the pipeline as an object.
-  const named = (init.options.device ?? init.options.backend) as string | undefined;
   const pipe = await loadPipeline(init.model, init.task, {
-    ...init.options,
-    ...(init.backendOptions ? { backend: undefined, device: await getBackend(named, init.backendOptions) } : {}),
+    ...(await withBackendOptions(init.options, init.backendOptions)),
     warn: (message: string) => port.postMessage({ kind: "warn", message }),
     progress_callback: (p: unknown) => port.postMessage({ kind: "progress", progress: p }),
   } as never);
@@ -47,7 +44,7 @@ async function main(): Promise<void> {
     config: config.toJSON(),
     isClassifier: (pipe.model.constructor as { className?: string }).className === "DebertaV2ForSequenceClassification",
     dtype: (pipe.model as { dtype?: string }).dtype === "f16" ? "float16" : "float32",
-    backend: describeBackend((pipe.model as unknown as { backend: { name: string } }).backend),
+    backend: describeBackend(pipe),
   });
   port.on("message", async (req: ThreadRequest | { kind: "dispose" }) => {
     if (req.kind === "dispose") {

@@ -4,7 +4,7 @@
  * loop keeps reading requests, answering /health and filling the next batch while a batch computes — TEI runs its
  * backend apart from its router for the same reason).
  */
-import type { DebertaV2Config } from "@deberta-js/core";
+import { type DebertaV2Config, getBackend } from "@deberta-js/core";
 import { DebertaV2ForSequenceClassification, type PipelineTokenizer, padRows } from "@deberta-js/heads";
 import type { AnyPipeline, Row } from "./engine.js";
 
@@ -29,9 +29,20 @@ export interface ModelRunner {
  * "cpu native-avx2 ×2": the backend's name, and for the compiled CPU backend its kernel set and threads (read
  * duck-typed, so this package does not depend on @deberta-js/backend-cpu).
  */
-export function describeBackend(backend: { name: string; kernelSet?: string; threads?: number }): string {
+export function describeBackend(pipe: AnyPipeline): string {
+  const backend = (pipe.model as unknown as { backend: { name: string; kernelSet?: string; threads?: number } }).backend;
   if (typeof backend.kernelSet !== "string") return backend.name === "cpu" ? "cpu js" : backend.name;
   return `${backend.name} ${backend.kernelSet}${typeof backend.threads === "number" ? ` ×${backend.threads}` : ""}`;
+}
+
+/**
+ * Pipeline options with the backend created from its name (`device`, else `backend`) with `backendOptions`, e.g.
+ * `{ threads: 2 }`, and handed over as an object; `options` themselves without backend options.
+ */
+export async function withBackendOptions<O extends Record<string, unknown>>(options: O, backendOptions?: Record<string, unknown>): Promise<O> {
+  if (!backendOptions) return options;
+  const named = (options.device ?? options.backend) as string | undefined;
+  return { ...options, backend: undefined, device: await getBackend(named, backendOptions) };
 }
 
 /** Logits of `rows` in one packed forward of a sequence classifier. */
@@ -67,7 +78,7 @@ export class InProcessRunner implements ModelRunner {
     return (this.pipe.model as { dtype?: string }).dtype === "f16" ? "float16" : "float32";
   }
   get backend(): string {
-    return describeBackend((this.pipe.model as unknown as { backend: { name: string } }).backend);
+    return describeBackend(this.pipe);
   }
   classify(rows: Row[]): Promise<Float32Array[]> {
     return classifyRows(this.pipe, rows);

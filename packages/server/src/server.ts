@@ -13,10 +13,10 @@
  */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { InputError, getBackend } from "@deberta-js/core";
+import { InputError } from "@deberta-js/core";
 import type { PipelineOptions, Task } from "@deberta-js/heads";
 import { type AnyPipeline, Engine, loadPipeline } from "./engine.js";
-import { InProcessRunner, type ModelRunner } from "./runner.js";
+import { InProcessRunner, type ModelRunner, withBackendOptions } from "./runner.js";
 import { ThreadRunner } from "./thread-runner.js";
 import { HttpError, toHttpError, tooLarge, validation } from "./errors.js";
 import { ServerMetrics } from "./metrics.js";
@@ -132,8 +132,7 @@ export class DebertaServer {
         onProgress: (progress_callback ?? onProgress) as never,
       });
     } else {
-      const withBackend = backendOptions ? { ...pipeOptions, backend: undefined, device: await getBackend(device as string | undefined, backendOptions) } : pipeOptions;
-      runner = new InProcessRunner(await loadPipeline(model, task, withBackend as PipelineOptions<Task>));
+      runner = new InProcessRunner(await loadPipeline(model, task, (await withBackendOptions(pipeOptions, backendOptions)) as PipelineOptions<Task>));
     }
     return new DebertaServer(runner, { modelId: modelId ?? model, maxBatchTokens, maxBatchRequests, maxConcurrentRequests, maxInputLength, maxClientBatchSize, requestTimeoutMs, maxBodyBytes, log });
   }
