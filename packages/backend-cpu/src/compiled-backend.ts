@@ -100,6 +100,28 @@ export class CompiledCpuBackend extends CpuBackend {
     return z;
   }
 
+  /**
+   * Several Linears of one input (a layer's Q/K/V) in one compiled call: x is read (WASM: copied in and, packed)
+   * once, and one parallel region covers the panels of every weight. Each output is bit-identical to `linear`'s.
+   * Operands other than f32: one `linear` per weight.
+   */
+  linearMany(x: Tensor, weights: readonly Tensor[], biases: readonly (Tensor | undefined)[]): Tensor[] {
+    const gs = opContract.linearMany(this, x, weights, biases);
+    if (x.dtype !== "f32" || weights.length > 16) return weights.map((w, i) => this.linear(x, w, biases[i]));
+    const { rows: T, inF } = gs[0];
+    const outs = gs.map((g) => this.pool.f32(T * g.outF));
+    this.kernels.gemmMulti(
+      T,
+      inF,
+      x.storage as Float32Array,
+      gs.map((g) => g.outF),
+      weights.map((w) => this.packedWeight(w)),
+      outs,
+      biases.map((b) => (b ? (b.storage as Float32Array) : null)),
+    );
+    return outs.map((o, i) => new Tensor(this, o, gs[i].shape, "f32"));
+  }
+
   /** conv1d's im2col rows through the packed SGEMM (f32 weights; packed once like a Linear weight). */
   protected override convRows(rows: number, Cout: number, KK: number, col: Float32Array, W: Float32Array, weight: Tensor, bias: Float32Array, out: Float32Array, t0: number): void {
     if (weight.dtype !== "f32") return super.convRows(rows, Cout, KK, col, W, weight, bias, out, t0);

@@ -20,6 +20,11 @@ export interface KernelSet {
   freePacked(p: PackedWeight): void;
   /** c[m, n] = act(alpha · a[m, k] · Wᵀ + bias); act 0 = none, 1 = exact GELU. */
   gemm(m: number, n: number, k: number, a: Float32Array, bp: PackedWeight, c: Float32Array, bias: Float32Array | null, act: number, alpha: number): void;
+  /**
+   * Several GEMMs of one `a[m, k]` in one parallel region (a reads `a` once): `cs[i][m, ns[i]] = a · Wᵢᵀ + biases[i]`,
+   * each bit-identical to its own `gemm` call.
+   */
+  gemmMulti(m: number, k: number, a: Float32Array, ns: readonly number[], bps: readonly PackedWeight[], cs: readonly Float32Array[], biases: readonly (Float32Array | null)[]): void;
   /** int8 codes `[n, k]` (bytes) and row absmax `scb` (weight = code · scb / 127) → panels for `qgemmI8`. */
   packI8(codes: Uint8Array, scb: Float32Array, n: number, k: number): PackedWeight;
   /** c[m, n] = act(dynamic-int8(a[m, k]) · Wᵀ + bias): activations quantized per row, int32 dot products. */

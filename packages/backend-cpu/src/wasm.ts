@@ -21,6 +21,8 @@ interface WasmExports {
   dj_nr(): number;
   dj_pack_b_w(w: number, n: number, k: number, out: number): void;
   dj_gemm_w(m: number, n: number, k: number, a: number, bp: number, c: number, bias: number, act: number, alpha: number): void;
+  dj_gemm_multi_w(m: number, k: number, a: number, outs: number, count: number, act: number): void;
+  dj_set_pack_shared(on: number): void;
   dj_layer_norm_w(x: number, res: number, g: number, b: number, rows: number, d: number, eps: number, out: number): void;
   dj_gelu_w(x: number, n: number): void;
   dj_attention_w(args: number): void;
@@ -296,6 +298,20 @@ class WasmKernels implements KernelSet {
     const pc = this.out(c.subarray(0, m * n), t);
     this.ex.dj_gemm_w(m, n, k, pa, bp as number, pc, pb, act, alpha);
     this.get(pc, c.subarray(0, m * n));
+    this.free(t);
+  }
+
+  gemmMulti(m: number, k: number, a: Float32Array, ns: readonly number[], bps: readonly PackedWeight[], cs: readonly Float32Array[], biases: readonly (Float32Array | null)[]): void {
+    const t: number[] = [];
+    const pa = this.put(a.subarray(0, m * k), t);
+    // dj_gemm_out records: n, bp, bias, c, ldc (i32 each)
+    const outs = this.alloc(5 * ns.length * 4);
+    t.push(outs);
+    const fields = ns.flatMap((n, i) => [n, bps[i] as number, this.put(biases[i], t), this.out(cs[i].subarray(0, m * n), t), n]);
+    new Int32Array(this.buffer(), outs, fields.length).set(fields); // after the allocations (memory may grow)
+    const pcs = ns.map((_, i) => fields[5 * i + 3]);
+    this.ex.dj_gemm_multi_w(m, k, pa, outs, ns.length, 0);
+    pcs.forEach((pc, i) => this.get(pc, cs[i].subarray(0, m * ns[i])));
     this.free(t);
   }
 

@@ -54,6 +54,31 @@ for (const v of VARIANTS) {
       const report = await runConformance(b, { dtype: "f16" });
       expect(report.results.filter((x) => !x.ok).map((x) => `${x.op} / ${x.case}: ${x.error}`).join("\n")).toBe("");
     });
+    it("linearMany: each output bit-identical to its own linear (odd sizes, chunks spanning weights, bias/no bias)", async () => {
+      // [rows, in, outs]: rows across row blocks and partial tiles, widths not multiples of any tile, K over a K block
+      const shapes: Array<[number, number, number[]]> = [
+        [130, 40, [33, 8, 70]],
+        [257, 300, [64, 17, 129]],
+        [3, 5, [1, 2]],
+        [128, 384, [384, 384, 384]],
+        [1, 65, [9]],
+      ];
+      let seed = 7;
+      const rand = (n: number) => Float32Array.from({ length: n }, () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5));
+      for (const [T, K, outs] of shapes) {
+        const x = b.upload(rand(T * K), [T, K], "f32");
+        const ws = outs.map((n) => b.upload(rand(n * K), [n, K], "f32"));
+        const bs = outs.map((n, i) => (i % 2 ? undefined : b.upload(rand(n), [n], "f32")));
+        const many = b.linearMany(x, ws, bs);
+        for (let i = 0; i < outs.length; i++) {
+          const one = b.linear(x, ws[i], bs[i]);
+          expect(many[i].shape).toEqual([T, outs[i]]);
+          expect(Buffer.from((await many[i].data()).buffer).equals(Buffer.from((await one.data()).buffer)), `${T}×${K} → ${outs} output ${i}`).toBe(true);
+          one.dispose();
+        }
+        for (const t of [x, ...ws, ...bs, ...many]) t?.dispose();
+      }
+    });
     for (const c of cases.filter((c) => c.fixture === "tiny-v3" && c.name.startsWith("fp16/"))) {
       it(`f16 compute: ${c.fixture}/${c.name} within 2e-2 relative`, async () => {
         const { actual } = await runFixtureCase(root, c, { backend: b, dtype: "f16" });
