@@ -87,6 +87,30 @@ describe.skipIf(typeof first === "string")("WASM kernels, tensors resident in sh
     fresh.destroy();
   });
 
+  it("a bias held in JS memory (adopted from the loader) is copied in once, on first use, and freed with it", async () => {
+    const W = rand(24 * 16);
+    const w = b.upload(W, [24, 16], "f32");
+    const x = b.upload(rand(4 * 16), [4, 16], "f32");
+    b.linear(x, w, undefined).dispose(); // packs the weight
+    const B = rand(24);
+    const bias = b.adopt(B, [24], "f32");
+    expect(heap.owns(bias.storage as Float32Array)).toBe(false);
+    const before = heap.inUseBytes;
+    b.linear(x, w, bias).dispose();
+    const mirrored = heap.inUseBytes;
+    expect(mirrored - before).toBe(128); // 24 floats in a 128-byte block
+    b.linear(x, w, bias).dispose();
+    expect(heap.inUseBytes).toBe(mirrored); // not copied again
+    const y = b.linear(x, w, bias);
+    const got = await y.data();
+    y.dispose();
+    const expected = await ref.linear(ref.upload(await x.data(), [4, 16], "f32"), ref.upload(W, [24, 16], "f32"), ref.upload(B, [24], "f32")).data();
+    for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - expected[i])).toBeLessThanOrEqual(1e-4 + 1e-4 * Math.abs(expected[i]));
+    bias.dispose();
+    expect(heap.inUseBytes).toBe(before);
+    for (const t of [w, x]) t.dispose();
+  });
+
   it("inputs of varying length reuse blocks: a freed block serves any request of its size class", () => {
     const a = heap.f32(128 * 384);
     const addr = a.byteOffset;
