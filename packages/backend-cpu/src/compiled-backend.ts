@@ -23,6 +23,7 @@ import {
 } from "@deberta-js/core";
 import { applyActivation } from "./activation.js";
 import { CpuBackend, type CpuBackendOptions } from "./backend.js";
+import { HeapPool } from "./heap-pool.js";
 import type { KernelSet, PackedWeight } from "./kernels.js";
 import type { Storage } from "./pool.js";
 
@@ -45,7 +46,8 @@ export class CompiledCpuBackend extends CpuBackend {
     readonly kernels: KernelSet,
     options: CpuBackendOptions = {},
   ) {
-    super(options);
+    // with a kernel heap every tensor this backend makes lives where the kernels read it: no copies per op
+    super(options, kernels.heap ? new HeapPool(kernels.heap) : undefined);
   }
 
   /** The kernel set in use and its threads, e.g. `native-avx2 ×2`. */
