@@ -22,7 +22,6 @@ interface WasmExports {
   dj_pack_b_w(w: number, n: number, k: number, out: number): void;
   dj_gemm_w(m: number, n: number, k: number, a: number, bp: number, c: number, bias: number, act: number, alpha: number): void;
   dj_gemm_multi_w(m: number, k: number, a: number, outs: number, count: number, act: number): void;
-  dj_set_pack_shared(on: number): void;
   dj_layer_norm_w(x: number, res: number, g: number, b: number, rows: number, d: number, eps: number, out: number): void;
   dj_gelu_w(x: number, n: number): void;
   dj_attention_w(args: number): void;

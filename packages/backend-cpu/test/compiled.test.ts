@@ -58,7 +58,7 @@ for (const v of VARIANTS) {
       // [rows, in, outs]: rows across row blocks and partial tiles, widths not multiples of any tile, K over a K block
       const shapes: Array<[number, number, number[]]> = [
         [130, 40, [33, 8, 70]],
-        [257, 300, [64, 17, 129]],
+        [257, 700, [64, 17, 129]],
         [3, 5, [1, 2]],
         [128, 384, [384, 384, 384]],
         [1, 65, [9]],
