@@ -143,6 +143,34 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+#define MAX_MULTI 16
+/* gemmMulti(m, k, a, ns Int32Array, bps[], cs[], biases[] (null entries), act): cs[i][m,ns[i]] = act(a·Wᵢᵀ + biasᵢ). */
+static napi_value js_gemm_multi(napi_env env, napi_callback_info info) {
+  ARGS(8);
+  int m = (int)num(env, argv[0]), k = (int)num(env, argv[1]);
+  F32(2, a, 0);
+  int32_t* ns;
+  size_t count;
+  if (!get_array(env, argv[3], napi_int32_array, (void**)&ns, &count, 0)) return NULL;
+  if (m < 0 || k < 0 || a_len < (size_t)m * k || count < 1 || count > MAX_MULTI) return throw_range(env, "gemmMulti: bad sizes");
+  dj_gemm_out outs[MAX_MULTI];
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value e[3];
+    void* p[3];
+    size_t len[3];
+    for (int f = 0; f < 3; f++) {
+      CHECK(napi_get_element(env, argv[4 + f], i, &e[f]));
+      if (!get_array(env, e[f], napi_float32_array, &p[f], &len[f], f == 2)) return NULL;
+    }
+    int n = ns[i];
+    if (n < 0 || len[0] < (size_t)packed_len(n, k) || len[1] < (size_t)m * n || (p[2] && len[2] < (size_t)n))
+      return throw_range(env, "gemmMulti: arrays too short");
+    outs[i] = (dj_gemm_out){n, p[0], p[2], p[1], n};
+  }
+  dj_kernels()->gemm_multi(m, k, a, k, outs, (int)count, 1, (int)num(env, argv[7]));
+  return NULL;
+}
+
 /* layerNorm(x, res|null, gamma, beta, rows, d, eps, out) */
 static napi_value js_layer_norm(napi_env env, napi_callback_info info) {
   ARGS(8);
@@ -315,6 +343,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"packedLength", 0, js_packed_length, 0, 0, 0, napi_default, 0},
       {"packB", 0, js_pack_b, 0, 0, 0, napi_default, 0},
       {"gemm", 0, js_gemm, 0, 0, 0, napi_default, 0},
+      {"gemmMulti", 0, js_gemm_multi, 0, 0, 0, napi_default, 0},
       {"layerNorm", 0, js_layer_norm, 0, 0, 0, napi_default, 0},
       {"gelu", 0, js_gelu, 0, 0, 0, napi_default, 0},
       {"attention", 0, js_attention, 0, 0, 0, napi_default, 0},

@@ -16,6 +16,10 @@ void dj_pack_b_w(const float* w, int n, int k, float* out) { dj_kernels()->pack_
 void dj_gemm_w(int m, int n, int k, const float* a, const float* bp, float* c, const float* bias, int act, float alpha) {
   dj_kernels()->gemm(m, n, k, a, k, bp, c, n, alpha, bias, act);
 }
+/* outs: `count` dj_gemm_out records JS filled in linear memory (5 × i32 each: n, bp, bias, c, ldc) */
+void dj_gemm_multi_w(int m, int k, const float* a, const dj_gemm_out* outs, int count, int act) {
+  dj_kernels()->gemm_multi(m, k, a, k, outs, count, 1, act);
+}
 void dj_layer_norm_w(const float* x, const float* res, const float* g, const float* b, int rows, int d, float eps, float* out) {
   dj_kernels()->layer_norm(x, res, g, b, rows, d, eps, out);
 }

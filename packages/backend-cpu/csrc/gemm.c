@@ -7,8 +7,19 @@
 #include "gemm.h"
 #include "pool.h"
 #include <stdlib.h>
+#if DJ_ISA == DJ_WASM || DJ_ISA == DJ_WASM_RELAXED
+#define DJ_PACK_A 1 /* see ukernel_packed */
+#endif
 
+/* K block. WASM: 512 (a [512][8] B panel, 16 KiB, and a [512][4] A tile stay in L1; measured 4–5% faster than 256
+   per CPU-second at M = 128 and 1024); the native ISAs' wider panels keep 256. */
+#ifndef KC
+#ifdef DJ_PACK_A
+#define KC 512
+#else
 #define KC 256
+#endif
+#endif
 #ifndef KU
 #define KU 1
 #endif
@@ -137,7 +148,6 @@ static void tile_rows_big(int R, int kc, const float* a, long lda, const float* 
  * offsets (load32_splat offset=4r). Reading four row pointers in place costs V8 an address computation per row
  * and step (wasm addresses are 32-bit and do not fold into x86 addressing modes), which bounds the loop.
  */
-#define DJ_PACK_A 1
 _Static_assert(128 % MR == 0, "row blocks must hold whole tiles");
 static inline __attribute__((always_inline)) void ukernel_packed(int kc, const float* ap, const float* bp, float* t,
                                                                  long ldt, float alpha, int first, const float* bias,
@@ -182,7 +192,9 @@ static inline int k_block(int k) {
 }
 
 /* Rows per L2 block of A: MC × KC floats (≈ 128 KiB) are reused across every panel of the task. */
+#ifndef MC
 #define MC 128
+#endif
 
 /* ap: A packed by tiles ([k][MR] per MR rows, from row 0 of this block) or NULL (A read in place). */
 static void gemm_block(int m, int n, int k, const float* a, long lda, const float* ap, const float* bp, float* c,
@@ -244,16 +256,18 @@ void KFN(dj_gemm_panels)(int m, int n, int k, const float* a, long lda, const fl
   gemm_block(m, n, k, a, lda, 0, bp, c, ldc, alpha, bias, act, p0, p1);
 }
 
+/*
+ * One parallel region for several GEMMs of the same A (a layer's Q/K/V projections): tasks are (row block, chunk
+ * of the panels of all the weights laid end to end), so a chunk may span two weights. Each output tile is computed
+ * exactly as a separate dj_gemm computes it (same K blocks, same micro-kernel), so the results are bit-identical.
+ */
 typedef struct {
-  int m, n, k, mblocks, nchunks, panels, rows_per;
+  int m, k, count, nchunks, panels, rows_per;
   const float* a;
   long lda;
-  const float* ap;
-  const float* bp;
-  float* c;
-  long ldc;
+  const float* ap; /* A packed by tiles (WASM) or NULL */
+  const dj_gemm_out* outs;
   float alpha;
-  const float* bias;
   int act;
 } gemm_job;
 
@@ -261,51 +275,59 @@ static void gemm_task(void* ctx, int t) {
   gemm_job* j = ctx;
   const int mb = t / j->nchunks, nb = t % j->nchunks;
   const int r0 = mb * j->rows_per, r1 = r0 + j->rows_per < j->m ? r0 + j->rows_per : j->m;
-  const int p0 = (int)((long)j->panels * nb / j->nchunks), p1 = (int)((long)j->panels * (nb + 1) / j->nchunks);
-  if (p0 < p1 && r0 < r1)
-    gemm_block(r1 - r0, j->n, j->k, j->a + (long)r0 * j->lda, j->lda, j->ap ? j->ap + (long)r0 * j->k : 0, j->bp,
-               j->c + (long)r0 * j->ldc, j->ldc, j->alpha, j->bias, j->act, p0, p1);
+  const int g0 = (int)((long)j->panels * nb / j->nchunks), g1 = (int)((long)j->panels * (nb + 1) / j->nchunks);
+  if (r0 >= r1) return;
+  for (int w = 0, off = 0; w < j->count && off < g1; w++) {
+    const dj_gemm_out* o = &j->outs[w];
+    const int pw = (o->n + NR - 1) / NR;
+    const int p0 = g0 - off > 0 ? g0 - off : 0, p1 = g1 - off < pw ? g1 - off : pw;
+    if (p0 < p1)
+      gemm_block(r1 - r0, o->n, j->k, j->a + (long)r0 * j->lda, j->lda, j->ap ? j->ap + (long)r0 * j->k : 0, o->bp,
+                 o->c + (long)r0 * o->ldc, o->ldc, j->alpha, o->bias, j->act, p0, p1);
+    off += pw;
+  }
 }
 
 #ifdef DJ_PACK_A
-typedef struct {
-  const float* a;
-  long lda;
-  int k, tiles;
-  float* ap;
-} pack_job;
-
-static void pack_task_range(pack_job* j, int t0, int t1) {
-  for (int tile = t0; tile < t1; tile++) {
-    const float* src = j->a + (long)tile * MR * j->lda;
-    float* dst = j->ap + (long)tile * MR * j->k;
-    for (int kk = 0; kk < j->k; kk++)
-      for (int r = 0; r < MR; r++) dst[kk * MR + r] = src[r * j->lda + kk];
+/* A [m, k] → tiles of MR rows as [k][MR]; whole tiles only (the last partial tile reads A in place). NULL: no tiles,
+   or out of memory (then every tile reads A in place). */
+static float* pack_a(const float* a, long lda, int m, int k) {
+  const int tiles = m / MR;
+  float* ap = tiles && k > 0 ? malloc(sizeof(float) * (size_t)tiles * MR * k) : 0;
+  if (!ap) return 0;
+  for (int tile = 0; tile < tiles; tile++) {
+    const float* src = a + (long)tile * MR * lda;
+    float* dst = ap + (long)tile * MR * k;
+    for (int kk = 0; kk < k; kk++)
+      for (int r = 0; r < MR; r++) dst[kk * MR + r] = src[r * lda + kk];
   }
+  return ap;
 }
 #endif
 
 /*
- * Threads split C into a grid of row blocks × panel chunks, claimed dynamically. The task count is a multiple of
- * the thread count (equal shares when the threads run at equal speed) and a few per thread, so a thread that starts
- * late (preempted on a busy machine) leaves part of its share to the others.
+ * Threads split the outputs into a grid of row blocks × panel chunks, claimed dynamically. The task count is a
+ * multiple of the thread count (equal shares when the threads run at equal speed) and a few per thread, so a thread
+ * that starts late (preempted on a busy machine) leaves part of its share to the others. WASM packs A once, by the
+ * caller, before the region (sharing the pack among the threads inside the region measured ~5% slower: the
+ * packed tiles then sit in the other core's cache, and tiles not yet packed are read in place).
  */
-void KFN(dj_gemm)(int m, int n, int k, const float* a, long lda, const float* bp, float* c, long ldc, float alpha,
-                  const float* bias, int act) {
-  const int panels = (n + NR - 1) / NR;
+void KFN(dj_gemm_multi)(int m, int k, const float* a, long lda, const dj_gemm_out* outs, int count, float alpha,
+                        int act) {
+  int panels = 0;
+  long flops = 0;
+  for (int w = 0; w < count; w++) panels += (outs[w].n + NR - 1) / NR, flops += (long)m * outs[w].n * k;
+  if (m <= 0 || panels == 0) return;
   const int threads = dj_threads();
-  if (threads <= 1 || (long)m * n * k < 65536 || m == 0 || panels == 0) {
+  float* ap = 0;
 #ifdef DJ_PACK_A
-    float* ap1 = m >= MR && k > 0 ? malloc(sizeof(float) * (size_t)(m / MR) * MR * k) : 0;
-    if (ap1) {
-      pack_job pj = {a, lda, k, m / MR, ap1};
-      pack_task_range(&pj, 0, m / MR);
-      gemm_block(m, n, k, a, lda, ap1, bp, c, ldc, alpha, bias, act, 0, panels);
-      free(ap1);
-      return;
-    }
+  ap = pack_a(a, lda, m, k);
 #endif
-    KFN(dj_gemm_panels)(m, n, k, a, lda, bp, c, ldc, alpha, bias, act, 0, panels);
+  if (threads <= 1 || flops < 65536) {
+    for (int w = 0; w < count; w++)
+      gemm_block(m, outs[w].n, k, a, lda, ap, outs[w].bp, outs[w].c, outs[w].ldc, alpha, outs[w].bias, act, 0,
+                 (outs[w].n + NR - 1) / NR);
+    free(ap);
     return;
   }
   int mblocks = (m + MC - 1) / MC;
@@ -317,19 +339,13 @@ void KFN(dj_gemm)(int m, int n, int k, const float* a, long lda, const float* bp
   int rows_per = (m + mblocks - 1) / mblocks;
   rows_per = (rows_per + MR - 1) / MR * MR;
   mblocks = (m + rows_per - 1) / rows_per;
-  float* ap = 0;
-#ifdef DJ_PACK_A
-  /* whole tiles only; the last partial tile reads A in place */
-  const int tiles = m / MR;
-  ap = tiles ? malloc(sizeof(float) * (size_t)tiles * MR * k) : 0;
-  if (ap) {
-    pack_job pj = {a, lda, k, tiles, ap};
-    pack_task_range(&pj, 0, tiles); /* by the caller: a second parallel region per call costs more than it saves */
-  }
-#endif
-  gemm_job j = {m, n, k, mblocks, nchunks, panels, rows_per, a, lda, ap, bp, c, ldc, alpha, bias, act};
+  gemm_job j = {m, k, count, nchunks, panels, rows_per, a, lda, ap, outs, alpha, act};
   dj_parallel_for(mblocks * nchunks, gemm_task, &j);
-#ifdef DJ_PACK_A
   free(ap);
-#endif
+}
+
+void KFN(dj_gemm)(int m, int n, int k, const float* a, long lda, const float* bp, float* c, long ldc, float alpha,
+                  const float* bias, int act) {
+  const dj_gemm_out o = {n, bp, bias, c, ldc};
+  KFN(dj_gemm_multi)(m, k, a, lda, &o, 1, alpha, act);
 }

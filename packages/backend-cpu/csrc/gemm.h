@@ -14,5 +14,7 @@ void KFN(dj_gemm_panels)(int m, int n, int k, const float* a, long lda, const fl
                           float alpha, const float* bias, int act, int p0, int p1);
 void KFN(dj_gemm)(int m, int n, int k, const float* a, long lda, const float* bp, float* c, long ldc, float alpha,
                   const float* bias, int act);
+void KFN(dj_gemm_multi)(int m, int k, const float* a, long lda, const dj_gemm_out* outs, int count, float alpha,
+                        int act);
 static inline long dj_packed_floats(int n, int k) { return (long)((n + NR - 1) / NR) * NR * k; }
 #endif

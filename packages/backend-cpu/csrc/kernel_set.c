@@ -13,6 +13,7 @@ const dj_kernel_set KFN(dj_set) = {
     .nr = NR,
     .pack_b = KFN(dj_pack_b),
     .gemm = KFN(dj_gemm),
+    .gemm_multi = KFN(dj_gemm_multi),
     .layer_norm = KFN(dj_layer_norm),
     .gelu = KFN(dj_gelu),
     .attention = KFN(dj_attention),

@@ -24,6 +24,15 @@ typedef struct {
   float* probs;                  /* [B, H, L, L] or NULL */
 } dj_attention_args;
 
+/* One output of a multi-GEMM: C[M, n] (row stride ldc) = act(alpha · A · Wᵀ + bias), W pre-packed in bp. */
+typedef struct {
+  int n;
+  const float* bp;
+  const float* bias; /* [n] or NULL */
+  float* c;
+  long ldc;
+} dj_gemm_out;
+
 typedef struct {
   const char* name;
   int nr; /* packed-panel width: pack_b output is ceil(N / nr) panels of [K][nr] */
@@ -32,6 +41,8 @@ typedef struct {
   /* C[M,N] = act(alpha · A[M,K]·B + bias); B pre-packed; threads over N panels. */
   void (*gemm)(int m, int n, int k, const float* a, long lda, const float* bp, float* c, long ldc, float alpha,
                const float* bias, int act);
+  /* Several GEMMs of one A in one parallel region; each output bit-identical to its own gemm call. */
+  void (*gemm_multi)(int m, int k, const float* a, long lda, const dj_gemm_out* outs, int count, float alpha, int act);
   /* out = LayerNorm(x (+ res)) over rows of d. */
   void (*layer_norm)(const float* x, const float* res, const float* gamma, const float* beta, int rows, int d,
                      float eps, float* out);

@@ -55,7 +55,7 @@ function run(cc, args) {
  * the engine validates it), with atomics on a shared, imported memory so worker threads can share it. Needs clang
  * with the WebAssembly target and wasm-ld (Debian clang-19 + lld-19). Output: wasm/deberta-cpu{,-relaxed}{,-st}.wasm.
  */
-const WASM_EXPORTS = ["dj_malloc", "dj_free", "dj_nr", "dj_pack_b_w", "dj_gemm_w", "dj_layer_norm_w", "dj_gelu_w", "dj_attention_w",
+const WASM_EXPORTS = ["dj_malloc", "dj_free", "dj_heap_in_use", "dj_nr", "dj_pack_b_w", "dj_gemm_w", "dj_gemm_multi_w", "dj_layer_norm_w", "dj_gelu_w", "dj_attention_w",
   "dj_qpacked_bytes_w", "dj_qpack_i8_w", "dj_qgemm_i8_w", "dj_dqgemm_w",
   "dj_set_threads", "dj_threads", "dj_worker_prepare", "dj_worker_main", "__stack_pointer"];
 

@@ -50,8 +50,9 @@ export class CpuBackend implements Backend {
   readonly int8Activations = true;
   protected readonly pool: BufferPool;
 
-  constructor(options: CpuBackendOptions = {}) {
-    this.pool = new BufferPool(options.poolBytes ?? 256 * 1024 * 1024);
+  /** `pool`: where storage comes from (a subclass's allocator, e.g. WASM linear memory); default a JS free list. */
+  constructor(options: CpuBackendOptions = {}, pool?: BufferPool) {
+    this.pool = pool ?? new BufferPool(options.poolBytes ?? 256 * 1024 * 1024);
   }
 
   supportsDtype(dtype: FloatDType): boolean {

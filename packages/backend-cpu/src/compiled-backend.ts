@@ -23,6 +23,7 @@ import {
 } from "@deberta-js/core";
 import { applyActivation } from "./activation.js";
 import { CpuBackend, type CpuBackendOptions } from "./backend.js";
+import { HeapPool } from "./heap-pool.js";
 import type { KernelSet, PackedWeight } from "./kernels.js";
 import type { Storage } from "./pool.js";
 
@@ -40,12 +41,18 @@ function usesInt8Gemm(w: QuantizedWeight): boolean {
 export class CompiledCpuBackend extends CpuBackend {
   /** Packed GEMM panels per weight storage; dropped when the weight is disposed. */
   private readonly packed = new Map<Storage, PackedWeight>();
+  /**
+   * With a kernel heap: copies in it of small weight operands that live in JS memory (biases and LayerNorm γ/β
+   * adopted from the loader), made on first use and freed with the weight, so no op copies them per call.
+   */
+  private readonly mirrors = new Map<Storage, Float32Array>();
 
   constructor(
     readonly kernels: KernelSet,
     options: CpuBackendOptions = {},
   ) {
-    super(options);
+    // with a kernel heap every tensor this backend makes lives where the kernels read it: no copies per op
+    super(options, kernels.heap ? new HeapPool(kernels.heap) : undefined);
   }
 
   /** The kernel set in use and its threads, e.g. `native-avx2 ×2`. */
@@ -62,13 +69,34 @@ export class CompiledCpuBackend extends CpuBackend {
       this.kernels.freePacked(p);
       this.packed.delete(t.storage as Storage);
     }
+    const m = this.mirrors.get(t.storage as Storage);
+    if (m !== undefined) {
+      this.kernels.heap!.free(m);
+      this.mirrors.delete(t.storage as Storage);
+    }
     super.dispose(t);
   }
 
   override destroy(): void {
     for (const p of this.packed.values()) this.kernels.freePacked(p);
     this.packed.clear();
+    for (const m of this.mirrors.values()) this.kernels.heap!.free(m);
+    this.mirrors.clear();
     super.destroy();
+  }
+
+  /** An f32 weight operand where the kernels read it without a copy (its heap mirror), else its storage. */
+  private weightOperand(t: Tensor): Float32Array {
+    const s = t.storage as Float32Array;
+    const heap = this.kernels.heap;
+    if (!heap || heap.owns(s)) return s;
+    let m = this.mirrors.get(s);
+    if (m === undefined) {
+      m = heap.f32(s.length);
+      m.set(s);
+      this.mirrors.set(s, m);
+    }
+    return m;
   }
 
   private packedWeight(w: Tensor): PackedWeight {
@@ -90,12 +118,34 @@ export class CompiledCpuBackend extends CpuBackend {
     if (x.dtype !== "f32" || weight.dtype !== "f32" || (bias && bias.dtype !== "f32")) return super.linear(x, weight, bias, act);
     const out = this.pool.f32(T * outF);
     const fused = act === "gelu" ? 1 : 0;
-    this.kernels.gemm(T, outF, inF, x.storage as Float32Array, this.packedWeight(weight), out, bias ? (bias.storage as Float32Array) : null, fused, 1);
+    this.kernels.gemm(T, outF, inF, x.storage as Float32Array, this.packedWeight(weight), out, bias ? this.weightOperand(bias) : null, fused, 1);
     const y = new Tensor(this, out, shape, "f32");
     if (!act || act === "linear" || fused) return y;
     const z = super.activation(y, act); // other activations: the TypeScript ones
     y.dispose();
     return z;
+  }
+
+  /**
+   * Several Linears of one input (a layer's Q/K/V) in one compiled call: x is read (WASM: copied in and, packed)
+   * once, and one parallel region covers the panels of every weight. Each output is bit-identical to `linear`'s.
+   * Operands other than f32: one `linear` per weight.
+   */
+  linearMany(x: Tensor, weights: readonly Tensor[], biases: readonly (Tensor | undefined)[]): Tensor[] {
+    const gs = opContract.linearMany(this, x, weights, biases);
+    if (x.dtype !== "f32" || weights.length > 16) return weights.map((w, i) => this.linear(x, w, biases[i]));
+    const { rows: T, inF } = gs[0];
+    const outs = gs.map((g) => this.pool.f32(T * g.outF));
+    this.kernels.gemmMulti(
+      T,
+      inF,
+      x.storage as Float32Array,
+      gs.map((g) => g.outF),
+      weights.map((w) => this.packedWeight(w)),
+      outs,
+      biases.map((b) => (b ? this.weightOperand(b) : null)),
+    );
+    return outs.map((o, i) => new Tensor(this, o, gs[i].shape, "f32"));
   }
 
   /** conv1d's im2col rows through the packed SGEMM (f32 weights; packed once like a Linear weight). */
@@ -149,7 +199,7 @@ export class CompiledCpuBackend extends CpuBackend {
     if (x.dtype !== "f32" || (bias && bias.dtype !== "f32")) return super.quantizedLinear(x, weight, bias, act);
     const out = this.pool.f32(T * N);
     const fused = act === "gelu" ? 1 : 0;
-    const b = bias ? (bias.storage as Float32Array) : null;
+    const b = bias ? this.weightOperand(bias) : null;
     const X = x.storage as Float32Array;
     if (T > 0) {
       if (usesInt8Gemm(weight)) {
@@ -196,7 +246,7 @@ export class CompiledCpuBackend extends CpuBackend {
     if (D === 0) return undefined;
     const out = this.pool.f32(x.size);
     const f = (t: Tensor) => t.storage as Float32Array;
-    this.kernels.layerNorm(f(x), res ? f(res) : null, f(gamma), f(beta), x.size / D, D, eps, out);
+    this.kernels.layerNorm(f(x), res ? f(res) : null, this.weightOperand(gamma), this.weightOperand(beta), x.size / D, D, eps, out);
     return new Tensor(this, out, [...x.shape], "f32");
   }
 

@@ -6,7 +6,7 @@
 import { setHalfConverters } from "@deberta-js/core";
 import type { KernelSet } from "./kernels.js";
 
-interface Addon extends Omit<KernelSet, "name" | "threads" | "packB" | "freePacked" | "gemm" | "packI8" | "qgemmI8" | "holdQuantized" | "dqgemm"> {
+interface Addon extends Omit<KernelSet, "name" | "threads" | "packB" | "freePacked" | "gemm" | "gemmMulti" | "packI8" | "qgemmI8" | "holdQuantized" | "dqgemm"> {
   qPackedBytes(n: number, k: number): number;
   qPackI8(codes: Uint8Array, scb: Float32Array, n: number, k: number, out: Uint8Array): void;
   qgemmI8(m: number, n: number, k: number, a: Float32Array, packed: Uint8Array, c: Float32Array, bias: Float32Array | null, act: number): void;
@@ -14,6 +14,7 @@ interface Addon extends Omit<KernelSet, "name" | "threads" | "packB" | "freePack
   packedLength(n: number, k: number): number;
   packB(w: Float32Array, n: number, k: number, out: Float32Array): void;
   gemm(m: number, n: number, k: number, a: Float32Array, bp: Float32Array, c: Float32Array, bias: Float32Array | null, act: number, alpha: number): void;
+  gemmMulti(m: number, k: number, a: Float32Array, ns: Int32Array, bps: Float32Array[], cs: readonly Float32Array[], biases: readonly (Float32Array | null)[], act: number): void;
   info(): { isa: string; threads: number; nr: number };
   setIsa(name: string): boolean;
   /** convert.c (F16C when the CPU has it); absent from addons built before it. */
@@ -57,6 +58,7 @@ function wrap(addon: Addon): KernelSet {
     },
     freePacked: () => {}, // garbage-collected
     gemm: (m, n, k, a, bp, c, bias, act, alpha) => addon.gemm(m, n, k, a, bp as Float32Array, c, bias, act, alpha),
+    gemmMulti: (m, k, a, ns, bps, cs, biases) => addon.gemmMulti(m, k, a, Int32Array.from(ns), bps as Float32Array[], cs, biases, 0),
     packI8: (codes, scb, n, k) => {
       const out = new Uint8Array(addon.qPackedBytes(n, k));
       addon.qPackI8(codes, scb, n, k, out);

@@ -1,19 +1,27 @@
 /**
  * The WebAssembly kernel set: csrc/ compiled for wasm32 (SIMD128, or relaxed SIMD when the engine validates it) on
  * a shared `WebAssembly.Memory`, with (threads − 1) workers running the module's pool loop on the same memory
- * (worker_threads in Node, module Web Workers in browsers — these need `crossOriginIsolated`). Operands are copied
- * into linear memory per call; packed weights live there until freed.
+ * (worker_threads in Node, module Web Workers in browsers — these need `crossOriginIsolated`).
+ *
+ * On a shared memory the kernel set has a heap (`KernelHeap`): the CPU backend allocates tensor storage as views
+ * onto linear memory and the kernels take those by address, copying nothing in or out; only operands from elsewhere
+ * (weights adopted from the loader, small JS arrays) are copied in per call. Growing a shared memory never detaches
+ * the views made before (they keep their length over the same bytes), so a view stays valid until it is freed. A
+ * non-shared memory (the `-st` modules) detaches every view when it grows, so there every operand is copied in and
+ * every result out, per call, as before. Packed weights live in linear memory until freed either way.
  */
-import type { KernelSet, PackedWeight } from "./kernels.js";
+import type { KernelHeap, KernelSet, PackedWeight } from "./kernels.js";
 
 interface WasmExports {
   memory?: WebAssembly.Memory;
   __stack_pointer: WebAssembly.Global;
   dj_malloc(n: number): number;
   dj_free(p: number): void;
+  dj_heap_in_use(): number;
   dj_nr(): number;
   dj_pack_b_w(w: number, n: number, k: number, out: number): void;
   dj_gemm_w(m: number, n: number, k: number, a: number, bp: number, c: number, bias: number, act: number, alpha: number): void;
+  dj_gemm_multi_w(m: number, k: number, a: number, outs: number, count: number, act: number): void;
   dj_layer_norm_w(x: number, res: number, g: number, b: number, rows: number, d: number, eps: number, out: number): void;
   dj_gelu_w(x: number, n: number): void;
   dj_attention_w(args: number): void;
@@ -43,6 +51,10 @@ async function readAsset(name: string): Promise<Uint8Array<ArrayBuffer>> {
 
 let notified = false;
 
+function envVar(name: string): string | undefined {
+  return typeof process !== "undefined" ? process.env?.[name] : undefined;
+}
+
 /** Whether this context can share a `WebAssembly.Memory` with workers (browsers: only when crossOriginIsolated). */
 function canShareMemory(): boolean {
   if (typeof SharedArrayBuffer === "undefined") return false;
@@ -54,7 +66,7 @@ function canShareMemory(): boolean {
  * `shared: false` forces the single-thread modules on a non-shared memory — what a page that is not
  * crossOriginIsolated gets (with a one-time notice), since it has no SharedArrayBuffer.
  */
-export async function loadWasmKernels(threads: number | undefined, opts: { relaxed?: boolean; shared?: boolean } = {}): Promise<KernelSet | string> {
+export async function loadWasmKernels(threads: number | undefined, opts: { relaxed?: boolean; shared?: boolean; resident?: boolean } = {}): Promise<KernelSet | string> {
   if (typeof WebAssembly === "undefined") return "no WebAssembly";
   const shared = opts.shared !== false && canShareMemory();
   if (!shared && opts.shared !== false && !notified) {
@@ -71,13 +83,13 @@ export async function loadWasmKernels(threads: number | undefined, opts: { relax
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const ex = instance.exports as unknown as WasmExports;
     const name = `${relaxed ? "wasm-relaxed-simd" : "wasm-simd128"}${shared ? "" : "-st"}`;
-    if (!shared) return new WasmKernels(ex, memory, name);
+    if (!shared) return new WasmKernels(ex, memory, name, false);
     const cores = isNode ? (await dynamicImport("node:os")).availableParallelism() : (globalThis.navigator?.hardwareConcurrency ?? 1);
     const n = Math.max(1, threads ?? cores);
     const workers = await startWorkers(module, memory, ex, n - 1);
     if (workers < n - 1) console.warn(`deberta-js cpu: ${n - 1 - workers} of ${n - 1} WASM worker threads did not start; running on ${workers + 1}`);
     ex.dj_set_threads(workers + 1);
-    return new WasmKernels(ex, memory, name);
+    return new WasmKernels(ex, memory, name, opts.resident ?? envVar("DEBERTA_JS_WASM_COPY") !== "1");
   } catch (e) {
     return `WASM kernels not loadable: ${(e as Error).message.split("\n")[0]}`;
   }
@@ -125,11 +137,21 @@ interface HeldQuantized {
 }
 
 class WasmKernels implements KernelSet {
+  readonly heap?: KernelHeap;
+  /** The memory's buffer objects handed out so far: a new one after each growth, all over address 0. */
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
+  /** Heap arrays not yet freed (only these are freed, once). */
+  private readonly live = new WeakSet<object>();
+
+  /** `resident`: tensor storage in linear memory (shared memory only: a non-shared one detaches views on growth). */
   constructor(
     private readonly ex: WasmExports,
     private readonly memory: WebAssembly.Memory,
     readonly name: string,
-  ) {}
+    resident: boolean,
+  ) {
+    if (resident) this.heap = this.makeHeap();
+  }
 
   get threads(): number {
     return this.ex.dj_threads();
@@ -138,30 +160,77 @@ class WasmKernels implements KernelSet {
     this.ex.dj_set_threads(n);
   }
 
+  private makeHeap(): KernelHeap {
+    const self = this;
+    const make = <T extends Float32Array | Uint16Array | Int32Array>(C: { new (b: ArrayBufferLike, o: number, n: number): T; new (n: number): T; BYTES_PER_ELEMENT: number }, n: number): T => {
+      if (n === 0) return new C(0);
+      const p = self.alloc(n * C.BYTES_PER_ELEMENT); // first: it may grow the memory, and the view needs the grown buffer
+      const a = new C(self.buffer(), p, n);
+      self.live.add(a);
+      return a;
+    };
+    return {
+      owns: (a) => self.resident(a),
+      f32: (n) => make(Float32Array, n),
+      f16: (n) => make(Uint16Array, n),
+      i32: (n) => make(Int32Array, n),
+      free(a) {
+        if (!self.live.delete(a)) return false;
+        self.ex.dj_free(a.byteOffset);
+        return true;
+      },
+      get inUseBytes() {
+        return self.ex.dj_heap_in_use() >>> 0;
+      },
+      get memoryBytes() {
+        return self.memory.buffer.byteLength;
+      },
+    };
+  }
+
   private alloc(bytes: number): number {
     const p = this.ex.dj_malloc(Math.max(4, bytes));
     if (!p) throw new RangeError(`WASM kernels: out of memory allocating ${bytes} bytes`);
     return p;
   }
-  private f32(): Float32Array {
-    return new Float32Array(this.memory.buffer);
+  /** The memory's current buffer (after any growth), remembered as ours. */
+  private buffer(): ArrayBufferLike {
+    const b = this.memory.buffer;
+    this.buffers.add(b);
+    return b;
   }
-  /** Copies `a` into linear memory; 0 for null. */
+  private f32(): Float32Array {
+    return new Float32Array(this.buffer());
+  }
+  /** Whether `a` is a view onto linear memory (its byteOffset is then its address). */
+  private resident(a: ArrayBufferView): boolean {
+    return this.buffers.has(a.buffer);
+  }
+  /** The address of `a` in linear memory: its own when resident, else a copy's (freed with `temps`); 0 for null. */
   private put(a: Float32Array | Int32Array | Uint8Array | null, temps: number[]): number {
     if (!a) return 0;
-    const p = this.alloc(a.byteLength);
+    if (this.resident(a)) return a.byteOffset;
+    const p = this.copyIn(a);
     temps.push(p);
-    if (a instanceof Int32Array) new Int32Array(this.memory.buffer, p, a.length).set(a);
-    else if (a instanceof Uint8Array) new Uint8Array(this.memory.buffer, p, a.length).set(a);
+    return p;
+  }
+  /** A new copy of `a` in linear memory (the caller frees it). */
+  private copyIn(a: Float32Array | Int32Array | Uint8Array): number {
+    const p = this.alloc(a.byteLength);
+    if (a instanceof Int32Array) new Int32Array(this.buffer(), p, a.length).set(a);
+    else if (a instanceof Uint8Array) new Uint8Array(this.buffer(), p, a.length).set(a);
     else this.f32().set(a, p >> 2);
     return p;
   }
-  private out(n: number, temps: number[]): number {
-    const p = this.alloc(n * 4);
+  /** Where a kernel writes the result `dst`: `dst` itself when resident, else a temporary that `get` copies out. */
+  private out(dst: Float32Array, temps: number[]): number {
+    if (this.resident(dst)) return dst.byteOffset;
+    const p = this.alloc(dst.length * 4);
     temps.push(p);
     return p;
   }
   private get(p: number, dst: Float32Array): void {
+    if (p === dst.byteOffset && this.resident(dst)) return;
     dst.set(this.f32().subarray(p >> 2, (p >> 2) + dst.length));
   }
   private free(temps: number[]): void {
@@ -197,7 +266,7 @@ class WasmKernels implements KernelSet {
     const t: number[] = [];
     const pa = this.put(a.subarray(0, m * k), t);
     const pb = this.put(bias, t);
-    const pc = this.out(m * n, t);
+    const pc = this.out(c.subarray(0, m * n), t);
     const rc = this.ex.dj_qgemm_i8_w(m, n, k, pa, packed as number, pc, pb, act);
     if (rc === 0) this.get(pc, c.subarray(0, m * n));
     this.free(t);
@@ -205,11 +274,8 @@ class WasmKernels implements KernelSet {
   }
 
   holdQuantized(data: Uint8Array, scales: Float32Array, table: Float32Array | null): PackedWeight {
-    const ptrs: number[] = [];
-    this.put(data, ptrs);
-    this.put(scales, ptrs);
-    if (table) this.put(table, ptrs);
-    else ptrs.push(0);
+    // always a copy of its own, even of resident tensors: the weight's three tensors may be disposed separately
+    const ptrs = [data, scales, table].map((a) => (a ? this.copyIn(a) : 0));
     return { ptrs } satisfies HeldQuantized;
   }
 
@@ -218,7 +284,7 @@ class WasmKernels implements KernelSet {
     const t: number[] = [];
     const pa = this.put(a.subarray(0, m * k), t);
     const pb = this.put(bias, t);
-    const pc = this.out(m * n, t);
+    const pc = this.out(c.subarray(0, m * n), t);
     const rc = this.ex.dj_dqgemm_w(m, n, k, pa, data, scales, table, layout, block, pc, pb, act);
     if (rc === 0) this.get(pc, c.subarray(0, m * n));
     this.free(t);
@@ -229,9 +295,23 @@ class WasmKernels implements KernelSet {
     const t: number[] = [];
     const pa = this.put(a.subarray(0, m * k), t);
     const pb = this.put(bias, t);
-    const pc = this.out(m * n, t);
+    const pc = this.out(c.subarray(0, m * n), t);
     this.ex.dj_gemm_w(m, n, k, pa, bp as number, pc, pb, act, alpha);
     this.get(pc, c.subarray(0, m * n));
+    this.free(t);
+  }
+
+  gemmMulti(m: number, k: number, a: Float32Array, ns: readonly number[], bps: readonly PackedWeight[], cs: readonly Float32Array[], biases: readonly (Float32Array | null)[]): void {
+    const t: number[] = [];
+    const pa = this.put(a.subarray(0, m * k), t);
+    // dj_gemm_out records: n, bp, bias, c, ldc (i32 each)
+    const outs = this.alloc(5 * ns.length * 4);
+    t.push(outs);
+    const fields = ns.flatMap((n, i) => [n, bps[i] as number, this.put(biases[i], t), this.out(cs[i].subarray(0, m * n), t), n]);
+    new Int32Array(this.buffer(), outs, fields.length).set(fields); // after the allocations (memory may grow)
+    const pcs = ns.map((_, i) => fields[5 * i + 3]);
+    this.ex.dj_gemm_multi_w(m, k, pa, outs, ns.length, 0);
+    pcs.forEach((pc, i) => this.get(pc, cs[i].subarray(0, m * ns[i])));
     this.free(t);
   }
 
@@ -242,7 +322,7 @@ class WasmKernels implements KernelSet {
     const pr = this.put(res ? res.subarray(0, n) : null, t);
     const pg = this.put(gamma, t);
     const pbt = this.put(beta, t);
-    const po = this.out(n, t);
+    const po = this.out(out.subarray(0, n), t);
     this.ex.dj_layer_norm_w(px, pr, pg, pbt, rows, d, eps, po);
     this.get(po, out.subarray(0, n));
     this.free(t);
@@ -288,9 +368,10 @@ class WasmKernels implements KernelSet {
       const rows = Math.min(posKey ? posKey.length / HD : Infinity, posQuery ? posQuery.length / HD : Infinity);
       for (const r of relIndex) if (r < 0 || r >= rows) throw new RangeError("attention: relIndex entry outside the position rows");
     }
-    const args = this.out(19, t);
-    const ctx = this.out(context.length, t);
-    const pr = probs ? this.out(probs.length, t) : 0;
+    const args = this.alloc(19 * 4);
+    t.push(args);
+    const ctx = this.out(context, t);
+    const pr = probs ? this.out(probs, t) : 0;
     if (probs) this.f32().fill(0, pr >> 2, (pr >> 2) + probs.length); // entries outside packed sequences stay 0
     const fields = [
       this.put(q, t),
@@ -309,9 +390,9 @@ class WasmKernels implements KernelSet {
       heads,
       headDim,
     ];
-    const i32 = new Int32Array(this.memory.buffer, args, 19);
+    const i32 = new Int32Array(this.buffer(), args, 19);
     i32.set(fields);
-    const f = new Float32Array(this.memory.buffer, args, 19);
+    const f = new Float32Array(this.buffer(), args, 19);
     f[15] = invScale;
     f[16] = lowest;
     i32[17] = ctx;

@@ -190,6 +190,14 @@ export interface Backend {
   /** `act(x · weightᵀ + bias)`: x `[T, in]`, weight `[out, in]`, bias `[out]`. */
   linear?(x: Tensor, weight: Tensor, bias: Tensor | undefined, act?: Activation): Tensor;
   /**
+   * Several Linears of one input, e.g. an attention layer's query/key/value projections: `y_i = x · weights[i]ᵀ +
+   * biases[i]` for each i, x `[T, in]`, `weights[i]` `[out_i, in]`, `biases[i]` `[out_i]` or undefined → one `[T,
+   * out_i]` tensor per weight. Same numbers as separate `linear` calls; a backend gains by reading x once and running
+   * all the products in one pass (one parallel region, one upload of x). Core falls back to separate `linear` calls
+   * when a backend lacks it or a weight is quantized.
+   */
+  linearMany?(x: Tensor, weights: readonly Tensor[], biases: readonly (Tensor | undefined)[]): Tensor[];
+  /**
    * `act(x · dequant(weight)ᵀ + bias)` with a quantized weight (layouts in `quant/quantized-weight.ts`): x
    * `[T, in]` f32/f16, weight `[out, in]` kept quantized, bias `[out]` → `[T, out]` in x's dtype. The weight must
    * never be expanded to float whole (dequantize inside the GEMM, or tile by tile). The fallback dequantizes a

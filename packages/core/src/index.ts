@@ -11,7 +11,7 @@ export * from "./config.js";
 export * from "./scope.js";
 export * from "./ops/contract.js";
 export * from "./ops/packing.js";
-export { linear, addLayerNorm, disentangledAttention, gatherQuantized, gatherQuantizedReference, linearReference, addLayerNormReference, disentangledAttentionReference, quantizedLinearReference } from "./ops/index.js";
+export { linear, linearMany, addLayerNorm, disentangledAttention, gatherQuantized, gatherQuantizedReference, linearReference, addLayerNormReference, disentangledAttentionReference, quantizedLinearReference } from "./ops/index.js";
 export type { LinearWeight } from "./ops/index.js";
 export { checkQuantizedLinear } from "./ops/quantized-linear.js";
 export * from "./quant/quantized-weight.js";

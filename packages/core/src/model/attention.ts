@@ -12,7 +12,7 @@
  */
 import type { AttentionSpec, Backend } from "../backend.js";
 import type { DebertaV2Config } from "../config.js";
-import { type LinearWeight, addLayerNorm, disentangledAttention, linear } from "../ops/index.js";
+import { type LinearWeight, addLayerNorm, disentangledAttention, linear, linearMany } from "../ops/index.js";
 import { scoped } from "../scope.js";
 import type { Tensor } from "../tensor.js";
 import type { EncoderContext } from "./context.js";
@@ -78,10 +78,12 @@ export class DisentangledSelfAttention {
   forward(be: Backend, hidden: Tensor, ctx: EncoderContext, outputAttentions: boolean): { context: Tensor; probs?: Tensor } {
     return scoped(() => {
       const { posKey, posQuery } = this.positionProjections(be, ctx.relEmbeddings);
+      // q, k, v in one op: one pass over `hidden` where the backend fuses them
+      const [q, k, v] = linearMany(be, hidden, [this.query.weight, this.key.weight, this.value.weight], [this.query.bias, this.key.bias, this.value.bias]);
       return disentangledAttention(be, {
-        q: linear(be, hidden, this.query.weight, this.query.bias),
-        k: linear(be, hidden, this.key.weight, this.key.bias),
-        v: linear(be, hidden, this.value.weight, this.value.bias),
+        q,
+        k,
+        v,
         posKey,
         posQuery,
         relIndex: posKey || posQuery ? ctx.relIndex : undefined,

@@ -265,6 +265,31 @@ export const opContract = {
     return { rows: inF ? x.size / inF : 0, inF, outF, shape: [...x.shape.slice(0, -1), outF] };
   },
 
+  /** One Linear's checks per weight (arguments named `weights[i]` / `biases[i]`); the weights share x's dtype. */
+  linearMany(be: Backend, x: Tensor, weights: readonly Tensor[], biases: readonly (Tensor | undefined)[]): LinearGeometry[] {
+    const op = "linearMany";
+    checkLinearManyLists(weights, biases);
+    owned(be, op, { x });
+    float(op, "x", x);
+    if (x.rank < 1) throw new InputError(`${op}: x must have rank ≥ 1, got a scalar`);
+    const inF = lastDim(x);
+    return weights.map((weight, i) => {
+      const bias = biases[i];
+      const w = `weights[${i}]`;
+      const b = `biases[${i}]`;
+      owned(be, op, { [w]: weight, [b]: bias });
+      float(op, w, weight);
+      float(op, b, bias);
+      if (weight.dtype !== x.dtype || (bias && bias.dtype !== x.dtype)) {
+        throw new InputError(`${op}: ${bias && bias.dtype !== x.dtype ? `${b} is ${bias.dtype}` : `${w} is ${weight.dtype}`}, x is ${x.dtype} (one dtype for all operands)`);
+      }
+      if (weight.rank !== 2 || weight.shape[1] !== inF) throw new InputError(`${op}: ${w} [${weight.shape}] must be [out, ${inF}] for x [${x.shape}]`);
+      const outF = weight.shape[0];
+      if (bias && bias.size !== outF) throw new InputError(`${op}: ${b} [${bias.shape}] must have ${outF} elements`);
+      return { rows: inF ? x.size / inF : 0, inF, outF, shape: [...x.shape.slice(0, -1), outF] };
+    });
+  },
+
   disentangledAttention(be: Backend, args: AttentionArgs): AttentionGeometry {
     const op = "disentangledAttention";
     const { spec, layout } = args;
@@ -320,6 +345,14 @@ export const opContract = {
     return checkQuantizedGather(table, ids, dtype);
   },
 } as const;
+
+/** `linearMany`'s lists: a non-empty `weights` array and one `biases` entry (tensor or undefined) per weight. */
+export function checkLinearManyLists(weights: readonly unknown[], biases: readonly unknown[]): void {
+  if (!Array.isArray(weights) || weights.length === 0) throw new InputError(`linearMany: weights must be a non-empty array of [out, in] weights`);
+  if (!Array.isArray(biases) || biases.length !== weights.length) {
+    throw new InputError(`linearMany: biases must have one entry (a tensor or undefined) per weight: ${weights.length} weights, ${Array.isArray(biases) ? biases.length : "no"} biases`);
+  }
+}
 
 function binary(be: Backend, op: "add" | "mul", a: Tensor, b: Tensor): { shape: number[] } {
   owned(be, op, { a, b });

@@ -5,7 +5,7 @@
 import type { Activation, AttentionArgs, AttentionResult, Backend } from "../backend.js";
 import { QuantizedWeight } from "../quant/quantized-weight.js";
 import type { Tensor } from "../tensor.js";
-import { opContract } from "./contract.js";
+import { checkLinearManyLists, opContract } from "./contract.js";
 import type { FloatDType } from "../dtype.js";
 import { gatherQuantizedReference } from "./quantized-gather.js";
 import { quantizedLinearReference } from "./quantized-linear.js";
@@ -21,6 +21,32 @@ export function linear(be: Backend, x: Tensor, weight: LinearWeight, bias: Tenso
   }
   opContract.linear(be, x, weight, bias, act);
   return be.linear ? be.linear(x, weight, bias, act) : linearReference(be, x, weight, bias, act);
+}
+
+/**
+ * Several Linears of one input (`Backend.linearMany`): the backend's fused op when it has one and every weight is a
+ * float tensor, else one `linear` per weight (quantized weights, backends without it). Either way each output is
+ * what `linear(be, x, weights[i], biases[i])` gives.
+ */
+export function linearMany(be: Backend, x: Tensor, weights: readonly LinearWeight[], biases: readonly (Tensor | undefined)[]): Tensor[] {
+  checkLinearManyLists(weights, biases);
+  if (weights.every((w): w is Tensor => !(w instanceof QuantizedWeight))) {
+    opContract.linearMany(be, x, weights, biases); // a misuse fails the same with or without the backend's op
+    if (be.linearMany) return be.linearMany(x, weights, biases);
+  }
+  return linearEach(be, x, weights, biases);
+}
+
+/** One `linear` per weight; frees the outputs already made when a later one throws. */
+function linearEach(be: Backend, x: Tensor, weights: readonly LinearWeight[], biases: readonly (Tensor | undefined)[]): Tensor[] {
+  const out: Tensor[] = [];
+  try {
+    for (let i = 0; i < weights.length; i++) out.push(linear(be, x, weights[i], biases[i]));
+    return out;
+  } catch (e) {
+    for (const t of out) t.dispose();
+    throw e;
+  }
 }
 
 /**

@@ -26,6 +26,7 @@ import { abs, absHost, CaseBuilder, type CaseDef, fmtShape, host, type InputDef,
 import { attentionCases } from "./conformance-attention.js";
 import { quantizedLinearCases } from "./conformance-quantized.js";
 import { quantizedGatherCases } from "./conformance-quantized-gather.js";
+import { linearManyCases } from "./conformance-linear-many.js";
 
 export type { CaseDef, Expected, InputDef } from "./conformance-builder.js";
 export { buildRelIndex, type AttentionCaseSpec } from "./conformance-attention.js";
@@ -373,6 +374,7 @@ export function buildCases(be: Backend, dt: FloatDType, rng: Rng, wanted: Set<st
   attentionCases(cb, be);
   quantizedLinearCases(cb);
   quantizedGatherCases(cb);
+  linearManyCases(cb); // last: the families above keep the inputs they had before it existed
   const skipped = FUSED_OPS.filter((op) => wanted.has(op) && typeof be[op] !== "function" && !checkFallbacks);
   const cases = cb.cases.filter((c) => wanted.has(c.op) && !skipped.includes(c.op as never));
   return { cases, skipped: [...skipped] };

@@ -11,7 +11,7 @@ import { type DType, type FloatDType, f32ToF16Bits } from "../dtype.js";
 import { DebertaError, type DebertaErrorCode } from "../errors.js";
 import { packedLayout, paddedLayout } from "../layout.js";
 import { opContract } from "../ops/contract.js";
-import { addLayerNorm, disentangledAttention, linear } from "../ops/index.js";
+import { addLayerNorm, disentangledAttention, linear, linearMany } from "../ops/index.js";
 import type { Tensor } from "../tensor.js";
 import { HostBackend } from "./host-backend.js";
 
@@ -60,6 +60,7 @@ const upload = (data: unknown, shape: number[], dtype: DType): InvalidCase => ({
 const viaModel = {
   linear: (be: Backend, x: Tensor, w: Tensor, b?: Tensor) => (be.linear ? be.linear(x, w, b) : linear(be, x, w, b)),
   addLayerNorm: (be: Backend, x: Tensor, r: Tensor, g: Tensor, b: Tensor) => (be.addLayerNorm ? be.addLayerNorm(x, r, g, b, 1e-5) : addLayerNorm(be, x, r, g, b, 1e-5)),
+  linearMany: (be: Backend, x: Tensor, w: Tensor[], b: (Tensor | undefined)[]) => (be.linearMany ? be.linearMany(x, w, b) : linearMany(be, x, w, b)),
   attention: (be: Backend, a: AttentionArgs) => (be.disentangledAttention ? be.disentangledAttention(a) : disentangledAttention(be, a)),
 };
 
@@ -98,6 +99,16 @@ function cases(): InvalidCase[] {
     c("transpose: not a permutation", "INPUT_INVALID", (be, t) => be.transpose(t.x23, [0, 0]), (be, t) => opContract.transpose(be, t.x23, [0, 0])),
     c("cast: i32 input", "INPUT_INVALID", (be, t) => be.cast(t.ids, "f32"), (be, t) => opContract.cast(be, t.ids, "f32")),
     c("linear: weight in-features differ", "INPUT_INVALID", (be, t) => viaModel.linear(be, t.x23, t.x34), (be, t) => opContract.linear(be, t.x23, t.x34, undefined)),
+    ...[
+      ["linearMany: weights[1] in-features differ", (t: Fixtures) => [t.x23, [t.x34.reshape([4, 3]), t.x34], [undefined, undefined]]],
+      ["linearMany: biases[0] of the wrong size", (t: Fixtures) => [t.x23, [t.x34.reshape([4, 3])], [t.x3]]],
+      ["linearMany: fewer biases than weights", (t: Fixtures) => [t.x23, [t.x34.reshape([4, 3]), t.x34.reshape([4, 3])], [t.x4]]],
+      ["linearMany: no weights", (t: Fixtures) => [t.x23, [], []]],
+      ["linearMany: a disposed weight", (t: Fixtures) => [t.x23, [t.x34.reshape([4, 3]), t.disposed], [undefined, undefined]], "DISPOSED"],
+    ].map(([name, args, code]) => {
+      const a = args as (t: Fixtures) => [Tensor, Tensor[], (Tensor | undefined)[]];
+      return c(name as string, (code as DebertaErrorCode | undefined) ?? "INPUT_INVALID", (be, t) => viaModel.linearMany(be, ...a(t)), (be, t) => opContract.linearMany(be, ...a(t)));
+    }),
     c(
       "addLayerNorm: residual broadcast (shapes must match)",
       "INPUT_INVALID",

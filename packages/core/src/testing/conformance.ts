@@ -23,6 +23,7 @@ import type { DType, FloatDType, TensorData } from "../dtype.js";
 import { InputError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import { QUANTIZED_GATHER_OP } from "./conformance-quantized-gather.js";
+import { LINEAR_MANY_OP } from "./conformance-linear-many.js";
 import { buildCases, FUSED_OPS, type CaseDef, type Expected } from "./conformance-cases.js";
 import { INVALID_INPUT_OP, runInvalidInputs } from "./conformance-invalid.js";
 import { Rng } from "./random.js";
@@ -59,7 +60,8 @@ export const PRIMITIVE_OPS = [
 ] as const;
 /** Every op family the kit runs: the ops, and the misuses every backend must reject the contract's way. */
 // gatherQuantized runs the backend's op or core's host fallback (never skipped: every backend must agree either way)
-export const CONFORMANCE_OPS: readonly string[] = [...PRIMITIVE_OPS, ...FUSED_OPS, QUANTIZED_GATHER_OP, INVALID_INPUT_OP];
+// linearMany likewise runs the backend's op or core's separate linears (never skipped)
+export const CONFORMANCE_OPS: readonly string[] = [...PRIMITIVE_OPS, ...FUSED_OPS, QUANTIZED_GATHER_OP, LINEAR_MANY_OP, INVALID_INPUT_OP];
 
 export interface ConformanceOptions {
   /** PRNG seed (default 1234). */
@@ -330,7 +332,7 @@ export async function runConformance(backend: Backend, options: ConformanceOptio
   const results: ConformanceResult[] = [];
   for (const c of cases) {
     const r = await runCase(backend, c, tolFor(c.op));
-    if (typeof (backend as unknown as Record<string, unknown>)[c.op] !== "function" && FUSED_OPS.includes(c.op as never)) {
+    if (typeof (backend as unknown as Record<string, unknown>)[c.op] !== "function" && (FUSED_OPS.includes(c.op as never) || c.op === LINEAR_MANY_OP)) {
       r.case = `reference fallback: ${r.case}`;
     }
     results.push(r);

@@ -49,6 +49,7 @@ export class HostBackend implements Backend {
 
   linear?: (x: Tensor, weight: Tensor, bias: Tensor | undefined, act?: Activation) => Tensor;
   addLayerNorm?: (x: Tensor, residual: Tensor, gamma: Tensor, beta: Tensor, eps: number) => Tensor;
+  linearMany?: (x: Tensor, weights: readonly Tensor[], biases: readonly (Tensor | undefined)[]) => Tensor[];
   disentangledAttention?: (args: AttentionArgs) => AttentionResult;
   quantizedLinear?: (x: Tensor, weight: QuantizedWeight, bias: Tensor | undefined, act?: Activation) => Tensor;
 
@@ -62,6 +63,9 @@ export class HostBackend implements Backend {
       this.addLayerNorm = (x, residual, gamma, beta, eps) =>
         opContract.addLayerNorm(this, x, residual, gamma, beta, eps) &&
         this.out(refAddLayerNorm(this.host(x), this.host(residual), this.host(gamma), this.host(beta), eps), x.dtype as FloatDType);
+      this.linearMany = (x, weights, biases) =>
+        opContract.linearMany(this, x, weights, biases) &&
+        weights.map((w, i) => this.out(refLinear(this.host(x), this.host(w), biases[i] && this.host(biases[i]!)), x.dtype as FloatDType));
       this.disentangledAttention = (args) => this.attention(args);
       this.quantizedLinear = (x, w, bias, act) => {
         opContract.quantizedLinear(this, x, w, bias, act);
