@@ -183,7 +183,8 @@ export class Params {
   uploadQuantized(w: QuantizedHostWeight, keepHost = !this.backend.quantizedLinear): QuantizedWeight {
     // dtype "q8": int8 weights (quantized here or read from an LLM.int8 checkpoint) run with dynamic int8 activations
     if (w.layout === "int8" && this.quant.method === "int8") w = { ...w, activations: "int8" };
-    const q = QuantizedWeight.upload(this.backend, w, keepHost);
+    // the loader's host forms are dropped once uploaded: the backend may take their arrays over as storage
+    const q = QuantizedWeight.upload(this.backend, w, keepHost, true);
     this.quantized.push(q);
     return q;
   }

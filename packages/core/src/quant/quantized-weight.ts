@@ -139,13 +139,15 @@ export class QuantizedWeight {
   ) {}
 
   /**
-   * Uploads a host weight. Keeps the host copy when `keepHost` (reference fallback). Where the backend can adopt
-   * host arrays (CPU), the data words and scales become its storage without a copy (a 128K-row int8 embedding
-   * table is 98 MB: a copy per step would show in the load's peak memory).
+   * Uploads a host weight. Keeps the host copy when `keepHost` (reference fallback). `consume`: the caller hands
+   * `w`'s arrays over and never touches them again (the loader), so where the backend can adopt host arrays (CPU)
+   * the data words and scales become its storage without a copy — a 128K-row int8 embedding table is 98 MB, and
+   * a copy would show in the load's peak memory. (Adopted storage returns to the backend's pool on dispose.)
    */
-  static upload(be: Backend, w: QuantizedHostWeight, keepHost: boolean): QuantizedWeight {
-    const words = wordsOf(w.data);
-    const toBackend = (d: Int32Array | Float32Array, dtype: "i32" | "f32") => (be.adopt ? be.adopt(d, [d.length], dtype) : be.upload(d, [d.length], dtype));
+  static upload(be: Backend, w: QuantizedHostWeight, keepHost: boolean, consume = false): QuantizedWeight {
+    const adopt = consume && !keepHost && be.adopt ? be.adopt.bind(be) : undefined;
+    const words = adopt ? wordsOf(w.data) : packWords(w.data);
+    const toBackend = (d: Int32Array | Float32Array, dtype: "i32" | "f32") => (adopt ? adopt(d, [d.length], dtype) : be.upload(d, [d.length], dtype));
     const data = toBackend(words, "i32");
     const scales = toBackend(w.scales, "f32");
     const table = w.table ? be.upload(w.table, [16], "f32") : undefined;
