@@ -41,6 +41,11 @@ function usesInt8Gemm(w: QuantizedWeight): boolean {
 export class CompiledCpuBackend extends CpuBackend {
   /** Packed GEMM panels per weight storage; dropped when the weight is disposed. */
   private readonly packed = new Map<Storage, PackedWeight>();
+  /**
+   * With a kernel heap: copies in it of small weight operands that live in JS memory (biases and LayerNorm γ/β
+   * adopted from the loader), made on first use and freed with the weight, so no op copies them per call.
+   */
+  private readonly mirrors = new Map<Storage, Float32Array>();
 
   constructor(
     readonly kernels: KernelSet,
@@ -64,13 +69,34 @@ export class CompiledCpuBackend extends CpuBackend {
       this.kernels.freePacked(p);
       this.packed.delete(t.storage as Storage);
     }
+    const m = this.mirrors.get(t.storage as Storage);
+    if (m !== undefined) {
+      this.kernels.heap!.free(m);
+      this.mirrors.delete(t.storage as Storage);
+    }
     super.dispose(t);
   }
 
   override destroy(): void {
     for (const p of this.packed.values()) this.kernels.freePacked(p);
     this.packed.clear();
+    for (const m of this.mirrors.values()) this.kernels.heap!.free(m);
+    this.mirrors.clear();
     super.destroy();
+  }
+
+  /** An f32 weight operand where the kernels read it without a copy (its heap mirror), else its storage. */
+  private weightOperand(t: Tensor): Float32Array {
+    const s = t.storage as Float32Array;
+    const heap = this.kernels.heap;
+    if (!heap || heap.owns(s)) return s;
+    let m = this.mirrors.get(s);
+    if (m === undefined) {
+      m = heap.f32(s.length);
+      m.set(s);
+      this.mirrors.set(s, m);
+    }
+    return m;
   }
 
   private packedWeight(w: Tensor): PackedWeight {
@@ -92,7 +118,7 @@ export class CompiledCpuBackend extends CpuBackend {
     if (x.dtype !== "f32" || weight.dtype !== "f32" || (bias && bias.dtype !== "f32")) return super.linear(x, weight, bias, act);
     const out = this.pool.f32(T * outF);
     const fused = act === "gelu" ? 1 : 0;
-    this.kernels.gemm(T, outF, inF, x.storage as Float32Array, this.packedWeight(weight), out, bias ? (bias.storage as Float32Array) : null, fused, 1);
+    this.kernels.gemm(T, outF, inF, x.storage as Float32Array, this.packedWeight(weight), out, bias ? this.weightOperand(bias) : null, fused, 1);
     const y = new Tensor(this, out, shape, "f32");
     if (!act || act === "linear" || fused) return y;
     const z = super.activation(y, act); // other activations: the TypeScript ones
@@ -117,7 +143,7 @@ export class CompiledCpuBackend extends CpuBackend {
       gs.map((g) => g.outF),
       weights.map((w) => this.packedWeight(w)),
       outs,
-      biases.map((b) => (b ? (b.storage as Float32Array) : null)),
+      biases.map((b) => (b ? this.weightOperand(b) : null)),
     );
     return outs.map((o, i) => new Tensor(this, o, gs[i].shape, "f32"));
   }
@@ -173,7 +199,7 @@ export class CompiledCpuBackend extends CpuBackend {
     if (x.dtype !== "f32" || (bias && bias.dtype !== "f32")) return super.quantizedLinear(x, weight, bias, act);
     const out = this.pool.f32(T * N);
     const fused = act === "gelu" ? 1 : 0;
-    const b = bias ? (bias.storage as Float32Array) : null;
+    const b = bias ? this.weightOperand(bias) : null;
     const X = x.storage as Float32Array;
     if (T > 0) {
       if (usesInt8Gemm(weight)) {
@@ -220,7 +246,7 @@ export class CompiledCpuBackend extends CpuBackend {
     if (D === 0) return undefined;
     const out = this.pool.f32(x.size);
     const f = (t: Tensor) => t.storage as Float32Array;
-    this.kernels.layerNorm(f(x), res ? f(res) : null, f(gamma), f(beta), x.size / D, D, eps, out);
+    this.kernels.layerNorm(f(x), res ? f(res) : null, this.weightOperand(gamma), this.weightOperand(beta), x.size / D, D, eps, out);
     return new Tensor(this, out, [...x.shape], "f32");
   }
 

@@ -64,6 +64,8 @@ export interface KernelHeap {
   f32(n: number): Float32Array;
   f16(n: number): Uint16Array;
   i32(n: number): Int32Array;
+  /** Whether `a` views this heap's memory (the kernels take it by address). */
+  owns(a: ArrayBufferView): boolean;
   /** Frees an array this heap returned (true); anything else — another heap's, a JS array, a second free — is left alone (false). */
   free(a: Float32Array | Uint16Array | Int32Array): boolean;
   /** Bytes allocated and not yet freed (tensors, packed weights, the kernels' own scratch). */

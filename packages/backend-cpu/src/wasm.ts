@@ -170,6 +170,7 @@ class WasmKernels implements KernelSet {
       return a;
     };
     return {
+      owns: (a) => self.resident(a),
       f32: (n) => make(Float32Array, n),
       f16: (n) => make(Uint16Array, n),
       i32: (n) => make(Int32Array, n),

@@ -2,7 +2,7 @@
 // memory growth leaves earlier tensors valid, and nothing leaks across forwards, failed forwards or model dispose.
 import { describe, expect, it } from "vitest";
 import { fileURLToPath } from "node:url";
-import { DebertaV2Model, type Tensor } from "@deberta-js/core";
+import { DebertaV2Model, DisposedError, type Tensor } from "@deberta-js/core";
 import { directoryFiles } from "@deberta-js/core/node";
 import { caseFiles, loadFixtureCases, Rng, randomUniform, withInjectedFailure } from "@deberta-js/core/testing";
 import { CompiledCpuBackend, CpuBackend } from "../src/index.js";
@@ -62,6 +62,13 @@ describe.skipIf(typeof first === "string")("WASM kernels, tensors resident in sh
     const got = await z.data();
     for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - expected[i])).toBeLessThanOrEqual(1e-4 + 1e-4 * Math.abs(expected[i]));
     expect(saved).not.toEqual(got);
+    // a disposed tensor's freed block is never read again: core refuses it as an operand
+    const w2 = b.upload(rand(16 * 24), [16, 24], "f32");
+    b.linear(z, w2, undefined).dispose();
+    z.dispose();
+    expect(() => b.linear(z, w2, undefined)).toThrow(DisposedError);
+    await expect(z.data()).rejects.toThrow(DisposedError);
+    for (const t of [w, bv, w2]) t.dispose();
   });
 
   it("memory growth during an op (a large intermediate) leaves earlier tensors valid", async () => {
@@ -85,6 +92,30 @@ describe.skipIf(typeof first === "string")("WASM kernels, tensors resident in sh
     const expected = await ref.linear(ref.upload(new Float32Array(16).fill(0.5), [1, 16], "f32"), ref.upload(W, [32, 16], "f32"), undefined).data();
     for (let i = 0; i < 32; i++) expect(Math.abs(bigRow[i] - expected[i])).toBeLessThanOrEqual(1e-4 + 1e-4 * Math.abs(expected[i]));
     fresh.destroy();
+  });
+
+  it("a bias held in JS memory (adopted from the loader) is copied in once, on first use, and freed with it", async () => {
+    const W = rand(24 * 16);
+    const w = b.upload(W, [24, 16], "f32");
+    const x = b.upload(rand(4 * 16), [4, 16], "f32");
+    b.linear(x, w, undefined).dispose(); // packs the weight
+    const B = rand(24);
+    const bias = b.adopt(B, [24], "f32");
+    expect(heap.owns(bias.storage as Float32Array)).toBe(false);
+    const before = heap.inUseBytes;
+    b.linear(x, w, bias).dispose();
+    const mirrored = heap.inUseBytes;
+    expect(mirrored - before).toBe(128); // 24 floats in a 128-byte block
+    b.linear(x, w, bias).dispose();
+    expect(heap.inUseBytes).toBe(mirrored); // not copied again
+    const y = b.linear(x, w, bias);
+    const got = await y.data();
+    y.dispose();
+    const expected = await ref.linear(ref.upload(await x.data(), [4, 16], "f32"), ref.upload(W, [24, 16], "f32"), ref.upload(B, [24], "f32")).data();
+    for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - expected[i])).toBeLessThanOrEqual(1e-4 + 1e-4 * Math.abs(expected[i]));
+    bias.dispose();
+    expect(heap.inUseBytes).toBe(before);
+    for (const t of [w, x]) t.dispose();
   });
 
   it("inputs of varying length reuse blocks: a freed block serves any request of its size class", () => {

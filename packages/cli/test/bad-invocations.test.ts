@@ -212,6 +212,7 @@ add("convert: folder without tf_model.h5", () => ["convert", "--from", "tf", "--
 add("convert: bad --dtype", () => ["convert", "--from", "tf", "--model", TINY, "--out", T("conv3"), "--dtype", "int4"], /int4|dtype/, { out: () => T("conv3") });
 add("quantize: unknown --to", () => ["quantize", "--model", TINY, "--to", "int3", "--out", T("q1")], /int3/, { out: () => T("q1") });
 add("quantize: missing --out", () => ["quantize", "--model", TINY, "--to", "nf4"], /--out/);
+add("quantize: neither --to nor --quantize-embeddings", () => ["quantize", "--model", TINY, "--out", T("q3")], /--to.*--quantize-embeddings/, { out: () => T("q3") });
 add("quantize: broken weights", () => ["quantize", "--model", T("trunc-weights"), "--to", "nf4", "--out", T("q2")], /model\.safetensors/, { out: () => T("q2") });
 
 describe(`CLI: ${cases.length} bad invocations → non-zero exit, one typed line, nothing on stdout`, () => {

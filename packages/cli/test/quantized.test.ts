@@ -104,6 +104,36 @@ describe("deberta-js quantize, then deberta-js run --model OUT", () => {
   }, 60_000);
 });
 
+describe("deberta-js quantize --quantize-embeddings, then deberta-js run --model OUT", () => {
+  it("writes the int8 embedding table in deberta-js's format (alone and with --to int8); run loads it to the in-memory model's outputs", async () => {
+    const src = await syntheticModel("DebertaV2ForSequenceClassification");
+    const text = "A man is eating food.";
+    for (const to of [undefined, "int8"]) {
+      const out = join(tmp, `qemb-${to ?? "fp32"}`);
+      const q = await cli(["quantize", "--model", src, ...(to ? ["--to", to] : []), "--quantize-embeddings", "--out", out]);
+      expect(q.code, q.stderr).toBe(0);
+      const summary = JSON.parse(q.stdout);
+      expect(summary.quantize_embeddings).toBe(true);
+      expect(summary.copied).toContain("tokenizer.json");
+      const config = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
+      expect(config.quantization_config.deberta_js).toEqual({ quantized_embeddings: "int8-row" });
+      expect(config.quantization_config.quant_method).toBe(to ? "bitsandbytes" : "deberta-js");
+      // the saved folder gives exactly what the source loaded with the same options gives (q8: asked again with
+      // --dtype q8, which selects int8 activations for the saved int8 weights, as at quantization time)
+      const q8 = to ? ["--dtype", "q8"] : [];
+      const saved = await cli(["run", "--task", "text-classification", "--model", out, ...q8, text]);
+      expect(saved.code, saved.stderr).toBe(0);
+      const live = await cli(["run", "--task", "text-classification", "--model", src, "--quantize-embeddings", ...q8, text]);
+      expect(live.code, live.stderr).toBe(0);
+      expect(flatScores(JSON.parse(saved.stdout)).length).toBeGreaterThan(0);
+      expect(JSON.parse(saved.stdout)).toEqual(JSON.parse(live.stdout));
+    }
+    const none = await cli(["quantize", "--model", src, "--out", join(tmp, "qemb-none")]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/--to.*--quantize-embeddings/);
+  }, 60_000);
+});
+
 function flatScores(v: unknown): number[] {
   const out: number[] = [];
   const walk = (x: unknown) => {

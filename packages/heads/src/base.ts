@@ -61,6 +61,8 @@ export interface HeadStateDictOptions {
   quantizeEmbeddings?: boolean;
   /** Linear weights already quantized while streaming (`loadModelWeights`), by module name. */
   quantizedModules?: Map<string, QuantizedHostWeight>;
+  /** int8 embedding tables quantized while streaming (`loadModelWeights`), by module name. */
+  quantizedTables?: Map<string, QuantizedHostWeight>;
   warn?: (message: string) => void;
   strict?: boolean;
   /** Where the weights came from, for messages. */
@@ -295,10 +297,11 @@ export async function loadHead<T>(cls: HeadClass<T>, files: ModelFiles, options:
 
 /** `loadHead` with options already resolved. */
 export async function loadHeadWith<T>(cls: HeadClass<T>, files: ModelFiles, load: ResolvedLoadOptions, strict = false): Promise<T> {
-  const { config, backend, stateDict, device, modules } = await loadPretrainedParts(files, load);
+  const { config, backend, stateDict, device, modules, tables } = await loadPretrainedParts(files, load);
   const model = buildHead(cls, config, stateDict, {
     backend,
     quantizedModules: modules,
+    quantizedTables: tables,
     dtype: load.dtype,
     quantize: load.quantize,
     quantizeEmbeddings: load.quantizeEmbeddings,
@@ -322,6 +325,7 @@ export function buildHead<T>(cls: HeadClass<T>, config: DebertaV2Config, stateDi
   });
   const params = new Params(options.backend, store, options.dtype ?? "f32", {
     modules: mergeModules(bnb.modules, options.quantizedModules),
+    tables: mergeModules(bnb.tables, options.quantizedTables),
     method: options.quantize,
     embeddings: options.quantizeEmbeddings,
   });

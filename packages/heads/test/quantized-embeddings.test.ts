@@ -1,6 +1,9 @@
 // `quantize_embeddings` through a head with a tied decoder: DebertaV2ForMaskedLM (both MLM head layouts) on the CPU
 // backend (native int8 gather + int8 quantizedLinear). The decoder multiplies by the same int8 row-wise table the
 // embeddings gather from (one QuantizedWeight, no float copy); logits stay close to fp32.
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { QuantizedWeight } from "@deberta-js/core";
 import { directoryFiles } from "@deberta-js/core/node";
@@ -40,5 +43,34 @@ describe("quantize_embeddings with a tied MLM decoder", () => {
       ref.dispose();
       q.dispose();
     });
+  }
+});
+
+describe("savePretrained of an MLM with int8 embeddings and a tied decoder, loaded back", () => {
+  const tmp = mkdtempSync(join(tmpdir(), "deberta-qemb-mlm-"));
+  for (const dir of ["tiny-v3/heads/DebertaV2ForMaskedLM", "tiny-v3-legacy-mlm"]) {
+    for (const dtype of [undefined, "q8"]) {
+      it(`${dir}, ${dtype ?? "fp32"} + embeddings: bit-identical logits, the decoder still the one int8 table`, async () => {
+        const backend = await testBackend();
+        const q = await DebertaV2ForMaskedLM.fromPretrained(directoryFiles(`${MODELS}/${dir}`), { backend, quantize_embeddings: true, ...(dtype ? { dtype } : {}), warn: () => {} });
+        const out = join(tmp, `${dir.replace(/\//g, "_")}-${dtype ?? "fp32"}`);
+        await q.savePretrained(out);
+        const header = readFileSync(join(out, "model.safetensors"));
+        const names = Object.keys(JSON.parse(new TextDecoder().decode(header.subarray(8, 8 + Number(header.readBigUInt64LE(0))))));
+        expect(names).toContain("deberta.embeddings.word_embeddings.int8_weight");
+        expect(names).toContain("deberta.embeddings.word_embeddings.int8_scb");
+        expect(names.filter((n) => /word_embeddings\.weight|decoder\.weight/.test(n))).toEqual([]);
+        const again = await DebertaV2ForMaskedLM.fromPretrained(directoryFiles(out), { backend, ...(dtype ? { dtype } : {}), warn: () => {} });
+        const table = again.deberta.embeddings.wordEmbeddings;
+        expect(table).toBeInstanceOf(QuantizedWeight);
+        expect((again as unknown as { head: { decoder: unknown } }).head.decoder).toBe(table); // tied: the same int8 weight
+        const a = (await (await again.forward(inputs)).logits.data()) as Float32Array;
+        const r = (await (await q.forward(inputs)).logits.data()) as Float32Array;
+        expect(a.length).toBe(2 * 6 * 1000);
+        expect(Array.from(a)).toEqual(Array.from(r));
+        q.dispose();
+        again.dispose();
+      });
+    }
   }
 });

@@ -1,5 +1,5 @@
 /**
- * `deberta-js run --task T --model ID_OR_DIR [--backend cpu|webgpu|cuda] [--dtype fp32|fp16] [TEXT…]`
+ * `deberta-js run --task T --model ID_OR_DIR [--backend cpu|webgpu|cuda] [--dtype fp32|fp16|q8|…] [--quantize-embeddings] [TEXT…]`
  *
  * Runs a pipeline (like `transformers-cli run`) on each TEXT, or on each line of `--input FILE` / stdin, and prints one
  * JSON line per input on stdout (or `--output FILE`; `--format csv|tsv` for tables). Download and load progress go
@@ -28,6 +28,7 @@ export interface RunOptions {
   model: string;
   backend?: string;
   dtype?: string;
+  quantizeEmbeddings?: boolean;
   revision?: string;
   cacheDir?: string;
   variant?: string;
@@ -232,6 +233,7 @@ export async function runCommand(texts: string[], o: RunOptions, out?: (value: u
     pipe = (await pipeline(task, o.model, {
       device: o.backend,
       dtype: parseModelDtype(o.dtype),
+      ...(o.quantizeEmbeddings ? { quantize_embeddings: true } : {}),
       revision: o.revision,
       cache_dir: o.cacheDir,
       variant: o.variant,
@@ -284,6 +286,7 @@ export function registerRun(program: Command): void {
     .requiredOption("--model <id-or-dir>", "hub id (downloaded into the HF cache) or model folder")
     .option("--backend <name>", BACKEND_NAMES.join(" | "), "auto")
     .option("--dtype <dtype>", "fp32 | fp16 | bf16 (cuda) | q8 | q4 | nf4 | fp4 | q4f16", "fp32")
+    .option("--quantize-embeddings", "store the word embeddings int8 row-wise (load option quantize_embeddings)")
     .option("--revision <rev>", "hub revision (branch, tag or commit)")
     .option("--cache-dir <dir>", "HF cache folder")
     .option("--variant <variant>", "weights variant, e.g. fp16 (model.fp16.safetensors)")

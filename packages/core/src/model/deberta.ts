@@ -43,6 +43,8 @@ export interface StateDictOptions {
   quantizeEmbeddings?: boolean;
   /** Linear weights already quantized while streaming (`loadModelWeights`), by module name. */
   quantizedModules?: Map<string, QuantizedHostWeight>;
+  /** int8 embedding tables quantized while streaming (`loadModelWeights`), by module name. */
+  quantizedTables?: Map<string, QuantizedHostWeight>;
   /** Tensors already streamed onto `backend` by checkpoint key (`loadModelWeights`); the model takes them over. */
   device?: Map<string, Tensor>;
   warn?: (message: string) => void;
@@ -104,10 +106,11 @@ export class DebertaV2Model {
 
   /** `fromPretrained` with options already resolved by `resolveLoadOptions` (the heads' loaders call this). */
   static async fromFiles(files: ModelFiles, load: ResolvedLoadOptions): Promise<DebertaV2Model> {
-    const { config, backend, stateDict, device, modules } = await loadPretrainedParts(files, load);
+    const { config, backend, stateDict, device, modules, tables } = await loadPretrainedParts(files, load);
     const model = DebertaV2Model.fromStateDict(config, stateDict, {
       backend,
       quantizedModules: modules,
+      quantizedTables: tables,
       dtype: load.dtype,
       quantize: load.quantize,
       quantizeEmbeddings: load.quantizeEmbeddings,
@@ -125,6 +128,7 @@ export class DebertaV2Model {
     const store = new WeightStore(bnb.stateDict, { basePrefix: "deberta", location: options.location, device: options.device });
     const params = new Params(options.backend, store, options.dtype ?? "f32", {
       modules: mergeModules(bnb.modules, options.quantizedModules),
+      tables: mergeModules(bnb.tables, options.quantizedTables),
       method: options.quantize,
       embeddings: options.quantizeEmbeddings,
     });

@@ -14,11 +14,11 @@ import type { Tensor } from "../tensor.js";
 import type { LoadProgress } from "../weights/load.js";
 import type { ResolveOptions, WeightFormat } from "../weights/resolve.js";
 import type { HostTensor, SourceDType, StateDict } from "../weights/state-dict.js";
-import { loadStateDict } from "../weights/load.js";
 import { hostTensorToF32 } from "../weights/state-dict.js";
 import { quantizeWeight } from "../quant/quantize.js";
 import type { QuantMethod, QuantizedHostWeight } from "../quant/quantized-weight.js";
 import { streamWeights, type TensorRecord } from "../weights/stream.js";
+import { StreamedQuantized } from "./streamed-quantized.js";
 
 /** Where a tensor goes: onto the backend, kept on the host (buffers, quantized parts), or not read at all. */
 export type WeightPlacement = "device" | "host" | "skip";
@@ -117,7 +117,7 @@ export interface ModelWeightsOptions extends ResolveOptions {
   dtype: FloatDType;
   /** A quantized dtype: Linear weights are quantized as they are read (see `loadModelWeights`). */
   quantize?: QuantMethod;
-  /** `quantize_embeddings`: the word embeddings must reach `Params` as a host fp32 table. */
+  /** `quantize_embeddings`: the word-embedding table is quantized int8 row-wise as it is read (`tables`). */
   quantizeEmbeddings?: boolean;
   onProgress?: (p: LoadProgress) => void;
 }
@@ -131,38 +131,52 @@ const QUANTIZED_LINEAR =
   /(^|\.)(encoder\.layer\.\d+\.(attention\.self\.(query_proj|key_proj|value_proj|pos_key_proj|pos_query_proj)|attention\.output\.dense|intermediate\.dense|output\.dense)|pooler\.dense|embeddings\.embed_proj)\.weight$/;
 
 /**
- * What `fromPretrained` loads: the streamed backend tensors (`device`) plus the host tensors (`stateDict`). With a
- * quantized dtype, each Linear weight is read as fp32 and quantized right away (`modules`, by module name, as a
- * bitsandbytes checkpoint's modules are): the fp32 copy of one tensor at a time, never the whole state dict. A
- * bitsandbytes checkpoint and `quantize_embeddings` (which quantizes the host word-embedding table) read the state
- * dict whole, as before.
+ * What `fromPretrained` loads: the streamed backend tensors (`device`) plus the host tensors (`stateDict`), one
+ * tensor in flight at a time — never the whole state dict. With a quantized dtype, each Linear weight is read as fp32
+ * and quantized right away (`modules`, by module name, as a bitsandbytes checkpoint's modules are). bitsandbytes
+ * modules, int8 embedding tables and `quantize_embeddings` go through `StreamedQuantized` (`modules`, `tables`);
+ * the other float tensors of such checkpoints stream onto the backend like any checkpoint's.
  */
 export async function loadModelWeights(
   files: ModelFiles,
   opts: ModelWeightsOptions,
-): Promise<{ stateDict: StateDict; device?: Map<string, Tensor>; modules?: Map<string, QuantizedHostWeight> }> {
+): Promise<{ stateDict: StateDict; device?: Map<string, Tensor>; modules?: Map<string, QuantizedHostWeight>; tables?: Map<string, QuantizedHostWeight> }> {
   const resolve = { variant: opts.variant, preferSafetensors: opts.preferSafetensors, format: opts.format, from_tf: opts.from_tf };
-  if (opts.quantizeEmbeddings) {
-    const { stateDict } = await loadStateDict(files, { ...resolve, dtype: opts.dtype, onProgress: opts.onProgress });
-    return { stateDict };
-  }
   const method = opts.quantize;
   const modules = new Map<string, QuantizedHostWeight>();
-  const quantizes = (r: TensorRecord, c: CheckpointSummary) =>
-    !!method && !c.quantized && FLOAT_SOURCES.has(r.dtype) && r.shape.length === 2 && QUANTIZED_LINEAR.test(r.name);
+  let collector: StreamedQuantized | undefined;
+  const quantizes = (r: TensorRecord) =>
+    !!method && !collector!.hasBnb && FLOAT_SOURCES.has(r.dtype) && r.shape.length === 2 && QUANTIZED_LINEAR.test(r.name);
   const w = await loadDeviceWeights(files, {
     ...resolve,
     backend: opts.backend,
     dtype: opts.dtype,
     onProgress: opts.onProgress,
-    place: (r, c) => (quantizes(r, c) ? "skip" : defaultPlacement(r, c)),
-    onSkipped: async (r, c) => {
-      if (!quantizes(r, c)) return;
+    place: (r, c) => {
+      collector ??= new StreamedQuantized(c.records, files.location, !!opts.quantizeEmbeddings);
+      if (collector.handles(r) || quantizes(r)) return "skip";
+      return FLOAT_SOURCES.has(r.dtype) ? "device" : "host";
+    },
+    onSkipped: async (r) => {
+      if (collector!.handles(r)) return collector!.take(r);
       // read in the compute dtype, as the in-memory path did (q4f16 quantizes the f16-rounded weight): same numbers
       const t = await r.read(opts.dtype);
       const [n, k] = r.shape;
       modules.set(r.name.replace(/\.weight$/, ""), quantizeWeight(hostTensorToF32(t), n, k, method!));
     },
   });
-  return { stateDict: w.host, device: w.device, modules: modules.size ? modules : undefined };
+  let found: ReturnType<StreamedQuantized["finish"]> = {};
+  try {
+    found = collector?.finish() ?? {};
+  } catch (e) {
+    for (const t of w.device.values()) t.dispose();
+    throw e;
+  }
+  return { stateDict: w.host, device: w.device, modules: mergeMaps(found.modules, modules), tables: found.tables };
+}
+
+function mergeMaps<K, V>(a: Map<K, V> | undefined, b: Map<K, V>): Map<K, V> | undefined {
+  if (!b.size) return a;
+  if (!a?.size) return b;
+  return new Map([...a, ...b]);
 }

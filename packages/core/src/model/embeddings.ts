@@ -8,6 +8,7 @@ import { type LinearWeight, gatherQuantized, linear } from "../ops/index.js";
 import { QuantizedWeight } from "../quant/quantized-weight.js";
 import { scoped } from "../scope.js";
 import type { Tensor } from "../tensor.js";
+import { embeddingsMarker } from "../weights/int8-embeddings.js";
 import type { Params } from "./params.js";
 
 export class DebertaV2Embeddings {
@@ -27,7 +28,7 @@ export class DebertaV2Embeddings {
     const H = c.hidden_size;
     return new DebertaV2Embeddings(
       c,
-      p.embeddingTable(`${prefix}word_embeddings.weight`, [c.vocab_size, E]),
+      p.embeddingTable(`${prefix}word_embeddings.weight`, [c.vocab_size, E], embeddingsMarker(c) !== undefined),
       c.position_biased_input ? p.take(`${prefix}position_embeddings.weight`, [c.max_position_embeddings, E]) : undefined,
       c.type_vocab_size > 0 ? p.take(`${prefix}token_type_embeddings.weight`, [c.type_vocab_size, E]) : undefined,
       E !== H ? p.linearWeight(`${prefix}embed_proj`, [H, E]) : undefined,

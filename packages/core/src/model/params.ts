@@ -23,6 +23,11 @@ export interface ParamsQuantOptions {
   method?: QuantMethod;
   /** `quantize_embeddings`: keep the word-embedding table int8 row-wise (`embeddingTable`). */
   embeddings?: boolean;
+  /**
+   * int8 row-wise embedding tables by module name (without `.weight`): read from a checkpoint that holds them
+   * (`weights/int8-embeddings.ts`) or quantized while streaming. Used whatever `embeddings` says.
+   */
+  tables?: Map<string, QuantizedHostWeight>;
 }
 
 export class Params {
@@ -122,21 +127,56 @@ export class Params {
   }
 
   /**
-   * An embedding table `[V, D]`: a float tensor, or with `quant.embeddings` the table quantized to int8 row-wise
-   * (one scale per row: LLM.int8's layout, so a tied decoder can use it as a quantized Linear as is). The host copy
+   * An embedding table `[V, D]`: the checkpoint's int8 row-wise table when it holds one (or one quantized while
+   * streaming), with `quant.embeddings` the float table quantized to int8 row-wise now (one scale per row:
+   * LLM.int8's layout, so a tied decoder can use it as a quantized Linear as is), else a float tensor. The host copy
    * is kept where the backend lacks `gatherQuantized` or `quantizedLinear` (their fallbacks read it).
+   * `expectQuantized` (config.json's marker): the checkpoint must hold the int8 table.
    */
-  embeddingTable(name: string, shape: readonly [number, number]): Tensor | QuantizedWeight {
-    if (!this.quant.embeddings) return this.take(name, shape);
+  embeddingTable(name: string, shape: readonly [number, number], expectQuantized = false): Tensor | QuantizedWeight {
     const [V, D] = shape;
-    const host = this.store.get(name, [V, D]);
-    const q = quantizeWeight(hostTensorToF32(host), V, D, "int8");
-    this.hasQuantizedEmbeddings = true;
+    const module = name.replace(/\.weight$/, "");
+    const found = this.quantizedTable(module);
+    let q: QuantizedHostWeight;
+    if (found) {
+      const w = found.weight;
+      if (w.outFeatures !== V || w.inFeatures !== D) {
+        throw new WeightsError(`int8 embedding table "${found.key}.int8_weight" has shape [${w.outFeatures}, ${w.inFeatures}], expected [${V}, ${D}]`);
+      }
+      this.usedTables.add(found.key);
+      q = w;
+    } else if (expectQuantized) {
+      throw new WeightsError(
+        `config.json says quantized_embeddings "int8-row" but the checkpoint lacks tensor "${module}.int8_weight" (or "deberta.${module}.int8_weight")`,
+        "WEIGHTS_MISSING",
+      );
+    } else if (this.quant.embeddings) {
+      q = quantizeWeight(hostTensorToF32(this.store.get(name, [V, D])), V, D, "int8");
+    } else {
+      return this.take(name, shape);
+    }
+    this.tableNames.add(name);
     return this.named1(name, this.uploadQuantized(q, !this.backend.gatherQuantized || !this.backend.quantizedLinear));
   }
 
-  /** Set when an embedding table was quantized (`quantize_embeddings`): such weights are not saved. */
-  hasQuantizedEmbeddings = false;
+  /** Parameter names (HF, `<m>.weight`) whose value is an int8 embedding table (saved in our own format). */
+  readonly tableNames = new Set<string>();
+  private readonly usedTables = new Set<string>();
+
+  /** Set when an embedding table is int8 (`quantize_embeddings`, or read from a checkpoint in that format). */
+  get hasQuantizedEmbeddings(): boolean {
+    return this.tableNames.size > 0;
+  }
+
+  private quantizedTable(module: string): { key: string; weight: QuantizedHostWeight } | undefined {
+    const tables = this.quant.tables;
+    if (!tables?.size) return undefined;
+    for (const key of this.store.candidates(module)) {
+      const weight = tables.get(key);
+      if (weight) return { key, weight };
+    }
+    return undefined;
+  }
 
   uploadQuantized(w: QuantizedHostWeight, keepHost = !this.backend.quantizedLinear): QuantizedWeight {
     // dtype "q8": int8 weights (quantized here or read from an LLM.int8 checkpoint) run with dynamic int8 activations
@@ -148,7 +188,10 @@ export class Params {
 
   /** Quantized modules of the checkpoint that the model did not use (reported like unused tensors). */
   unusedQuantizedModules(): string[] {
-    return [...(this.quant.modules?.keys() ?? [])].filter((k) => !this.usedModules.has(k));
+    return [
+      ...[...(this.quant.modules?.keys() ?? [])].filter((k) => !this.usedModules.has(k)),
+      ...[...(this.quant.tables?.keys() ?? [])].filter((k) => !this.usedTables.has(k)),
+    ];
   }
 
   /** Bytes of every weight resident on the backend (float tensors + quantized data, scales and tables). */

@@ -20,6 +20,7 @@ import {
   quantDataBytes,
   quantScaleCount,
 } from "../quant/quantized-weight.js";
+import { extractInt8Tables } from "./int8-embeddings.js";
 import { type HostTensor, type StateDict, hostTensorToF32, numelOf, shapeToString } from "./state-dict.js";
 
 const QUANT_STATE = /^(.*)\.weight\.quant_state\.bitsandbytes__([A-Za-z0-9]+)$/;
@@ -30,10 +31,13 @@ export interface BnbModules {
   stateDict: StateDict;
   /** Module name (as in the file, e.g. `deberta.encoder.layer.0.intermediate.dense`) → weight. */
   modules: Map<string, QuantizedHostWeight>;
+  /** int8 embedding tables in deberta-js's own format (`weights/int8-embeddings.ts`), by module name. */
+  tables: Map<string, QuantizedHostWeight>;
 }
 
 /** Splits bnb-quantized Linear modules out of `sd`. `where` names the checkpoint in errors. */
-export function extractBnbModules(sd: StateDict, where = "checkpoint"): BnbModules {
+export function extractBnbModules(all: StateDict, where = "checkpoint"): BnbModules {
+  const { stateDict: sd, tables } = extractInt8Tables(all, where);
   const modules = new Map<string, QuantizedHostWeight>();
   const consumed = new Set<string>();
   for (const key of sd.keys()) {
@@ -49,10 +53,10 @@ export function extractBnbModules(sd: StateDict, where = "checkpoint"): BnbModul
       modules.set(q8[1], read8bit(sd, q8[1], consumed, where));
     }
   }
-  if (modules.size === 0) return { stateDict: sd, modules };
+  if (modules.size === 0) return { stateDict: sd, modules, tables };
   const rest: StateDict = new Map();
   for (const [k, v] of sd) if (!consumed.has(k)) rest.set(k, v);
-  return { stateDict: rest, modules };
+  return { stateDict: rest, modules, tables };
 }
 
 function need(sd: StateDict, name: string, consumed: Set<string>, where: string, module: string): HostTensor {

@@ -11,6 +11,7 @@ import type { Params } from "../model/params.js";
 import { type RawTensor, writeSafetensors } from "./safetensors.js";
 import { QuantizedWeight, type QuantizedHostWeight } from "../quant/quantized-weight.js";
 import { bnbTensors, quantizationConfig } from "./bnb-write.js";
+import { EMBEDDINGS_MARKER, int8TableTensors } from "./int8-embeddings.js";
 
 export interface PretrainedFileOptions {
   /** `architectures` written to config.json (the class name). */
@@ -24,16 +25,15 @@ export async function pretrainedFiles(config: DebertaV2Config, params: Params, o
   if (params.uploaded.length === 0 || params.named.size === 0) {
     throw new WeightsError("savePretrained: the model holds no weights (disposed, or built without named parameters)");
   }
-  if (params.hasQuantizedEmbeddings) {
-    throw new DebertaError(
-      "UNSUPPORTED",
-      "savePretrained: this model was loaded with quantize_embeddings (int8 word embeddings), which no checkpoint format here holds; load it without quantize_embeddings to save it",
-    );
-  }
   const tensors: Record<string, RawTensor> = {};
   const quantized: QuantizedHostWeight[] = [];
   for (const [name, t] of params.named) {
     const saved = options.rename ? options.rename(name) : name;
+    if (t instanceof QuantizedWeight && params.tableNames.has(name)) {
+      // int8 embedding table: our own format (see weights/int8-embeddings.ts), not bnb's
+      Object.assign(tensors, int8TableTensors(saved.replace(/\.weight$/, ""), await t.toHost()));
+      continue;
+    }
     if (t instanceof QuantizedWeight) {
       // Quantized Linear: bitsandbytes' tensors under the module name (see weights/bnb-write.ts).
       const host = await t.toHost();
@@ -48,7 +48,8 @@ export async function pretrainedFiles(config: DebertaV2Config, params: Params, o
     else throw new WeightsError(`savePretrained: parameter "${name}" has dtype ${t.dtype}, which safetensors export does not write`);
   }
   const json: Record<string, unknown> = { ...config.toJSON(), architectures: [options.architecture], torch_dtype: params.dtype === "f16" ? "float16" : "float32" };
-  const qc = quantizationConfig(quantized);
+  let qc = quantizationConfig(quantized);
+  if (params.hasQuantizedEmbeddings) qc = { ...(qc ?? { quant_method: "deberta-js" }), deberta_js: { quantized_embeddings: EMBEDDINGS_MARKER } };
   if (qc) json.quantization_config = qc;
   else delete json.quantization_config;
   return {

@@ -23,6 +23,13 @@ export interface TensorRecord {
   fileOffsetAfter: number;
   /** Reads the tensor into a fresh array of `target` (integer dtypes stay f32 buffers). */
   read(target: HostDType): Promise<HostTensor>;
+  /**
+   * Reads flattened elements `[start, start + count)` only (safetensors: a plain byte range), so a big tensor can
+   * be consumed in chunks (e.g. quantized row block by row block). Absent where the format has no cheap ranges.
+   */
+  readRange?(start: number, count: number, target: HostDType): Promise<HostTensor>;
+  /** The stored bytes as they are (safetensors), e.g. int8 codes without a float32 detour. */
+  readBytes?(): Promise<Uint8Array>;
 }
 
 export interface FileRecords {
@@ -41,6 +48,14 @@ export async function safetensorsRecords(src: ByteSource, file: string): Promise
       shape: e.shape,
       fileOffsetAfter: e.end,
       read: (target) => readTensorAs(src, e.begin, e.dtype, e.shape, target, `${src.name}: tensor "${e.name}"`),
+      readRange: (start, count, target) => {
+        const item = SOURCE_ITEM_SIZE[e.dtype];
+        if (!(Number.isSafeInteger(start) && Number.isSafeInteger(count) && start >= 0 && count >= 0 && start + count <= numelOf(e.shape))) {
+          throw new WeightsError(`${src.name}: tensor "${e.name}": range [${start}, ${start + count}) is outside its ${numelOf(e.shape)} elements`);
+        }
+        return readTensorAs(src, e.begin + start * item, e.dtype, [count], target, `${src.name}: tensor "${e.name}"`);
+      },
+      readBytes: () => src.read(e.begin, e.end),
     }),
   );
   return { records, metadata: header.metadata };

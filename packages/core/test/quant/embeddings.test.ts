@@ -1,8 +1,6 @@
 // `quantize_embeddings`: the word-embedding table stored int8 row-wise (one scale per row), only gathered rows
 // dequantized. Checked against the fp32 model on the tiny-v3 fixture cases, against the table itself (per-element
-// bound of row-wise int8), and for option validation, resident bytes and the savePretrained refusal.
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+// bound of row-wise int8), and for option validation, and resident bytes (saving: embeddings-save.test.ts).
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DebertaError, DebertaV2Model, InputError, QuantizedWeight, dequantize, loadStateDict } from "../../src/index.js";
@@ -97,16 +95,5 @@ describe("quantize_embeddings (int8 row-wise word embeddings)", () => {
   it("rejects a non-boolean option value with a typed error naming it", async () => {
     await expect(DebertaV2Model.fromPretrained(files, { backend, quantize_embeddings: "yes" as never, ...quiet })).rejects.toThrow(InputError);
     await expect(DebertaV2Model.fromPretrained(files, { backend, quantize_embeddings: 1 as never, ...quiet })).rejects.toThrow(/quantize_embeddings/);
-  });
-
-  it("savePretrained refuses such a model with UNSUPPORTED and writes nothing", async () => {
-    const q = await DebertaV2Model.fromPretrained(files, { backend, quantize_embeddings: true, ...quiet });
-    const out = join(mkdtempSync(join(tmpdir(), "deberta-qemb-")), "out");
-    const err = await q.savePretrained(out).catch((e) => e);
-    expect(err).toBeInstanceOf(DebertaError);
-    expect(err.code).toBe("UNSUPPORTED");
-    expect(err.message).toMatch(/quantize_embeddings/);
-    expect((await import("node:fs")).existsSync(out)).toBe(false);
-    q.dispose();
   });
 });
