@@ -2,19 +2,33 @@
  * Fused disentangled attention, one task per (sequence, head), query rows in blocks of RB:
  *
  *   S = Q_blk K_hᵀ                                  (packed GEMM)
- *   S[i][j] += q_i · posKey[idx(i,j)]               (c2p: one GEMM against the R relative rows the sequence uses,
- *   S[i][j] += k_j · posQuery[idx(i,j)]              p2c: likewise; the score loop picks by idx(i,j))
+ *   S[i][j] += q_i · posKey[idx(i,j)]               (c2p: a GEMM of the block against the relative rows it uses,
+ *   S[i][j] += k_j · posQuery[idx(i,j)]              p2c: per key block likewise; the score loop picks by idx(i,j))
  *   P = softmax(S / scale, masked as HF: a pair with a padded query or key scores the dtype's lowest value)
  *   ctx_blk = P V_h                                 (packed GEMM, written into the context rows)
  *
  * Memory per task is O(RB·n + n·R), never [B, H, L, L] (probs only when asked). idx(i,j) = rel[centre + i − j] is
- * monotone in i − j, so a sequence of n tokens touches the contiguous rows [rLo, rLo + R), R ≤ min(2n − 1, 2S).
+ * monotone in i − j, so a sequence of n tokens touches the contiguous rows [rLo, rLo + R), R ≤ min(2n − 1, 2S), and
+ * rows i0…i0+rb−1 against all keys (or keys j0…j0+kb−1 against all queries) only the rb + n − 1 (kb + n − 1) of them
+ * with i − j in that block's range: the c2p/p2c GEMMs run only over the panels covering that window — about half the
+ * work of all R rows, and the same dot products (each element of a panel is computed the same way either way).
  */
 #include <stdlib.h>
 #include "gemm.h"
 #include "pool.h"
 
-#define RB 64
+#ifndef RB
+#define RB 64 /* query rows per block */
+#endif
+#define KB 64 /* key rows per p2c block */
+
+/* The panels [*p0, *p1) of the packed relative rows (first row rlo) that idx(i, j) reaches for i − j in [dlo, dhi]. */
+static void rel_window(const int32_t* rel, int centre, int rlo, int dlo, int dhi, int* p0, int* p1) {
+  const int x = rel[centre + dlo], y = rel[centre + dhi]; /* monotone: the window's ends are its extremes */
+  const int a = x < y ? x : y, b = x < y ? y : x;
+  *p0 = (a - rlo) / NR;
+  *p1 = (b - rlo) / NR + 1;
+}
 
 static void softmax_row(float* s, const float* keep, int n, int masked_row, int any_masked, float inv, float lowest) {
   vf mx = splat(-3.4028234663852886e38f);
@@ -101,17 +115,25 @@ static void att_task(void* ctx, int t) {
   }
   KFN(dj_pack_bt_strided)(kh, HD, n, d, kp);
   KFN(dj_pack_b_rows)(vh, HD, n, d, vp);
-  const int rp = (R + NR - 1) / NR;
   if (c2p) KFN(dj_pack_bt_strided)(a->pos_key + (long)rlo * HD + h * d, HD, R, d, pkp);
   if (p2c) {
     KFN(dj_pack_bt_strided)(a->pos_query + (long)rlo * HD + h * d, HD, R, d, pqp);
-    KFN(dj_gemm_panels)(n, R, d, kh, HD, pqp, rpq, R, 1.f, 0, 0, 0, rp);
+    for (int j0 = 0; j0 < n; j0 += KB) {
+      const int kb = n - j0 < KB ? n - j0 : KB;
+      int p0, p1;
+      rel_window(rel, centre, rlo, -(j0 + kb - 1), n - 1 - j0, &p0, &p1);
+      KFN(dj_gemm_panels)(kb, R, d, kh + (long)j0 * HD, HD, pqp, rpq + (long)j0 * R, R, 1.f, 0, 0, p0, p1);
+    }
   }
   const int kpanels = (n + NR - 1) / NR, dpanels = (d + NR - 1) / NR;
   for (int i0 = 0; i0 < n; i0 += RB) {
     const int rb = n - i0 < RB ? n - i0 : RB;
     KFN(dj_gemm_panels)(rb, n, d, qh + (long)i0 * HD, HD, kp, S, n, 1.f, 0, 0, 0, kpanels);
-    if (c2p) KFN(dj_gemm_panels)(rb, R, d, qh + (long)i0 * HD, HD, pkp, rpk, R, 1.f, 0, 0, 0, rp);
+    if (c2p) {
+      int p0, p1;
+      rel_window(rel, centre, rlo, i0 - (n - 1), i0 + rb - 1, &p0, &p1);
+      KFN(dj_gemm_panels)(rb, R, d, qh + (long)i0 * HD, HD, pkp, rpk, R, 1.f, 0, 0, p0, p1);
+    }
     for (int i = 0; i < rb; i++) {
       float* srow = S + (long)i * n;
       const int32_t* ri = rel + centre + i0 + i; /* idx(i, j) = ri[-j] */

@@ -1,11 +1,28 @@
 /*
  * The native thread pool: (threads − 1) pthreads that spin briefly for the next job (a cold wake-up costs tens of
- * µs, more than a small GEMM) and then sleep on a condition variable, so an idle pool uses no CPU. The caller runs
- * tasks too; tasks are claimed from an atomic counter. Workers are detached and never keep the process alive.
+ * µs, more than a small GEMM) and then sleep on a condition variable, so an idle pool uses no CPU. Workers are
+ * detached and never keep the process alive.
+ *
+ * The caller waits for tasks, never for workers: on a loaded machine a worker may be descheduled for a whole time
+ * slice, and a job must not wait for a thread that has not even woken up. So tasks are claimed in ascending order
+ * (some kernels rely on it: qgemm's first tasks quantize A, later ones wait for them) from one 64-bit word
+ * `claim` = (n << 32) | next task, by compare-and-swap, by the caller and by any worker that woke for a job; the
+ * caller runs what nobody else claimed and returns once the count of finished tasks reaches n. Why this is
+ * race-free for a worker that wakes late (after the job returned, or during a later job):
+ *  - it claims only by CAS from the word's current value, so whatever it wins is an unclaimed task of the job
+ *    published at that moment — even if it read the word during an earlier job (same n and next: that ABA case
+ *    claims a real task of the current job, not a stale one);
+ *  - the CAS (acquire) reads from the caller's release store of that word, made after it wrote job_fn/job_ctx and
+ *    reset `done`, and the job cannot return before the task is counted (release on `done`, acquire in the caller):
+ *    so the worker reads job_fn/job_ctx of the job it claimed from, and the next job's writes come after;
+ *  - it touches no job state before its claim succeeds, and `done` counts only claimed tasks, so no increment from
+ *    an earlier job can land in a later one's count.
+ * `gen` only wakes sleepers; memory order on it is for speed (a woken worker reads this job's word, not the last).
  */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include "pool.h"
 
 #define MAX_THREADS 256
@@ -13,13 +30,14 @@
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static atomic_uint gen;
-static atomic_int next_task, busy;
-static dj_task_fn job_fn;
+static atomic_uint gen;        /* wake-up word: the last published job's generation */
+static _Atomic uint64_t claim; /* (task count << 32) | next task to claim */
+static atomic_int done;        /* tasks of the current job finished */
+static atomic_int active;      /* workers with id < active take part (a hint; any value is safe) */
+static dj_task_fn job_fn;      /* written only while no task of any job is claimed and unfinished */
 static void* job_ctx;
-static int job_n;
 static int n_threads = 1, n_workers = 0; /* workers started so far */
-static int want_workers = 0;              /* workers taking part in jobs */
+static unsigned start_gen[MAX_THREADS];
 
 static inline void relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -27,29 +45,33 @@ static inline void relax(void) {
 #endif
 }
 
+/* Claims and runs tasks of the job published in `claim` until none is left. */
 static void run_tasks(void) {
-  int t;
-  while ((t = atomic_fetch_add(&next_task, 1)) < job_n) job_fn(job_ctx, t);
+  uint64_t c = atomic_load_explicit(&claim, memory_order_relaxed);
+  for (;;) {
+    const uint32_t next = (uint32_t)c, n = (uint32_t)(c >> 32);
+    if (next >= n) return;
+    if (!atomic_compare_exchange_weak_explicit(&claim, &c, c + 1, memory_order_acquire, memory_order_relaxed))
+      continue; /* c now holds the current word */
+    job_fn(job_ctx, (int)next);
+    atomic_fetch_add_explicit(&done, 1, memory_order_release);
+    c = atomic_load_explicit(&claim, memory_order_relaxed);
+  }
 }
-
-static unsigned start_gen[MAX_THREADS];
 
 static void* worker(void* arg) {
   int id = (int)(long)arg;
   /* the generation when this worker was created (the job that started it comes after), not when it first runs */
   unsigned seen = start_gen[id];
   for (;;) {
-    for (int i = 0; i < SPIN && atomic_load(&gen) == seen; i++) relax();
-    if (atomic_load(&gen) == seen) {
+    for (int i = 0; i < SPIN && atomic_load_explicit(&gen, memory_order_relaxed) == seen; i++) relax();
+    if (atomic_load_explicit(&gen, memory_order_relaxed) == seen) {
       pthread_mutex_lock(&mu);
-      while (atomic_load(&gen) == seen) pthread_cond_wait(&cv, &mu);
+      while (atomic_load_explicit(&gen, memory_order_relaxed) == seen) pthread_cond_wait(&cv, &mu);
       pthread_mutex_unlock(&mu);
     }
-    seen = atomic_load(&gen);
-    if (id < want_workers) {
-      run_tasks();
-      atomic_fetch_sub(&busy, 1);
-    }
+    seen = atomic_load_explicit(&gen, memory_order_acquire); /* so the claim word read next is this job's or later */
+    if (id < atomic_load_explicit(&active, memory_order_relaxed)) run_tasks();
   }
   return 0;
 }
@@ -83,19 +105,21 @@ void dj_parallel_for(int n, dj_task_fn fn, void* ctx) {
     n_workers++;
   }
   if (workers > n_workers) workers = n_workers;
+  const unsigned g = atomic_load_explicit(&gen, memory_order_relaxed) + 1;
+  /* Safe to write: the last job returned only after all its claimed tasks finished, and no task is claimable. */
   job_fn = fn;
   job_ctx = ctx;
-  job_n = n;
-  want_workers = workers;
-  atomic_store(&next_task, 0);
-  /* every started worker wakes for a generation; only ids < want_workers work and report */
-  atomic_store(&busy, workers);
+  atomic_store_explicit(&done, 0, memory_order_relaxed);
+  atomic_store_explicit(&active, workers, memory_order_relaxed);
+  /* publishes job_fn/job_ctx/done to whoever claims from this word */
+  atomic_store_explicit(&claim, (uint64_t)(uint32_t)n << 32, memory_order_release);
   pthread_mutex_lock(&mu);
-  atomic_fetch_add(&gen, 1);
+  atomic_store_explicit(&gen, g, memory_order_release);
   pthread_cond_broadcast(&cv);
   pthread_mutex_unlock(&mu);
   run_tasks();
-  for (int i = 0; atomic_load(&busy) > 0; i++) {
+  /* every task is claimed; wait only for those other threads are running */
+  for (int i = 0; atomic_load_explicit(&done, memory_order_acquire) < n; i++) {
     if (i < SPIN) relax();
     else sched_yield();
   }

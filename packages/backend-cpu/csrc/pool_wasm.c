@@ -2,8 +2,9 @@
  * The WebAssembly thread pool: workers are Web Workers / worker_threads that instantiate this module on the same
  * shared memory (each with its own stack, set by JS) and call dj_worker_main(id), which never returns: it spins
  * briefly for the next job, then sleeps in memory.atomic.wait32 — no CPU while idle. The caller (the JS thread
- * that called a kernel) runs tasks too; in a browser's main thread it cannot wait, so it spins until the workers
- * are done (jobs are short). Same protocol as pool_pthread.c.
+ * that called a kernel) runs tasks too and then waits only for the tasks other threads claimed, never for a worker
+ * that has not woken up; in a browser's main thread it cannot wait, so it spins (jobs are short). Same protocol as
+ * pool_pthread.c: tasks are claimed in order by CAS on one 64-bit word (n, next).
  *
  * Built without atomics (the single-thread modules, for pages that are not crossOriginIsolated and so have no
  * shared memory) it is just a loop: one thread, no workers.
@@ -20,23 +21,33 @@ void dj_parallel_for(int n, dj_task_fn fn, void* ctx) {
 }
 #else
 #include <stdatomic.h>
+#include <stdint.h>
 
 #define SPIN 20000
 #define MAX_THREADS 64
 
-static atomic_int gen;
-static atomic_int next_task, busy;
-static dj_task_fn job_fn;
+static atomic_int gen;         /* wake-up word (memory.atomic.wait32/notify): the last published job's generation */
+static _Atomic uint64_t claim; /* (task count << 32) | next task to claim */
+static atomic_int done;        /* tasks of the current job finished */
+static atomic_int active;      /* workers with id < active take part (a hint; any value is safe) */
+static dj_task_fn job_fn;      /* written only while no task of any job is claimed and unfinished */
 static void* job_ctx;
-static int job_n;
 static int n_threads = 1;
 static atomic_int n_workers; /* workers running dj_worker_main */
-static int want_workers;
 static int start_gen[MAX_THREADS];
 
+/* Claims and runs tasks of the job published in `claim` until none is left. */
 static void run_tasks(void) {
-  int t;
-  while ((t = atomic_fetch_add(&next_task, 1)) < job_n) job_fn(job_ctx, t);
+  uint64_t c = atomic_load_explicit(&claim, memory_order_relaxed);
+  for (;;) {
+    const uint32_t next = (uint32_t)c, n = (uint32_t)(c >> 32);
+    if (next >= n) return;
+    if (!atomic_compare_exchange_weak_explicit(&claim, &c, c + 1, memory_order_acquire, memory_order_relaxed))
+      continue; /* c now holds the current word */
+    job_fn(job_ctx, (int)next);
+    atomic_fetch_add_explicit(&done, 1, memory_order_release);
+    c = atomic_load_explicit(&claim, memory_order_relaxed);
+  }
 }
 
 /* Called by JS before it starts worker `id`: the generation it has seen. */
@@ -48,14 +59,11 @@ void dj_worker_main(int id) {
   int seen = start_gen[id];
   atomic_fetch_add(&n_workers, 1);
   for (;;) {
-    for (int i = 0; i < SPIN && atomic_load(&gen) == seen; i++) {
+    for (int i = 0; i < SPIN && atomic_load_explicit(&gen, memory_order_relaxed) == seen; i++) {
     }
-    while (atomic_load(&gen) == seen) __builtin_wasm_memory_atomic_wait32((int*)&gen, seen, -1);
-    seen = atomic_load(&gen);
-    if (id < want_workers) {
-      run_tasks();
-      atomic_fetch_sub(&busy, 1);
-    }
+    while (atomic_load_explicit(&gen, memory_order_relaxed) == seen) __builtin_wasm_memory_atomic_wait32((int*)&gen, seen, -1);
+    seen = atomic_load_explicit(&gen, memory_order_acquire);
+    if (id < atomic_load_explicit(&active, memory_order_relaxed)) run_tasks();
   }
 }
 
@@ -67,25 +75,25 @@ void dj_set_threads(int n) {
 
 int dj_threads(void) { return n_threads; }
 
+/* Waits only for claimed tasks, never for a worker (one still starting up or descheduled is simply not waited for).
+ * The caller may be a browser's main thread, which cannot wait, so it spins; jobs are short. */
 void dj_parallel_for(int n, dj_task_fn fn, void* ctx) {
   int workers = n_threads - 1;
-  int running = atomic_load(&n_workers);
-  if (workers > running) workers = running; /* workers still starting up are not waited for */
   if (workers > n - 1) workers = n - 1;
-  if (workers <= 0) {
+  if (workers <= 0 || atomic_load_explicit(&n_workers, memory_order_relaxed) == 0) {
     for (int t = 0; t < n; t++) fn(ctx, t);
     return;
   }
+  const int g = atomic_load_explicit(&gen, memory_order_relaxed) + 1;
   job_fn = fn;
   job_ctx = ctx;
-  job_n = n;
-  want_workers = workers;
-  atomic_store(&next_task, 0);
-  atomic_store(&busy, workers);
-  atomic_fetch_add(&gen, 1);
+  atomic_store_explicit(&done, 0, memory_order_relaxed);
+  atomic_store_explicit(&active, workers, memory_order_relaxed);
+  atomic_store_explicit(&claim, (uint64_t)(uint32_t)n << 32, memory_order_release);
+  atomic_store_explicit(&gen, g, memory_order_release);
   __builtin_wasm_memory_atomic_notify((int*)&gen, -1);
   run_tasks();
-  while (atomic_load(&busy) > 0) {
+  while (atomic_load_explicit(&done, memory_order_acquire) < n) {
   }
 }
 #endif

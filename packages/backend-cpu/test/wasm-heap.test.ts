@@ -2,7 +2,7 @@
 // memory growth leaves earlier tensors valid, and nothing leaks across forwards, failed forwards or model dispose.
 import { describe, expect, it } from "vitest";
 import { fileURLToPath } from "node:url";
-import { DebertaV2Model, type Tensor } from "@deberta-js/core";
+import { DebertaV2Model, DisposedError, type Tensor } from "@deberta-js/core";
 import { directoryFiles } from "@deberta-js/core/node";
 import { caseFiles, loadFixtureCases, Rng, randomUniform, withInjectedFailure } from "@deberta-js/core/testing";
 import { CompiledCpuBackend, CpuBackend } from "../src/index.js";
@@ -62,6 +62,13 @@ describe.skipIf(typeof first === "string")("WASM kernels, tensors resident in sh
     const got = await z.data();
     for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - expected[i])).toBeLessThanOrEqual(1e-4 + 1e-4 * Math.abs(expected[i]));
     expect(saved).not.toEqual(got);
+    // a disposed tensor's freed block is never read again: core refuses it as an operand
+    const w2 = b.upload(rand(16 * 24), [16, 24], "f32");
+    b.linear(z, w2, undefined).dispose();
+    z.dispose();
+    expect(() => b.linear(z, w2, undefined)).toThrow(DisposedError);
+    await expect(z.data()).rejects.toThrow(DisposedError);
+    for (const t of [w, bv, w2]) t.dispose();
   });
 
   it("memory growth during an op (a large intermediate) leaves earlier tensors valid", async () => {
@@ -109,6 +116,13 @@ describe.skipIf(typeof first === "string")("WASM kernels, tensors resident in sh
     bias.dispose();
     expect(heap.inUseBytes).toBe(before);
     for (const t of [w, x]) t.dispose();
+  });
+
+  it("a tensor too large for linear memory is a BACKEND_ERROR naming the size, and nothing is allocated", () => {
+    const before = heap.inUseBytes;
+    expect(() => b.upload(new Float32Array(0), [0], "f32")).not.toThrow();
+    expect(() => heap.f32(900 * 2 ** 20)).toThrow(expect.objectContaining({ code: "BACKEND_ERROR", message: expect.stringMatching(/WASM kernels: out of memory allocating 3600 MiB/) }));
+    expect(heap.inUseBytes).toBe(before);
   });
 
   it("inputs of varying length reuse blocks: a freed block serves any request of its size class", () => {
