@@ -13,9 +13,9 @@
 import { WeightsError } from "../errors.js";
 import { quantizeInt8Rows } from "../quant/quantize.js";
 import type { QuantizedHostWeight } from "../quant/quantized-weight.js";
-import { extractBnbModules } from "../weights/bnb.js";
+import { type ByteTensor, bnbModulesOf } from "../weights/bnb.js";
 import { INT8_WEIGHT, type Int8TableParts, assembleInt8Table, int8Bytes, int8TableModule } from "../weights/int8-embeddings.js";
-import { SOURCE_ITEM_SIZE, type SourceDType, type StateDict, decodeRaw, hostTensorToF32, shapeToString } from "../weights/state-dict.js";
+import { type HostTensor, SOURCE_ITEM_SIZE, type SourceDType, decodeRaw, hostTensorToF32, shapeToString } from "../weights/state-dict.js";
 import type { TensorRecord } from "../weights/stream.js";
 
 /** The module a bitsandbytes tensor belongs to (its `.bias` is a plain float parameter, not a part). */
@@ -42,7 +42,7 @@ export class StreamedQuantized {
   private readonly bnb: Set<string>;
   /** bnb module → how many of its tensors the file holds, and those staged so far. */
   private readonly expected = new Map<string, number>();
-  private readonly staged = new Map<string, StateDict>();
+  private readonly staged = new Map<string, Map<string, HostTensor | ByteTensor>>();
   private readonly tableParts = new Map<string, Int8TableParts>();
 
   constructor(
@@ -95,14 +95,15 @@ export class StreamedQuantized {
   private async takeBnbPart(m: string, r: TensorRecord): Promise<void> {
     const sd = this.staged.get(m) ?? new Map();
     this.staged.set(m, sd);
-    sd.set(r.name, await r.read("f32"));
+    // integer tensors (packed 4-bit codes, LLM.int8 codes, quant-state JSON) as stored: no float32 copy
+    const bytes = (r.dtype === "U8" || r.dtype === "I8") && r.readBytes;
+    sd.set(r.name, bytes ? { dtype: r.dtype === "U8" ? "u8" : "i8", shape: r.shape, data: (await bytes()).slice() } : await r.read("f32"));
     if (sd.size === this.expected.get(m)) this.extract(m, sd);
   }
 
-  private extract(m: string, sd: StateDict): void {
+  private extract(m: string, sd: Map<string, HostTensor | ByteTensor>): void {
     this.staged.delete(m);
-    const { modules } = extractBnbModules(sd, this.where);
-    for (const [k, w] of modules) this.modules.set(k, w);
+    for (const [k, w] of bnbModulesOf(sd, this.where)) this.modules.set(k, w);
   }
 
   private async takeTablePart(m: string, r: TensorRecord): Promise<void> {
