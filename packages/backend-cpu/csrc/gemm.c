@@ -315,8 +315,8 @@ static float* pack_a(const float* a, long lda, int m, int k) {
 void KFN(dj_gemm_multi)(int m, int k, const float* a, long lda, const dj_gemm_out* outs, int count, float alpha,
                         int act) {
   int panels = 0;
-  long flops = 0;
-  for (int w = 0; w < count; w++) panels += (outs[w].n + NR - 1) / NR, flops += (long)m * outs[w].n * k;
+  long long flops = 0; /* 64-bit: wasm32's long is 32 bits, and a long sequence's product overflows it */
+  for (int w = 0; w < count; w++) panels += (outs[w].n + NR - 1) / NR, flops += (long long)m * outs[w].n * k;
   if (m <= 0 || panels == 0) return;
   const int threads = dj_threads();
   float* ap = 0;

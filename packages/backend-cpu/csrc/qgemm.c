@@ -242,7 +242,7 @@ int KFN(dj_qgemm_i8)(int m, int n, int k, const float* a, long lda, const uint8_
   if (qchunks > blocks) qchunks = blocks;
   qgemm_job j = {m, n, k, chunks, panels, qchunks, a, lda, packed, ap, sa, c, ldc, bias, act};
   atomic_init(&j.qdone, 0);
-  if (threads <= 1 || (long)m * n * k < 32768) {
+  if (threads <= 1 || (long long)m * n * k < 32768) {
     j.qchunks = 1;
     quant_task(&j, 0);
     j.chunks = 1;
@@ -349,7 +349,7 @@ int KFN(dj_dqgemm)(int m, int n, int k, const float* a, long lda, const uint8_t*
   int chunks = threads > 1 ? 3 * threads : 1;
   if (chunks > panels) chunks = panels;
   dq_job j = {m, n, k, chunks, panels, panel_group(k), 0, a, lda, data, scales, table, layout, block, c, ldc, bias, act};
-  if (chunks <= 1 || (long)m * n * k < 32768) {
+  if (chunks <= 1 || (long long)m * n * k < 32768) {
     j.chunks = 1;
     dq_task(&j, 0);
   } else {

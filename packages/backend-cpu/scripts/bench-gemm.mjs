@@ -57,6 +57,38 @@ async function bench(ks) {
   }
 }
 
-if (which !== "wasm") await bench(await loadNativeKernels(threads));
-if (which !== "native") await bench(await loadWasmKernels(threads));
+/** A layer's Q/K/V (three 384×384 weights of one input): three `gemm` calls vs one `gemmMulti`, interleaved. */
+function qkv(ks, m) {
+  if (typeof ks === "string") return;
+  const k = 384, n = 384;
+  const a = Float32Array.from({ length: m * k }, () => Math.random() - 0.5);
+  const bps = [0, 1, 2].map(() => ks.packB(Float32Array.from({ length: n * k }, () => Math.random() - 0.5), n, k));
+  const bias = Float32Array.from({ length: n }, () => Math.random() - 0.5);
+  const cs = [0, 1, 2].map(() => new Float32Array(m * n));
+  const arms = {
+    "3 × gemm": () => bps.forEach((bp, i) => ks.gemm(m, n, k, a, bp, cs[i], bias, 0, 1)),
+    gemmMulti: () => ks.gemmMulti(m, k, a, [n, n, n], bps, cs, [bias, bias, bias]),
+  };
+  const times = { "3 × gemm": [], gemmMulti: [] };
+  const reps = Math.max(3, Math.round(1e9 / (6 * m * n * k)));
+  for (let r = 0; r < 12; r++) {
+    for (const [name, f] of Object.entries(arms)) {
+      const t0 = performance.now();
+      for (let i = 0; i < reps; i++) f();
+      times[name].push((performance.now() - t0) / reps);
+    }
+  }
+  const med = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+  const line = Object.entries(times).map(([name, t]) => `${name} ${med(t).toFixed(3)} ms ${((6 * m * n * k) / (med(t) * 1e6)).toFixed(1)} GFLOP/s`);
+  console.log(`  Q/K/V ${m}×3·${n}×${k}: ${line.join(", ")} (medians, interleaved)`);
+  bps.forEach((bp) => ks.freePacked(bp));
+}
+
+async function run(ks) {
+  await bench(ks);
+  for (const m of [128, 1024]) qkv(ks, m);
+}
+
+if (which !== "wasm") await run(await loadNativeKernels(threads));
+if (which !== "native") await run(await loadWasmKernels(threads));
 process.exit(0);

@@ -10,6 +10,7 @@
  * non-shared memory (the `-st` modules) detaches every view when it grows, so there every operand is copied in and
  * every result out, per call, as before. Packed weights live in linear memory until freed either way.
  */
+import { DebertaError } from "@deberta-js/core";
 import type { KernelHeap, KernelSet, PackedWeight } from "./kernels.js";
 
 interface WasmExports {
@@ -190,7 +191,11 @@ class WasmKernels implements KernelSet {
 
   private alloc(bytes: number): number {
     const p = this.ex.dj_malloc(Math.max(4, bytes));
-    if (!p) throw new RangeError(`WASM kernels: out of memory allocating ${bytes} bytes`);
+    if (!p) {
+      // tensors live here too (shared memory), so this is where a too-large batch or sequence ends up
+      const mib = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;
+      throw new DebertaError("BACKEND_ERROR", `WASM kernels: out of memory allocating ${mib(bytes)} (linear memory holds ${mib(this.memory.buffer.byteLength)} of at most 4096 MiB); use smaller batches or shorter inputs`);
+    }
     return p;
   }
   /** The memory's current buffer (after any growth), remembered as ours. */

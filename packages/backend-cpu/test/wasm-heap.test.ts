@@ -118,6 +118,13 @@ describe.skipIf(typeof first === "string")("WASM kernels, tensors resident in sh
     for (const t of [w, x]) t.dispose();
   });
 
+  it("a tensor too large for linear memory is a BACKEND_ERROR naming the size, and nothing is allocated", () => {
+    const before = heap.inUseBytes;
+    expect(() => b.upload(new Float32Array(0), [0], "f32")).not.toThrow();
+    expect(() => heap.f32(900 * 2 ** 20)).toThrow(expect.objectContaining({ code: "BACKEND_ERROR", message: expect.stringMatching(/WASM kernels: out of memory allocating 3600 MiB/) }));
+    expect(heap.inUseBytes).toBe(before);
+  });
+
   it("inputs of varying length reuse blocks: a freed block serves any request of its size class", () => {
     const a = heap.f32(128 * 384);
     const addr = a.byteOffset;
