@@ -84,7 +84,7 @@ void dj_parallel_for(int n, dj_task_fn fn, void* ctx) {
     for (int t = 0; t < n; t++) fn(ctx, t);
     return;
   }
-  const int g = atomic_load_explicit(&gen, memory_order_relaxed) + 1;
+  const int g = (int)((unsigned)atomic_load_explicit(&gen, memory_order_relaxed) + 1u); /* wraps, no signed overflow */
   job_fn = fn;
   job_ctx = ctx;
   atomic_store_explicit(&done, 0, memory_order_relaxed);
