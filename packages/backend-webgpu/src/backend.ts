@@ -45,7 +45,7 @@ import type { OpContext } from "./ops/context.js";
 import { conv1d } from "./ops/conv1d.js";
 import { binary, unary } from "./ops/elementwise.js";
 import { gemm, quantizedLinear } from "./ops/gemm.js";
-import { gather, takeAlongAxis, transpose } from "./ops/indexing.js";
+import { gather, gatherQuantized, takeAlongAxis, transpose } from "./ops/indexing.js";
 import { layerNorm, softmax } from "./ops/rows.js";
 import { TAKE_MAX_RANK } from "./kernels/gather.wgsl.js";
 
@@ -275,6 +275,12 @@ export class WebGpuBackend implements Backend {
   mul(a: Tensor, b: Tensor): Tensor {
     this.assertUsable();
     return binary(this.parts().ctx, "mul", a, b, opContract.mul(this, a, b).shape);
+  }
+
+  /** int8 embedding rows dequantized in the shader: the table stays packed on the GPU (no host copy). */
+  gatherQuantized(table: QuantizedWeight, ids: Tensor, dtype: FloatDType): Tensor {
+    this.assertUsable();
+    return gatherQuantized(this.parts().ctx, table, ids, dtype, opContract.gatherQuantized(this, table, ids, dtype));
   }
 
   gather(table: Tensor, ids: Tensor): Tensor {

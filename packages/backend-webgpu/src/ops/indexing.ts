@@ -1,6 +1,14 @@
 /** Indexing ops: embedding gather (walking a split table's row chunks), takeAlongAxis and transpose. */
-import { DebertaError, type Tensor, coalesceDims, stridesOf } from "@deberta-js/core";
-import { GATHER_WG, gatherKernel, gatherParams, takeAlongAxisKernel, takeParams } from "../kernels/gather.wgsl.js";
+import { DebertaError, type FloatDType, type QuantizedWeight, type Tensor, coalesceDims, stridesOf } from "@deberta-js/core";
+import {
+  GATHER_WG,
+  gatherKernel,
+  gatherParams,
+  gatherQuantizedKernel,
+  gatherQuantizedParams,
+  takeAlongAxisKernel,
+  takeParams,
+} from "../kernels/gather.wgsl.js";
 import { TRANSPOSE_MAX_RANK, TRANSPOSE_WG, transposeKernel, transposeParams } from "../kernels/transpose.wgsl.js";
 import { grid1d } from "../launch.js";
 import type { OpContext } from "./context.js";
@@ -20,6 +28,21 @@ export function gather(ctx: OpContext, table: Tensor, ids: Tensor, geo: { V: num
     const rows = Math.min(rowsPerChunk, V - rowStart);
     ctx.recorder.dispatch(kv, gatherParams.pack({ n: N, D, rowStart, rows }), [undefined, st.chunks[c], idsBuf, ctx.memory.buf(out)], grid1d(N * D, GATHER_WG));
   }
+  return out;
+}
+
+/** Rows `ids` of an int8 row-wise table kept packed on the GPU, dequantized in the shader to `dtype`. */
+export function gatherQuantized(ctx: OpContext, table: QuantizedWeight, ids: Tensor, dtype: FloatDType, geo: { V: number; D: number; N: number }): Tensor {
+  const { V, D, N } = geo;
+  const out = ctx.memory.alloc([N, D], dtype, "gatherQuantized");
+  if (N === 0 || D === 0) return out;
+  const m = ctx.memory;
+  ctx.recorder.dispatch(
+    gatherQuantizedKernel(dtype),
+    gatherQuantizedParams.pack({ n: N, D, V }),
+    [undefined, m.buf(table.data, "gatherQuantized table"), m.buf(table.scales, "gatherQuantized scales"), m.buf(ids, "gatherQuantized ids"), m.buf(out)],
+    grid1d(N * D, GATHER_WG),
+  );
   return out;
 }
 

@@ -117,6 +117,7 @@ export class Params {
         );
       }
       this.usedModules.add(found.key);
+      this.quant.modules!.delete(found.key); // the backend holds it now: drop the host form (unless kept for fallbacks)
       return this.named1(`${module}.weight`, this.uploadQuantized(w));
     }
     const method = this.quant.method;
@@ -144,6 +145,7 @@ export class Params {
         throw new WeightsError(`int8 embedding table "${found.key}.int8_weight" has shape [${w.outFeatures}, ${w.inFeatures}], expected [${V}, ${D}]`);
       }
       this.usedTables.add(found.key);
+      this.quant.tables!.delete(found.key);
       q = w;
     } else if (expectQuantized) {
       throw new WeightsError(
@@ -181,17 +183,16 @@ export class Params {
   uploadQuantized(w: QuantizedHostWeight, keepHost = !this.backend.quantizedLinear): QuantizedWeight {
     // dtype "q8": int8 weights (quantized here or read from an LLM.int8 checkpoint) run with dynamic int8 activations
     if (w.layout === "int8" && this.quant.method === "int8") w = { ...w, activations: "int8" };
-    const q = QuantizedWeight.upload(this.backend, w, keepHost);
+    // the loader's host forms are dropped once uploaded: the backend may take their arrays over as storage
+    const q = QuantizedWeight.upload(this.backend, w, keepHost, true);
     this.quantized.push(q);
     return q;
   }
 
   /** Quantized modules of the checkpoint that the model did not use (reported like unused tensors). */
   unusedQuantizedModules(): string[] {
-    return [
-      ...[...(this.quant.modules?.keys() ?? [])].filter((k) => !this.usedModules.has(k)),
-      ...[...(this.quant.tables?.keys() ?? [])].filter((k) => !this.usedTables.has(k)),
-    ];
+    // used entries are deleted from the maps as they are uploaded: what is left was not used
+    return [...(this.quant.modules?.keys() ?? []), ...(this.quant.tables?.keys() ?? [])];
   }
 
   /** Bytes of every weight resident on the backend (float tensors + quantized data, scales and tables). */

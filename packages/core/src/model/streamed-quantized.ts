@@ -11,11 +11,11 @@
  *    at a time (per-row int8 has no cross-row state, so this is bit-identical to quantizing the whole table).
  */
 import { WeightsError } from "../errors.js";
-import { quantizeWeight } from "../quant/quantize.js";
+import { quantizeInt8Rows } from "../quant/quantize.js";
 import type { QuantizedHostWeight } from "../quant/quantized-weight.js";
-import { extractBnbModules } from "../weights/bnb.js";
+import { type ByteTensor, bnbModulesOf } from "../weights/bnb.js";
 import { INT8_WEIGHT, type Int8TableParts, assembleInt8Table, int8Bytes, int8TableModule } from "../weights/int8-embeddings.js";
-import { type SourceDType, type StateDict, hostTensorToF32, shapeToString } from "../weights/state-dict.js";
+import { type HostTensor, SOURCE_ITEM_SIZE, type SourceDType, decodeRaw, hostTensorToF32, shapeToString } from "../weights/state-dict.js";
 import type { TensorRecord } from "../weights/stream.js";
 
 /** The module a bitsandbytes tensor belongs to (its `.bias` is a plain float parameter, not a part). */
@@ -42,7 +42,7 @@ export class StreamedQuantized {
   private readonly bnb: Set<string>;
   /** bnb module → how many of its tensors the file holds, and those staged so far. */
   private readonly expected = new Map<string, number>();
-  private readonly staged = new Map<string, StateDict>();
+  private readonly staged = new Map<string, Map<string, HostTensor | ByteTensor>>();
   private readonly tableParts = new Map<string, Int8TableParts>();
 
   constructor(
@@ -95,14 +95,15 @@ export class StreamedQuantized {
   private async takeBnbPart(m: string, r: TensorRecord): Promise<void> {
     const sd = this.staged.get(m) ?? new Map();
     this.staged.set(m, sd);
-    sd.set(r.name, await r.read("f32"));
+    // integer tensors (packed 4-bit codes, LLM.int8 codes, quant-state JSON) as stored: no float32 copy
+    const bytes = (r.dtype === "U8" || r.dtype === "I8") && r.readBytes;
+    sd.set(r.name, bytes ? { dtype: r.dtype === "U8" ? "u8" : "i8", shape: r.shape, data: (await bytes()).slice() } : await r.read("f32"));
     if (sd.size === this.expected.get(m)) this.extract(m, sd);
   }
 
-  private extract(m: string, sd: StateDict): void {
+  private extract(m: string, sd: Map<string, HostTensor | ByteTensor>): void {
     this.staged.delete(m);
-    const { modules } = extractBnbModules(sd, this.where);
-    for (const [k, w] of modules) this.modules.set(k, w);
+    for (const [k, w] of bnbModulesOf(sd, this.where)) this.modules.set(k, w);
   }
 
   private async takeTablePart(m: string, r: TensorRecord): Promise<void> {
@@ -119,19 +120,29 @@ export class StreamedQuantized {
     }
   }
 
-  /** The float table → int8 row-wise, a block of rows at a time where the format reads ranges. */
+  /**
+   * The float table → int8 row-wise, a block of rows at a time through one reused buffer where the format reads
+   * ranges (read whole otherwise). Rows are read as stored and widened to f32: int8 quantization rounds to f16 first,
+   * so the codes equal those of the compute-dtype table the in-memory path quantized.
+   */
   private async quantizeTable(r: TensorRecord): Promise<void> {
     const [V, D] = r.shape;
     const data = new Uint8Array(V * D);
     const scales = new Float32Array(V);
-    const rowsPerBlock = Math.max(1, Math.floor(ROW_BLOCK_BYTES / (D * 4)));
-    const whole = r.readRange ? undefined : hostTensorToF32(await r.read("f32"));
+    const item = SOURCE_ITEM_SIZE[r.dtype];
+    const rowsPerBlock = Math.max(1, Math.floor(ROW_BLOCK_BYTES / (D * item)));
+    const whole = r.readRangeInto ? undefined : hostTensorToF32(await r.read("f32"));
+    const scratch = whole ? undefined : new Uint8Array(Math.min(V, rowsPerBlock) * D * item);
     for (let r0 = 0; r0 < V; r0 += rowsPerBlock) {
       const n = Math.min(rowsPerBlock, V - r0);
-      const rows = whole ? whole.subarray(r0 * D, (r0 + n) * D) : hostTensorToF32(await r.readRange!(r0 * D, n * D, "f32"));
-      const q = quantizeWeight(rows, n, D, "int8");
-      data.set(q.data, r0 * D);
-      scales.set(q.scales, r0);
+      let rows: Float32Array;
+      if (whole) rows = whole.subarray(r0 * D, (r0 + n) * D);
+      else {
+        const bytes = scratch!.subarray(0, n * D * item);
+        await r.readRangeInto!(r0 * D, bytes);
+        rows = hostTensorToF32(decodeRaw(bytes, r.dtype, [n, D], "f32", `${this.where}/${r.file}: tensor "${r.name}"`));
+      }
+      quantizeInt8Rows(rows, n, D, new Int8Array(data.buffer, r0 * D, n * D), scales.subarray(r0, r0 + n));
     }
     this.tables.set(r.name.replace(/\.weight$/, ""), { layout: "int8", method: "int8", outFeatures: V, inFeatures: D, blockSize: D, data, scales });
   }

@@ -33,6 +33,15 @@ export function quantizeWeight(w: Float32Array, n: number, k: number, method: Qu
 function quantizeInt8(w: Float32Array, n: number, k: number): QuantizedHostWeight {
   const codes = new Int8Array(n * k);
   const scales = new Float32Array(n);
+  quantizeInt8Rows(w, n, k, codes, scales);
+  return { layout: "int8", method: "int8", outFeatures: n, inFeatures: k, blockSize: k, data: new Uint8Array(codes.buffer), scales };
+}
+
+/**
+ * LLM.int8 row-wise quantization of `n` rows of `k` into `codes` / `scales` (row `r` at `codes[r·k]`, `scales[r]`).
+ * Rows are independent, so a table can be quantized a block of rows at a time into its final arrays.
+ */
+export function quantizeInt8Rows(w: Float32Array, n: number, k: number, codes: Int8Array, scales: Float32Array): void {
   const w16 = new Float32Array(k);
   for (let r = 0; r < n; r++) {
     let absmax = 0;
@@ -45,7 +54,6 @@ function quantizeInt8(w: Float32Array, n: number, k: number): QuantizedHostWeigh
     const mul = fround(fround(1 / absmax) * 127);
     for (let j = 0; j < k; j++) codes[r * k + j] = Math.max(-127, Math.min(127, roundHalfEven(fround(w16[j] * mul))));
   }
-  return { layout: "int8", method: "int8", outFeatures: n, inFeatures: k, blockSize: k, data: new Uint8Array(codes.buffer), scales };
 }
 
 /** Sorted table entries with their codes, and the midpoints between neighbours. */

@@ -98,6 +98,14 @@ export function hostWeightBytes(w: QuantizedHostWeight): number {
   return w.data.byteLength + w.scales.byteLength + (w.table?.byteLength ?? 0);
 }
 
+/** `bytes` as little-endian 32-bit words: a view when they fill a whole, word-sized buffer, else a zero-padded copy. */
+function wordsOf(bytes: Uint8Array): Int32Array {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.byteLength % 4 === 0;
+  return whole && LITTLE_ENDIAN ? new Int32Array(bytes.buffer, 0, bytes.byteLength / 4) : packWords(bytes);
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** `bytes` zero-padded to whole little-endian 32-bit words (what backends store). */
 export function packWords(bytes: Uint8Array): Int32Array {
   const words = new Int32Array(Math.ceil(bytes.byteLength / 4));
@@ -130,10 +138,18 @@ export class QuantizedWeight {
     readonly activations: ActivationQuant = "f32",
   ) {}
 
-  /** Uploads a host weight. Keeps the host copy when `keepHost` (reference fallback). */
-  static upload(be: Backend, w: QuantizedHostWeight, keepHost: boolean): QuantizedWeight {
-    const data = be.upload(packWords(w.data), [Math.ceil(w.data.byteLength / 4)], "i32");
-    const scales = be.upload(w.scales, [w.scales.length], "f32");
+  /**
+   * Uploads a host weight. Keeps the host copy when `keepHost` (reference fallback). `consume`: the caller hands
+   * `w`'s arrays over and never touches them again (the loader), so where the backend can adopt host arrays (CPU)
+   * the data words and scales become its storage without a copy — a 128K-row int8 embedding table is 98 MB, and
+   * a copy would show in the load's peak memory. (Adopted storage returns to the backend's pool on dispose.)
+   */
+  static upload(be: Backend, w: QuantizedHostWeight, keepHost: boolean, consume = false): QuantizedWeight {
+    const adopt = consume && !keepHost && be.adopt ? be.adopt.bind(be) : undefined;
+    const words = adopt ? wordsOf(w.data) : packWords(w.data);
+    const toBackend = (d: Int32Array | Float32Array, dtype: "i32" | "f32") => (adopt ? adopt(d, [d.length], dtype) : be.upload(d, [d.length], dtype));
+    const data = toBackend(words, "i32");
+    const scales = toBackend(w.scales, "f32");
     const table = w.table ? be.upload(w.table, [16], "f32") : undefined;
     return new QuantizedWeight(be, w.layout, w.method, w.outFeatures, w.inFeatures, w.blockSize, data, scales, table, keepHost ? w : undefined, w.nested, w.layout === "int8" ? (w.activations ?? "f32") : "f32");
   }

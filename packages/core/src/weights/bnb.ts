@@ -26,6 +26,29 @@ import { type HostTensor, type StateDict, hostTensorToF32, numelOf, shapeToStrin
 const QUANT_STATE = /^(.*)\.weight\.quant_state\.bitsandbytes__([A-Za-z0-9]+)$/;
 const SCB = /^(.*)\.SCB$/;
 
+/**
+ * A U8/I8 tensor kept as its stored bytes (the streaming loader reads bnb's integer tensors this way, with no float32
+ * detour); the in-memory loaders decode them to exact float32 values instead — both are accepted.
+ */
+export interface ByteTensor {
+  dtype: "u8" | "i8";
+  shape: number[];
+  data: Uint8Array;
+}
+
+type BnbTensor = HostTensor | ByteTensor;
+type BnbDict = Map<string, BnbTensor>;
+
+function isBytes(t: BnbTensor): t is ByteTensor {
+  return t.dtype === "u8" || t.dtype === "i8";
+}
+
+/** Float values of a tensor (byte tensors widened, I8 signed). */
+function floats(t: BnbTensor): Float32Array {
+  if (!isBytes(t)) return hostTensorToF32(t);
+  return t.dtype === "i8" ? Float32Array.from(new Int8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)) : Float32Array.from(t.data);
+}
+
 export interface BnbModules {
   /** The state dict without the consumed quantization tensors (biases stay). Same object when nothing was found. */
   stateDict: StateDict;
@@ -38,6 +61,16 @@ export interface BnbModules {
 /** Splits bnb-quantized Linear modules out of `sd`. `where` names the checkpoint in errors. */
 export function extractBnbModules(all: StateDict, where = "checkpoint"): BnbModules {
   const { stateDict: sd, tables } = extractInt8Tables(all, where);
+  const { modules, rest } = extractFrom(sd, where);
+  return { stateDict: rest, modules, tables };
+}
+
+/** `extractBnbModules` for the tensors of bnb modules only, some kept as stored bytes (the streaming loader). */
+export function bnbModulesOf(sd: BnbDict, where = "checkpoint"): Map<string, QuantizedHostWeight> {
+  return extractFrom(sd, where).modules;
+}
+
+function extractFrom<D extends BnbDict>(sd: D, where: string): { modules: Map<string, QuantizedHostWeight>; rest: D } {
   const modules = new Map<string, QuantizedHostWeight>();
   const consumed = new Set<string>();
   for (const key of sd.keys()) {
@@ -53,25 +86,29 @@ export function extractBnbModules(all: StateDict, where = "checkpoint"): BnbModu
       modules.set(q8[1], read8bit(sd, q8[1], consumed, where));
     }
   }
-  if (modules.size === 0) return { stateDict: sd, modules, tables };
-  const rest: StateDict = new Map();
+  if (modules.size === 0) return { modules, rest: sd };
+  const rest = new Map() as D;
   for (const [k, v] of sd) if (!consumed.has(k)) rest.set(k, v);
-  return { stateDict: rest, modules, tables };
+  return { modules, rest };
 }
 
-function need(sd: StateDict, name: string, consumed: Set<string>, where: string, module: string): HostTensor {
+function need(sd: BnbDict, name: string, consumed: Set<string>, where: string, module: string): BnbTensor {
   const t = sd.get(name);
   if (!t) throw new WeightsError(`${where}: bitsandbytes module "${module}" lacks tensor "${name}"`, "WEIGHTS_MISSING");
   consumed.add(name);
   return t;
 }
 
-function expectLength(t: HostTensor, n: number, name: string, where: string): void {
+function expectLength(t: BnbTensor, n: number, name: string, where: string): void {
   if (numelOf(t.shape) !== n) throw new WeightsError(`${where}: tensor "${name}" has shape ${shapeToString(t.shape)} (${numelOf(t.shape)} values), expected ${n}`);
 }
 
-/** Float-decoded U8/I8 values → bytes, checking each is an integer in range. */
-function toBytes(t: HostTensor, signed: boolean, name: string, where: string): Uint8Array {
+/** Float-decoded U8/I8 values → bytes, checking each is an integer in range; byte tensors as stored (dtype checked). */
+function toBytes(t: BnbTensor, signed: boolean, name: string, where: string): Uint8Array {
+  if (isBytes(t)) {
+    if (t.dtype !== (signed ? "i8" : "u8")) throw new WeightsError(`${where}: tensor "${name}" must be ${signed ? "I8" : "U8"}, found ${t.dtype.toUpperCase()}`);
+    return t.data;
+  }
   const v = hostTensorToF32(t);
   const lo = signed ? -128 : 0;
   const hi = signed ? 127 : 255;
@@ -95,7 +132,7 @@ interface QuantStateJson {
   nested_offset?: number;
 }
 
-function parseQuantState(t: HostTensor, name: string, where: string): QuantStateJson {
+function parseQuantState(t: BnbTensor, name: string, where: string): QuantStateJson {
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(toBytes(t, false, name, where)));
@@ -116,7 +153,7 @@ function parseQuantState(t: HostTensor, name: string, where: string): QuantState
   return j as QuantStateJson;
 }
 
-function read4bit(sd: StateDict, m: string, suffix: string, stateKey: string, consumed: Set<string>, where: string): QuantizedHostWeight {
+function read4bit(sd: BnbDict, m: string, suffix: string, stateKey: string, consumed: Set<string>, where: string): QuantizedHostWeight {
   const meta = parseQuantState(need(sd, stateKey, consumed, where, m), stateKey, where);
   if (meta.quant_type !== suffix) throw new WeightsError(`${where}: tensor "${stateKey}" says quant_type "${meta.quant_type}" but its key says "${suffix}"`);
   const [N, K] = meta.shape;
@@ -141,14 +178,14 @@ function read4bit(sd: StateDict, m: string, suffix: string, stateKey: string, co
     if (meta.nested_offset === undefined) throw new WeightsError(`${where}: tensor "${stateKey}" lacks "nested_offset" although "${nestedName}" exists`);
     nested = {
       codes: toBytes(absmax, false, `${m}.weight.absmax`, where),
-      nestedAbsmax: Float32Array.from(hostTensorToF32(nestedAbsmax)),
-      nestedMap: Float32Array.from(hostTensorToF32(nestedMap)),
+      nestedAbsmax: Float32Array.from(floats(nestedAbsmax)),
+      nestedMap: Float32Array.from(floats(nestedMap)),
       offset: Math.fround(meta.nested_offset),
       blocksize: nbs,
     };
     scales = expandNestedAbsmax(nested);
   } else {
-    scales = Float32Array.from(hostTensorToF32(absmax));
+    scales = Float32Array.from(floats(absmax));
   }
   if (scales.length !== quantScaleCount("int4", N, K, meta.blocksize)) throw new WeightsError(`${where}: "${m}.weight.absmax" size mismatch`);
   return {
@@ -159,12 +196,12 @@ function read4bit(sd: StateDict, m: string, suffix: string, stateKey: string, co
     blockSize: meta.blocksize,
     data,
     scales,
-    table: Float32Array.from(hostTensorToF32(quantMap)),
+    table: Float32Array.from(floats(quantMap)),
     nested,
   };
 }
 
-function read8bit(sd: StateDict, m: string, consumed: Set<string>, where: string): QuantizedHostWeight {
+function read8bit(sd: BnbDict, m: string, consumed: Set<string>, where: string): QuantizedHostWeight {
   const scb = need(sd, `${m}.SCB`, consumed, where, m);
   const weight = need(sd, `${m}.weight`, consumed, where, m);
   if (weight.shape.length !== 2) throw new WeightsError(`${where}: tensor "${m}.weight" of an 8-bit module must be 2-D [out, in], found ${shapeToString(weight.shape)}`);
@@ -174,7 +211,7 @@ function read8bit(sd: StateDict, m: string, consumed: Set<string>, where: string
   const fmt = sd.get(fmtName);
   if (fmt) {
     consumed.add(fmtName);
-    const v = hostTensorToF32(fmt)[0];
+    const v = floats(fmt)[0];
     if (numelOf(fmt.shape) !== 1 || v !== 0) {
       throw new WeightsError(`${where}: tensor "${fmtName}" is ${v}; only 0 ("row") is valid (col32/col_turing/col_ampere layouts are legacy and rejected, as bitsandbytes does)`);
     }
@@ -186,6 +223,6 @@ function read8bit(sd: StateDict, m: string, consumed: Set<string>, where: string
     inFeatures: K,
     blockSize: K,
     data: toBytes(weight, true, `${m}.weight`, where),
-    scales: Float32Array.from(hostTensorToF32(scb)),
+    scales: Float32Array.from(floats(scb)),
   };
 }

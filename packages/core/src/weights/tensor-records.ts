@@ -24,10 +24,11 @@ export interface TensorRecord {
   /** Reads the tensor into a fresh array of `target` (integer dtypes stay f32 buffers). */
   read(target: HostDType): Promise<HostTensor>;
   /**
-   * Reads flattened elements `[start, start + count)` only (safetensors: a plain byte range), so a big tensor can
-   * be consumed in chunks (e.g. quantized row block by row block). Absent where the format has no cheap ranges.
+   * Reads the stored bytes of flattened elements `[start, start + dest.byteLength / itemSize)` into `dest` (safetensors:
+   * a plain byte range), so a big tensor can be consumed in blocks through one reused buffer (e.g. quantized a block
+   * of rows at a time). Absent where the format has no cheap ranges.
    */
-  readRange?(start: number, count: number, target: HostDType): Promise<HostTensor>;
+  readRangeInto?(start: number, dest: Uint8Array): Promise<void>;
   /** The stored bytes as they are (safetensors), e.g. int8 codes without a float32 detour. */
   readBytes?(): Promise<Uint8Array>;
 }
@@ -48,12 +49,14 @@ export async function safetensorsRecords(src: ByteSource, file: string): Promise
       shape: e.shape,
       fileOffsetAfter: e.end,
       read: (target) => readTensorAs(src, e.begin, e.dtype, e.shape, target, `${src.name}: tensor "${e.name}"`),
-      readRange: (start, count, target) => {
+      readRangeInto: async (start, dest) => {
         const item = SOURCE_ITEM_SIZE[e.dtype];
-        if (!(Number.isSafeInteger(start) && Number.isSafeInteger(count) && start >= 0 && count >= 0 && start + count <= numelOf(e.shape))) {
-          throw new WeightsError(`${src.name}: tensor "${e.name}": range [${start}, ${start + count}) is outside its ${numelOf(e.shape)} elements`);
+        const from = e.begin + start * item;
+        if (!(Number.isSafeInteger(start) && start >= 0 && dest.byteLength % item === 0 && from + dest.byteLength <= e.end)) {
+          throw new WeightsError(`${src.name}: tensor "${e.name}": ${dest.byteLength} bytes from element ${start} are outside the tensor`);
         }
-        return readTensorAs(src, e.begin + start * item, e.dtype, [count], target, `${src.name}: tensor "${e.name}"`);
+        if (src.readInto) await src.readInto(from, dest);
+        else dest.set(await src.read(from, from + dest.byteLength));
       },
       readBytes: () => src.read(e.begin, e.end),
     }),

@@ -6,8 +6,8 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DebertaError, DebertaV2Model, QuantizedWeight, WeightsError, parseSafetensors, writeSafetensors } from "../../src/index.js";
-import { directoryFiles } from "../../src/node/index.js";
+import { DebertaError, DebertaV2Config, DebertaV2Model, QuantizedWeight, WeightsError, loadStateDict, parseSafetensors, quantizeWeight, writeSafetensors } from "../../src/index.js";
+import { directoryFiles, writeRandomCheckpoint } from "../../src/node/index.js";
 import { HostBackend } from "../../src/testing/host-backend.js";
 import { FIXTURES } from "../fixtures.js";
 
@@ -71,6 +71,23 @@ describe("savePretrained with int8 word embeddings (deberta-js format)", () => {
       expect(Buffer.compare(readFileSync(join(out2, "model.safetensors")), readFileSync(join(out, "model.safetensors")))).toBe(0);
       model.dispose();
       again.dispose();
+    });
+  }
+
+  for (const dtype of ["F32", "F16"] as const) {
+    it(`the table quantized as it streams (${dtype} file, 4 MB row blocks, partial last block) equals quantizing it whole`, async () => {
+      // 40000 × 32 fp32 rows = 5.1 MB: two blocks, the second partial (F16: 2.6 MB, one block)
+      const cfg = { model_type: "deberta-v2", hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 37, vocab_size: 40000, relative_attention: true, position_buckets: 16, pos_att_type: ["p2c", "c2p"], position_biased_input: false, type_vocab_size: 0 };
+      const dir = join(tmp, `big-vocab-${dtype}`);
+      await writeRandomCheckpoint(dir, new DebertaV2Config(cfg), cfg, { format: "safetensors", dtype });
+      const m = await DebertaV2Model.fromPretrained(directoryFiles(dir), { backend, quantize_embeddings: true, ...quiet });
+      const got = await (m.embeddings.wordEmbeddings as QuantizedWeight).toHost();
+      const table = (await loadStateDict(directoryFiles(dir))).stateDict.get("deberta.embeddings.word_embeddings.weight")!;
+      const ref = quantizeWeight(table.data as Float32Array, 40000, 32, "int8");
+      expect(Buffer.compare(Buffer.from(got.data), Buffer.from(ref.data))).toBe(0);
+      expect(Array.from(got.scales)).toEqual(Array.from(ref.scales));
+      expect(ref.scales[39999]).toBeGreaterThan(0);
+      m.dispose();
     });
   }
 
