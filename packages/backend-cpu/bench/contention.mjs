@@ -5,7 +5,7 @@
 // contention; one that waits only for claimed tasks stays near it. Each configuration is timed in rounds that
 // alternate quiet/hog so drift on a shared machine hits both alike; prints medians and ratios.
 //
-//   node packages/backend-cpu/bench/contention.mjs [--model DIR] [--seq 128] [--rounds 3] [--runs 20] [--kernels native|wasm]
+//   node packages/backend-cpu/bench/contention.mjs [--model DIR (default ../shared/bench/deberta-v3-xsmall-6l)] [--seq 128] [--rounds 3] [--runs 20] [--kernels native|wasm]
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -14,7 +14,8 @@ import { parseArgs } from "node:util";
 
 const { values: args } = parseArgs({
   options: {
-    model: { type: "string", default: "../shared/bench/deberta-v3-xsmall-6l" },
+    // the repository's sibling ../shared/bench (see CONTRIBUTING.md), wherever this is run from
+    model: { type: "string", default: fileURLToPath(new URL("../../../../shared/bench/deberta-v3-xsmall-6l", import.meta.url)) },
     seq: { type: "string", default: "128" },
     rounds: { type: "string", default: "3" },
     runs: { type: "string", default: "20" },

@@ -27,7 +27,8 @@ function rand(n: number, seed: number): Float32Array {
 
 let hog: ChildProcess | undefined;
 beforeAll(() => {
-  hog = spawn(process.execPath, ["-e", "for(;;){}"], { stdio: "ignore" });
+  // bounded, so it cannot outlive a crashed test run by more than a minute
+  hog = spawn(process.execPath, ["-e", "const end = Date.now() + 60000; while (Date.now() < end);"], { stdio: "ignore" });
 });
 afterAll(() => {
   hog?.kill();
