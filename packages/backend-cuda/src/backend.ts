@@ -240,6 +240,15 @@ export class CudaBackend implements Backend {
     return out;
   }
 
+  /** int8 embedding rows dequantized on the device: the table stays packed in device memory (no host copy). */
+  gatherQuantized(table: QuantizedWeight, ids: Tensor, dtype: FloatDType): Tensor {
+    const { V, D, N } = opContract.gatherQuantized(this, table, ids, dtype);
+    const out = this.alloc([N, D], dtype);
+    const n = N * D;
+    if (n > 0) this.launch1d(`djs_gather_int8_${this.storage(dtype)}`, n, [this.ptr(table.data), this.ptr(table.scales), this.ptr(ids), this.ptr(out), n, D, V]);
+    return out;
+  }
+
   takeAlongAxis(x: Tensor, idx: Tensor, axis: number): Tensor {
     const { axis: ax, shape: outShape } = opContract.takeAlongAxis(this, x, idx, axis);
     const r = x.rank;

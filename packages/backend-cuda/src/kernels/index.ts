@@ -64,7 +64,11 @@ export const KERNEL_MODULES: readonly KernelModule[] = [
     ]),
   ),
   module("activation", ACTIVATION_SOURCE, each(FLOATS, (s) => [[`djs_act_${s}`, ["p", "p", "i", "i"]]])),
-  module("gather", GATHER_SOURCE, { djs_gather_b4: ["p", "p", "p", "i", "i", "i"], djs_gather_b2: ["p", "p", "p", "i", "i", "i"] }),
+  module("gather", GATHER_SOURCE, {
+    djs_gather_b4: ["p", "p", "p", "i", "i", "i"],
+    djs_gather_b2: ["p", "p", "p", "i", "i", "i"],
+    ...each(FLOATS, (s) => [[`djs_gather_int8_${s}`, ["p", "p", "p", "p", "i", "i", "i"]]]),
+  }),
   module("take", TAKE_SOURCE, { djs_take_b4: ["p", "p", "p", "i", "g"], djs_take_b2: ["p", "p", "p", "i", "g"] }),
   module("transpose", TRANSPOSE_SOURCE, { djs_permute_b4: ["p", "p", "i", "g"], djs_permute_b2: ["p", "p", "i", "g"] }),
   module("conv1d", CONV1D_SOURCE, {

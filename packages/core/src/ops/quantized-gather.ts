@@ -1,9 +1,9 @@
 /**
  * The quantized embedding lookup: rows of an int8 row-wise table (`quantize_embeddings`) at i32 ids, dequantized
  * to the compute dtype — only the gathered rows are ever expanded to float. Core checks the contract; backends with
- * `gatherQuantized` run it on their own storage (CPU, WebGPU), the others get the reference fallback below: dequantize
- * the rows from the weight's host copy at the host ids and upload `[N, D]` (CUDA: the int8 table then also stays on
- * the host, V·D bytes).
+ * `gatherQuantized` run it on their own storage (CPU, WebGPU, CUDA), others get the reference fallback below:
+ * dequantize the rows from the weight's host copy at the host ids and upload `[N, D]` (the int8 table then also stays
+ * on the host, V·D bytes).
  */
 import type { Backend } from "../backend.js";
 import type { FloatDType } from "../dtype.js";
