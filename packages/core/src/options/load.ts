@@ -84,7 +84,8 @@ export interface LoadOptions {
    * Store the word-embedding table as int8 with one scale per row (LLM.int8's row-wise layout) and dequantize only
    * the rows an input gathers (default false). For deberta-v3-base the 128K × 768 table is most of the model; this
    * quarters it. A tied MLM decoder multiplies by the same int8 data as a quantized Linear. Works with any dtype.
-   * Such a model cannot be saved (`savePretrained` throws UNSUPPORTED). Alias `quantizeEmbeddings`.
+   * `savePretrained` writes the int8 table in deberta-js's own format (HF Python does not read it; see
+   * `weights/int8-embeddings.ts`), and a folder holding it loads int8 without this option. Alias `quantizeEmbeddings`.
    */
   quantize_embeddings?: boolean;
   /** @deprecated spelling of `quantize_embeddings`. */
