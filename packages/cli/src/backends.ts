@@ -43,10 +43,11 @@ export async function loadBackend(name = "auto", options?: { threads?: number })
 
 /**
  * `--dtype` of commands that load a model: fp32 | fp16, or a quantized dtype (q8, q4, nf4, fp4, q4f16, …) that
- * quantizes the Linear weights at load. Returned as given once checked.
+ * quantizes the Linear weights at load. Returned as given once checked; undefined when not given, so the model
+ * folder decides what it records (a folder saved from a q8 model runs as q8, anything else in fp32).
  */
-export function parseModelDtype(s: string | undefined): string {
-  if (s === undefined) return "f32";
+export function parseModelDtype(s: string | undefined): string | undefined {
+  if (s === undefined) return undefined;
   if (!DTYPES[s.toLowerCase()] && !parseModelDType(s)) {
     throw new DebertaError("INPUT_INVALID", `--dtype "${s}" is not one of fp32, fp16, bf16 (cuda), q8, q4, nf4, fp4, q4f16, q8f16, nf4f16, fp4f16`);
   }

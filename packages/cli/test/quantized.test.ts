@@ -116,7 +116,7 @@ describe("deberta-js quantize --quantize-embeddings, then deberta-js run --model
       expect(summary.quantize_embeddings).toBe(true);
       expect(summary.copied).toContain("tokenizer.json");
       const config = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
-      expect(config.quantization_config.deberta_js).toEqual({ quantized_embeddings: "int8-row" });
+      expect(config.quantization_config.deberta_js).toEqual(to ? { quantized_embeddings: "int8-row", activations: "int8-dynamic" } : { quantized_embeddings: "int8-row" });
       expect(config.quantization_config.quant_method).toBe(to ? "bitsandbytes" : "deberta-js");
       // the saved folder gives exactly what the source loaded with the same options gives (q8: asked again with
       // --dtype q8, which selects int8 activations for the saved int8 weights, as at quantization time)
@@ -132,6 +132,44 @@ describe("deberta-js quantize --quantize-embeddings, then deberta-js run --model
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/--to.*--quantize-embeddings/);
   }, 60_000);
+});
+
+describe("deberta-js quantize --to X, then run --model OUT without --dtype", () => {
+  it("gives exactly what run --model ORIG --dtype X gives (q8 ± embeddings, int8, q4, nf4, fp4); without the q8 marker it does not", async () => {
+    const src = await syntheticModel("DebertaV2ForSequenceClassification");
+    const text = "A man is eating food.";
+    const runOn = async (model: string, extra: string[]) => {
+      const r = await cli(["run", "--task", "text-classification", "--top-k", "3", "--model", model, ...extra, text]);
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout);
+    };
+    const cases = [
+      { to: "q8", dtype: "q8", emb: false },
+      { to: "q8", dtype: "q8", emb: true },
+      { to: "int8", dtype: "q8", emb: false },
+      { to: "q4", dtype: "q4", emb: false },
+      { to: "nf4", dtype: "nf4", emb: false },
+      { to: "fp4", dtype: "fp4", emb: false },
+    ];
+    let q8Out = "";
+    for (const c of cases) {
+      const emb = c.emb ? ["--quantize-embeddings"] : [];
+      const out = join(tmp, `reload-${c.to}${c.emb ? "-emb" : ""}`);
+      const q = await cli(["quantize", "--model", src, "--to", c.to, ...emb, "--out", out]);
+      expect(q.code, q.stderr).toBe(0);
+      const saved = await runOn(out, []);
+      expect(flatScores(saved).length).toBe(3);
+      expect(saved).toEqual(await runOn(src, ["--dtype", c.dtype, ...emb]));
+      if (c.to === "q8" && !c.emb) q8Out = out;
+    }
+    // the marker is what makes the difference: without it the int8 weights run with float activations
+    const config = JSON.parse(readFileSync(join(q8Out, "config.json"), "utf8"));
+    const marked = await runOn(q8Out, []);
+    delete config.quantization_config.deberta_js;
+    writeFileSync(join(q8Out, "config.json"), JSON.stringify(config));
+    expect(await runOn(q8Out, [])).not.toEqual(marked);
+    expect(await runOn(q8Out, ["--dtype", "q8"])).toEqual(marked);
+  }, 120_000);
 });
 
 function flatScores(v: unknown): number[] {

@@ -41,6 +41,8 @@ import {
   sequenceSpan,
   warnSink,
   type ResolvedLoadOptions,
+  int8ActivationsFor,
+  stateDictInt8Activations,
 } from "@deberta-js/core";
 import { type InitKind, SeededNormal, initTensor } from "./init.js";
 import { HEAD_OPTIONS, type PretrainedOptions, resolveFilesWith } from "./load.js";
@@ -63,6 +65,11 @@ export interface HeadStateDictOptions {
   quantizedModules?: Map<string, QuantizedHostWeight>;
   /** int8 embedding tables quantized while streaming (`loadModelWeights`), by module name. */
   quantizedTables?: Map<string, QuantizedHostWeight>;
+  /**
+   * int8 weights run with dynamic int8 activations. Default: `quantize === "int8"` when `dtype` or `quantize` is
+   * given, else config.json's `quantization_config.deberta_js.activations` marker (see core's README).
+   */
+  int8Activations?: boolean;
   warn?: (message: string) => void;
   strict?: boolean;
   /** Where the weights came from, for messages. */
@@ -305,6 +312,7 @@ export async function loadHeadWith<T>(cls: HeadClass<T>, files: ModelFiles, load
     dtype: load.dtype,
     quantize: load.quantize,
     quantizeEmbeddings: load.quantizeEmbeddings,
+    int8Activations: int8ActivationsFor(config, { quantize: load.quantize, dtypeGiven: load.dtypeGiven }),
     device,
     warn: load.warn,
     strict,
@@ -328,6 +336,7 @@ export function buildHead<T>(cls: HeadClass<T>, config: DebertaV2Config, stateDi
     tables: mergeModules(bnb.tables, options.quantizedTables),
     method: options.quantize,
     embeddings: options.quantizeEmbeddings,
+    int8Activations: stateDictInt8Activations(config, options),
   });
   try {
     const deberta = DebertaV2Model.load(params, config);

@@ -140,7 +140,7 @@ export async function benchCommand(opts: BenchOptions) {
   const warmup = int("warmup", opts.warmup, 3);
   const runs = int("runs", opts.runs, 10);
   const threads = int("threads", opts.threads, 2);
-  const dtype = parseModelDtype(opts.dtype);
+  const dtype = parseModelDtype(opts.dtype) ?? "fp32";
   if (opts.side !== undefined && opts.side !== "ours" && opts.side !== "peer") throw new InputError(`--side must be ours or peer, got "${opts.side}"`);
   if (opts.isolate) return benchIsolated(opts);
   let result: Record<string, unknown>;

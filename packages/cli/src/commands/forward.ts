@@ -91,7 +91,7 @@ export function registerForward(program: Command): void {
     .option("--variant <variant>", "weights variant, e.g. fp16 or bf16 (model.<variant>.safetensors)")
     .option("--from-tf", "load tf_model.h5 even when PyTorch weights are present (HF's from_tf; without it tf_model.h5 is used when it is the only weight file)")
     .option("--backend <name>", BACKEND_NAMES.join(" | "), "auto")
-    .option("--dtype <dtype>", "fp32 | fp16 | bf16 (cuda) | q8 | q4 | nf4 | fp4 | q4f16 (quantized: Linear weights quantized at load)", "fp32")
+    .option("--dtype <dtype>", "fp32 | fp16 | bf16 (cuda) | q8 | q4 | nf4 | fp4 | q4f16 (quantized: Linear weights quantized at load; default: fp32, or q8 for a folder saved from a q8 model)")
     .option("--output-hidden-states", "also print hidden_states")
     .option("--output-attentions", "also print attentions")
     .action(action(async (opts: ForwardOptions) => printJson(await forwardCommand(opts))));

@@ -103,6 +103,6 @@ export function registerInfo(program: Command): void {
     .option("--revision <rev>", "hub revision (branch, tag or commit)")
     .option("--cache-dir <dir>", "HF cache folder")
     .option("--load <backends>", "also load the weights onto these backends (comma list, e.g. cpu,webgpu) and report resident weight bytes per backend")
-    .option("--dtype <dtype>", "compute dtype for --load: fp32 | fp16 | q8 | …", "fp32")
+    .option("--dtype <dtype>", "compute dtype for --load: fp32 | fp16 | q8 | … (default: fp32, or what the folder records)")
     .action(action(async (opts: InfoOptions) => printJson(await infoCommand(opts))));
 }

@@ -74,7 +74,7 @@ export function registerJobs(program: Command): void {
     .requiredOption("--model <id-or-dir>", "hub id or model folder")
     .option("--task <task>", "pipeline task (default: from config.json architectures)")
     .option("--backend <name>", BACKEND_NAMES.join(" | "), "auto")
-    .option("--dtype <dtype>", "fp32 | fp16 | bf16 (cuda) | q8 | q4 | nf4 | fp4 | q4f16", "fp32")
+    .option("--dtype <dtype>", "fp32 | fp16 | bf16 (cuda) | q8 | q4 | nf4 | fp4 | q4f16 (default: fp32, or q8 for a folder saved from a q8 model)")
     .option("--revision <rev>", "hub revision")
     .option("--cache-dir <dir>", "HF cache folder")
     .option("--variant <variant>", "weights variant")

@@ -285,7 +285,7 @@ export function registerRun(program: Command): void {
     .requiredOption("--task <task>", TASKS.join(" | "))
     .requiredOption("--model <id-or-dir>", "hub id (downloaded into the HF cache) or model folder")
     .option("--backend <name>", BACKEND_NAMES.join(" | "), "auto")
-    .option("--dtype <dtype>", "fp32 | fp16 | bf16 (cuda) | q8 | q4 | nf4 | fp4 | q4f16", "fp32")
+    .option("--dtype <dtype>", "fp32 | fp16 | bf16 (cuda) | q8 | q4 | nf4 | fp4 | q4f16 (default: fp32, or q8 for a folder saved from a q8 model)")
     .option("--quantize-embeddings", "store the word embeddings int8 row-wise (load option quantize_embeddings)")
     .option("--revision <rev>", "hub revision (branch, tag or commit)")
     .option("--cache-dir <dir>", "HF cache folder")

@@ -19,6 +19,7 @@ import type { Tensor } from "../tensor.js";
 import { loadModelWeights } from "./device-weights.js";
 import type { StateDict } from "../weights/state-dict.js";
 import { extractBnbModules } from "../weights/bnb.js";
+import { int8ActivationsFor } from "../weights/activations-marker.js";
 import { type ModelDType, parseModelDType } from "../quant/dtype.js";
 import type { QuantMethod, QuantizedHostWeight } from "../quant/quantized-weight.js";
 import { WeightStore } from "../weights/store.js";
@@ -45,6 +46,11 @@ export interface StateDictOptions {
   quantizedModules?: Map<string, QuantizedHostWeight>;
   /** int8 embedding tables quantized while streaming (`loadModelWeights`), by module name. */
   quantizedTables?: Map<string, QuantizedHostWeight>;
+  /**
+   * int8 weights run with dynamic int8 activations. Default: `quantize === "int8"` when `dtype` or `quantize` is
+   * given, else config.json's `quantization_config.deberta_js.activations` marker (`weights/activations-marker.ts`).
+   */
+  int8Activations?: boolean;
   /** Tensors already streamed onto `backend` by checkpoint key (`loadModelWeights`); the model takes them over. */
   device?: Map<string, Tensor>;
   warn?: (message: string) => void;
@@ -114,6 +120,7 @@ export class DebertaV2Model {
       dtype: load.dtype,
       quantize: load.quantize,
       quantizeEmbeddings: load.quantizeEmbeddings,
+      int8Activations: int8ActivationsFor(config, { quantize: load.quantize, dtypeGiven: load.dtypeGiven }),
       device,
       warn: load.warn,
       location: files.location,
@@ -131,6 +138,7 @@ export class DebertaV2Model {
       tables: mergeModules(bnb.tables, options.quantizedTables),
       method: options.quantize,
       embeddings: options.quantizeEmbeddings,
+      int8Activations: stateDictInt8Activations(config, options),
     });
     try {
       const model = DebertaV2Model.load(params, config);
@@ -275,6 +283,12 @@ export function modelDType(dtype: FloatDType | string | undefined): ModelDType {
 }
 
 /** The checkpoint's bitsandbytes modules plus those quantized while streaming. */
+/** `StateDictOptions.int8Activations`, defaulted as documented there (shared with the heads' `fromStateDict`). */
+export function stateDictInt8Activations(config: DebertaV2Config, options: Pick<StateDictOptions, "int8Activations" | "dtype" | "quantize">): boolean {
+  const fromConfig = int8ActivationsFor(config, { quantize: options.quantize, dtypeGiven: options.dtype !== undefined });
+  return options.int8Activations ?? fromConfig;
+}
+
 export function mergeModules(a: Map<string, QuantizedHostWeight> | undefined, b: Map<string, QuantizedHostWeight> | undefined): Map<string, QuantizedHostWeight> | undefined {
   if (!b?.size) return a;
   if (!a?.size) return b;

@@ -28,6 +28,11 @@ export interface ParamsQuantOptions {
    * (`weights/int8-embeddings.ts`) or quantized while streaming. Used whatever `embeddings` says.
    */
   tables?: Map<string, QuantizedHostWeight>;
+  /**
+   * int8 weights (Linear and tables) run with dynamic per-row int8 activations. Default: `method === "int8"`
+   * (dtype "q8"); the loaders also set it from config.json's marker (`weights/activations-marker.ts`).
+   */
+  int8Activations?: boolean;
 }
 
 export class Params {
@@ -181,12 +186,18 @@ export class Params {
   }
 
   uploadQuantized(w: QuantizedHostWeight, keepHost = !this.backend.quantizedLinear): QuantizedWeight {
-    // dtype "q8": int8 weights (quantized here or read from an LLM.int8 checkpoint) run with dynamic int8 activations
-    if (w.layout === "int8" && this.quant.method === "int8") w = { ...w, activations: "int8" };
+    // dtype "q8" (or a folder saved from a q8 model): int8 weights (quantized here or read from an LLM.int8
+    // checkpoint) run with dynamic int8 activations
+    if (w.layout === "int8" && this.int8Activations) w = { ...w, activations: "int8" };
     // the loader's host forms are dropped once uploaded: the backend may take their arrays over as storage
     const q = QuantizedWeight.upload(this.backend, w, keepHost, true);
     this.quantized.push(q);
     return q;
+  }
+
+  /** Whether int8 weights get dynamic int8 activations (see `ParamsQuantOptions.int8Activations`). */
+  get int8Activations(): boolean {
+    return this.quant.int8Activations ?? this.quant.method === "int8";
   }
 
   /** Quantized modules of the checkpoint that the model did not use (reported like unused tensors). */

@@ -154,6 +154,11 @@ export interface ResolvedLoadOptions {
   quantize?: QuantMethod;
   /** The name the user gave (e.g. "bf16"), for messages. */
   dtypeName: string;
+  /**
+   * A dtype was chosen (option `dtype` or `env.dtype`, other than "auto"): it wins over what a saved folder's
+   * config.json says about activations (`weights/activations-marker.ts`).
+   */
+  dtypeGiven: boolean;
   backendOptions?: Record<string, unknown>;
   variant?: string;
   fromTf: boolean;
@@ -213,6 +218,7 @@ export function resolveLoadOptions(
       dtype: dtype.compute,
       quantize: dtype.quantize,
       dtypeName: dtypeName ?? env.dtype ?? "fp32",
+      dtypeGiven: (dtypeName ?? env.dtype ?? "auto").toLowerCase() !== "auto",
       backendOptions: dtype.backendOptions,
       variant: check(context, "variant", all.variant, isString, "a string"),
       fromTf: check<boolean>(context, "from_tf", all.from_tf, (v) => typeof v === "boolean", "true or false") ?? false,

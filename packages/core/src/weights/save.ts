@@ -12,6 +12,7 @@ import { type RawTensor, writeSafetensors } from "./safetensors.js";
 import { QuantizedWeight, type QuantizedHostWeight } from "../quant/quantized-weight.js";
 import { bnbTensors, quantizationConfig } from "./bnb-write.js";
 import { EMBEDDINGS_MARKER, int8TableTensors } from "./int8-embeddings.js";
+import { ACTIVATIONS_MARKER } from "./activations-marker.js";
 
 export interface PretrainedFileOptions {
   /** `architectures` written to config.json (the class name). */
@@ -49,7 +50,11 @@ export async function pretrainedFiles(config: DebertaV2Config, params: Params, o
   }
   const json: Record<string, unknown> = { ...config.toJSON(), architectures: [options.architecture], torch_dtype: params.dtype === "f16" ? "float16" : "float32" };
   let qc = quantizationConfig(quantized);
-  if (params.hasQuantizedEmbeddings) qc = { ...(qc ?? { quant_method: "deberta-js" }), deberta_js: { quantized_embeddings: EMBEDDINGS_MARKER } };
+  // our own facts, under our namespaced key (HF Python ignores it; bnb's fields above stay exactly bnb's)
+  const ours: Record<string, string> = {};
+  if (params.hasQuantizedEmbeddings) ours.quantized_embeddings = EMBEDDINGS_MARKER;
+  if (params.quantized.some((q) => q.layout === "int8" && q.activations === "int8")) ours.activations = ACTIVATIONS_MARKER;
+  if (Object.keys(ours).length) qc = { ...(qc ?? { quant_method: "deberta-js" }), deberta_js: ours };
   if (qc) json.quantization_config = qc;
   else delete json.quantization_config;
   return {
