@@ -13,6 +13,8 @@ run() { local name=$1; shift; echo "=== $name $(date -u +%T) load: $(cut -d' ' -
 run i11-native-1x128 "$B --model $M --peer ort-node --threads 2 --batch 1 --seq 128 --runs 30 --warmup 5"
 run i11-native-8x128 "$B --model $M --peer ort-node --threads 2 --batch 8 --seq 128 --runs 10 --warmup 3"
 run i11-wasm-1x128 "DEBERTA_JS_CPU=wasm $B --model $M --peer ort-web --threads 2 --batch 1 --seq 128 --runs 20 --warmup 3"
+run i11-native-1x128-interleaved "$B --model $M --peer ort-node --interleave --threads 2 --batch 1 --seq 128 --runs 30 --warmup 5"
+run i11-wasm-1x128-interleaved "DEBERTA_JS_CPU=wasm $B --model $M --peer ort-web --interleave --threads 2 --batch 1 --seq 128 --runs 30 --warmup 5"
 run i11-wasm-8x128 "DEBERTA_JS_CPU=wasm $B --model $M --peer ort-web --threads 2 --batch 8 --seq 128 --runs 5 --warmup 2"
 run i11-chromium-1x128 "node packages/cli/scripts/bench-browser.mjs --model $M --threads 2 --batch 1 --seq 128 --runs 20 --warmup 3"
 run i11-chromium-8x128 "node packages/cli/scripts/bench-browser.mjs --model $M --threads 2 --batch 8 --seq 128 --runs 5 --warmup 2"

@@ -143,6 +143,8 @@ add("bench: --runs NaN", () => ["bench", "--model", TINY, "--runs", "abc"], /--r
 add("bench: --warmup 1.5", () => ["bench", "--model", TINY, "--warmup", "1.5"], /--warmup/);
 add("bench: --threads 0", () => ["bench", "--model", TINY, "--threads", "0"], /--threads/);
 add("bench: unknown peer", () => ["bench", "--model", TINY, "--peer", "tvm"], /tvm|--peer/);
+add("bench: --interleave without a peer", () => ["bench", "--model", TINY, "--interleave"], /--interleave needs --peer/);
+add("bench: --interleave with --isolate", () => ["bench", "--model", TINY, "--peer", "ort-node", "--interleave", "--isolate"], /--interleave.*--isolate/);
 add("bench: --config garbage", () => ["bench", "--config", T("garbage.json")], /garbage\.json|config/);
 add("bench: --seq beyond the cap", () => ["bench", "--model", TINY, "--seq", "100000"], /100000|8192|sequence|--seq/i);
 // ── run ─────────────────────────────────────────────────────────────────────────────────────────────────────

@@ -36,6 +36,8 @@ export interface BenchOptions {
   isolate?: boolean;
   /** `quantize_embeddings`: int8 row-wise word embeddings. */
   quantizeEmbeddings?: boolean;
+  /** Time ours and the peer alternately (same process), and report the median per-round ratio too. */
+  interleave?: boolean;
   /** Internal (--isolate's children): run only "ours" or only the "peer". */
   side?: string;
 }
@@ -110,7 +112,8 @@ async function loadOrt(peer: Peer, threads: number): Promise<typeof import("onnx
   }
 }
 
-async function benchOnnx(peer: Peer, file: string, ids: number[][], threads: number, warmup: number, runs: number) {
+/** An onnxruntime session on the ONNX twin, ready to run the same inputs as ours. */
+async function openOnnx(peer: Peer, file: string, ids: number[][], threads: number) {
   const ort = await loadOrt(peer, threads);
   const options = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: "all", logSeverityLevel: 3 } as const;
   // onnxruntime-web takes the model's bytes (it would fetch a path); onnxruntime-node reads the file itself
@@ -125,13 +128,60 @@ async function benchOnnx(peer: Peer, file: string, ids: number[][], threads: num
   for (const name of session.inputNames) {
     if (!(name in feeds)) throw new InputError(`--onnx ${file}: unexpected model input "${name}"`);
   }
-  let first: number[] = [];
-  const times = await time(peer === "ort-node" ? "onnxruntime-node" : "onnxruntime-web", warmup, runs, async () => {
-    const out = await session.run(feeds);
-    first = Array.from((out.last_hidden_state.data as Float32Array).subarray(0, 4));
-  });
-  await session.release();
-  return { times, first };
+  const runner = {
+    label: peer === "ort-node" ? "onnxruntime-node" : "onnxruntime-web",
+    first: [] as number[],
+    run: async () => {
+      const out = await session.run(feeds);
+      runner.first = Array.from((out.last_hidden_state.data as Float32Array).subarray(0, 4));
+    },
+    release: () => session.release(),
+  };
+  return runner;
+}
+
+async function benchOnnx(peer: Peer, file: string, ids: number[][], threads: number, warmup: number, runs: number) {
+  const runner = await openOnnx(peer, file, ids, threads);
+  const times = await time(runner.label, warmup, runs, runner.run);
+  await runner.release();
+  return { times, first: runner.first };
+}
+
+/**
+ * `--interleave`: both sides warmed up, then timed alternately (ours, peer; peer, ours; …), so a machine whose speed
+ * drifts during the run (a shared VM, thermal limits) slows both sides alike. Also returns each round's peer/ours ratio.
+ */
+const SETTLE_MS = 150;
+
+async function timeInterleaved(ours: () => Promise<void>, peer: { label: string; run: () => Promise<void> }, warmup: number, runs: number) {
+  const bar = progress();
+  for (let i = 0; i < warmup; i++) {
+    bar.update(`deberta-js and ${peer.label}: warm-up`, i, warmup);
+    await ours();
+    await peer.run();
+  }
+  const a: number[] = [];
+  const b: number[] = [];
+  const timed = async (fn: () => Promise<void>, into: number[]) => {
+    // a pause first: thread pools (onnxruntime's, ours) spin for a while after a run, and the other side must not
+    // start while they still hold the cores
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    const t0 = performance.now();
+    await fn();
+    into.push(performance.now() - t0);
+  };
+  for (let i = 0; i < runs; i++) {
+    bar.update(`deberta-js and ${peer.label}: timing, alternately`, i, runs);
+    if (i % 2 === 0) {
+      await timed(ours, a);
+      await timed(peer.run, b);
+    } else {
+      await timed(peer.run, b);
+      await timed(ours, a);
+    }
+  }
+  bar.stop();
+  return { ours: a, peer: b, ratios: a.map((t, i) => b[i] / t) };
 }
 
 export async function benchCommand(opts: BenchOptions) {
@@ -142,10 +192,13 @@ export async function benchCommand(opts: BenchOptions) {
   const threads = int("threads", opts.threads, 2);
   const dtype = parseModelDtype(opts.dtype) ?? "fp32";
   if (opts.side !== undefined && opts.side !== "ours" && opts.side !== "peer") throw new InputError(`--side must be ours or peer, got "${opts.side}"`);
+  if (opts.isolate && opts.interleave) throw new InputError("--interleave times both sides in one process; --isolate runs each in its own: choose one");
   if (opts.isolate) return benchIsolated(opts);
+  if (opts.interleave && opts.peer === undefined && opts.onnx === undefined) throw new InputError("--interleave needs --peer (or --onnx)");
   let result: Record<string, unknown>;
   let ids: number[][];
   let ms = NaN;
+  let interleaved: { times: number[]; first: number[]; ratios: number[] } | undefined;
   if (opts.side === "peer") {
     const config = await loadConfigOnly(opts);
     ids = benchIds(batch, seq, config.vocab_size);
@@ -164,10 +217,22 @@ export async function benchCommand(opts: BenchOptions) {
       out.last_hidden_state.dispose();
     };
     let peakRss = process.memoryUsage().rss;
-    const times = await time(`deberta-js ${backend.name}`, warmup, runs, async () => {
+    const timedForward = async () => {
       await forward();
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    });
+    };
+    let times: number[];
+    if (opts.interleave) {
+      const peerName = opts.peer ?? "ort-node";
+      if (!(PEERS as readonly string[]).includes(peerName)) throw new InputError(`--peer "${peerName}" is not one of ${PEERS.join(", ")}`);
+      const onnx = opts.onnx ?? (opts.model ? defaultOnnx(opts.model, dtype) : undefined);
+      if (!onnx) throw new InputError("--peer needs --onnx FILE (or --model DIR holding model.onnx)");
+      const runner = await openOnnx(peerName as Peer, onnx, ids, threads);
+      const r = await timeInterleaved(timedForward, runner, warmup, runs);
+      await runner.release();
+      times = r.ours;
+      interleaved = { times: r.peer, first: runner.first, ratios: r.ratios };
+    } else times = await time(`deberta-js ${backend.name}`, warmup, runs, timedForward);
     let profile: unknown;
     if (profiler) {
       // separate passes, so the timing above carries no profiling overhead
@@ -203,7 +268,7 @@ export async function benchCommand(opts: BenchOptions) {
   if (peerName && opts.side !== "ours") {
     const onnx = opts.onnx ?? (opts.model ? defaultOnnx(opts.model, dtype) : undefined);
     if (!onnx) throw new InputError("--peer needs --onnx FILE (or --model DIR holding model.onnx)");
-    const peer = await benchOnnx(peerName as Peer, onnx, ids, threads, warmup, runs);
+    const peer = interleaved ?? (await benchOnnx(peerName as Peer, onnx, ids, threads, warmup, runs));
     const pms = median(peer.times);
     result.peer = {
       name: peerName === "ort-node" ? "onnxruntime-node" : "onnxruntime-web (wasm)",
@@ -215,6 +280,10 @@ export async function benchCommand(opts: BenchOptions) {
       first_outputs: peer.first.map((x) => round(x, 6)),
     };
     if (opts.side !== "peer") result.speedup_vs_peer = round(pms / ms, 3);
+    if (interleaved) {
+      result.timing = "interleaved";
+      result.speedup_paired_median = round(median(interleaved.ratios), 3);
+    }
   }
   // this process's high-water resident set (kernel-tracked, so nothing between samples is missed); with --isolate
   // it is one side's alone
@@ -299,6 +368,7 @@ export function registerBench(program: Command): void {
     .option("--peer <name>", "also time a peer on the ONNX twin in the same run: ort-node | ort-web")
     .option("--threads <n>", "threads for the cpu backend and onnxruntime (intraOpNumThreads)", "2")
     .option("--profile", "also print per-op time per forward pass (extra passes after the timed ones)")
+    .option("--interleave", "time ours and the peer alternately in one process (robust to a machine whose speed drifts); adds speedup_paired_median")
     .option("--isolate", "run ours and the peer each in its own child process, so each max_rss_mb (peak memory) is that side's alone")
     .addOption(new Option("--side <which>", "internal: only ours | peer").hideHelp())
     .action(action(async (opts: BenchOptions) => printJson(await benchCommand(opts))));
