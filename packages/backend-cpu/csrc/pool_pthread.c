@@ -23,7 +23,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
-#include "pool.h"
+#include "pool_job.h"
 
 #define MAX_THREADS 256
 #define SPIN 20000
@@ -31,11 +31,8 @@
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static atomic_uint gen;        /* wake-up word: the last published job's generation */
-static _Atomic uint64_t claim; /* (task count << 32) | next task to claim */
-static atomic_int done;        /* tasks of the current job finished */
 static atomic_int active;      /* workers with id < active take part (a hint; any value is safe) */
-static dj_task_fn job_fn;      /* written only while no task of any job is claimed and unfinished */
-static void* job_ctx;
+static dj_job job;
 static int n_threads = 1, n_workers = 0; /* workers started so far */
 static unsigned start_gen[MAX_THREADS];
 
@@ -43,20 +40,6 @@ static inline void relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
 #endif
-}
-
-/* Claims and runs tasks of the job published in `claim` until none is left. */
-static void run_tasks(void) {
-  uint64_t c = atomic_load_explicit(&claim, memory_order_relaxed);
-  for (;;) {
-    const uint32_t next = (uint32_t)c, n = (uint32_t)(c >> 32);
-    if (next >= n) return;
-    if (!atomic_compare_exchange_weak_explicit(&claim, &c, c + 1, memory_order_acquire, memory_order_relaxed))
-      continue; /* c now holds the current word */
-    job_fn(job_ctx, (int)next);
-    atomic_fetch_add_explicit(&done, 1, memory_order_release);
-    c = atomic_load_explicit(&claim, memory_order_relaxed);
-  }
 }
 
 static void* worker(void* arg) {
@@ -71,7 +54,7 @@ static void* worker(void* arg) {
       pthread_mutex_unlock(&mu);
     }
     seen = atomic_load_explicit(&gen, memory_order_acquire); /* so the claim word read next is this job's or later */
-    if (id < atomic_load_explicit(&active, memory_order_relaxed)) run_tasks();
+    if (id < atomic_load_explicit(&active, memory_order_relaxed)) dj_job_run(&job);
   }
   return 0;
 }
@@ -106,20 +89,16 @@ void dj_parallel_for(int n, dj_task_fn fn, void* ctx) {
   }
   if (workers > n_workers) workers = n_workers;
   const unsigned g = atomic_load_explicit(&gen, memory_order_relaxed) + 1;
-  /* Safe to write: the last job returned only after all its claimed tasks finished, and no task is claimable. */
-  job_fn = fn;
-  job_ctx = ctx;
-  atomic_store_explicit(&done, 0, memory_order_relaxed);
   atomic_store_explicit(&active, workers, memory_order_relaxed);
-  /* publishes job_fn/job_ctx/done to whoever claims from this word */
-  atomic_store_explicit(&claim, (uint64_t)(uint32_t)n << 32, memory_order_release);
+  /* safe: the last job returned only after all its claimed tasks finished, and no task of it is claimable */
+  dj_job_publish(&job, n, fn, ctx);
   pthread_mutex_lock(&mu);
   atomic_store_explicit(&gen, g, memory_order_release);
   pthread_cond_broadcast(&cv);
   pthread_mutex_unlock(&mu);
-  run_tasks();
+  dj_job_run(&job);
   /* every task is claimed; wait only for those other threads are running */
-  for (int i = 0; atomic_load_explicit(&done, memory_order_acquire) < n; i++) {
+  for (int i = 0; !dj_job_finished(&job, n); i++) {
     if (i < SPIN) relax();
     else sched_yield();
   }

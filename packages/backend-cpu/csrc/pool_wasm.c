@@ -22,33 +22,17 @@ void dj_parallel_for(int n, dj_task_fn fn, void* ctx) {
 #else
 #include <stdatomic.h>
 #include <stdint.h>
+#include "pool_job.h"
 
 #define SPIN 20000
 #define MAX_THREADS 64
 
 static atomic_int gen;         /* wake-up word (memory.atomic.wait32/notify): the last published job's generation */
-static _Atomic uint64_t claim; /* (task count << 32) | next task to claim */
-static atomic_int done;        /* tasks of the current job finished */
 static atomic_int active;      /* workers with id < active take part (a hint; any value is safe) */
-static dj_task_fn job_fn;      /* written only while no task of any job is claimed and unfinished */
-static void* job_ctx;
+static dj_job job;
 static int n_threads = 1;
 static atomic_int n_workers; /* workers running dj_worker_main */
 static int start_gen[MAX_THREADS];
-
-/* Claims and runs tasks of the job published in `claim` until none is left. */
-static void run_tasks(void) {
-  uint64_t c = atomic_load_explicit(&claim, memory_order_relaxed);
-  for (;;) {
-    const uint32_t next = (uint32_t)c, n = (uint32_t)(c >> 32);
-    if (next >= n) return;
-    if (!atomic_compare_exchange_weak_explicit(&claim, &c, c + 1, memory_order_acquire, memory_order_relaxed))
-      continue; /* c now holds the current word */
-    job_fn(job_ctx, (int)next);
-    atomic_fetch_add_explicit(&done, 1, memory_order_release);
-    c = atomic_load_explicit(&claim, memory_order_relaxed);
-  }
-}
 
 /* Called by JS before it starts worker `id`: the generation it has seen. */
 void dj_worker_prepare(int id) {
@@ -63,7 +47,7 @@ void dj_worker_main(int id) {
     }
     while (atomic_load_explicit(&gen, memory_order_relaxed) == seen) __builtin_wasm_memory_atomic_wait32((int*)&gen, seen, -1);
     seen = atomic_load_explicit(&gen, memory_order_acquire);
-    if (id < atomic_load_explicit(&active, memory_order_relaxed)) run_tasks();
+    if (id < atomic_load_explicit(&active, memory_order_relaxed)) dj_job_run(&job);
   }
 }
 
@@ -85,15 +69,12 @@ void dj_parallel_for(int n, dj_task_fn fn, void* ctx) {
     return;
   }
   const int g = (int)((unsigned)atomic_load_explicit(&gen, memory_order_relaxed) + 1u); /* wraps, no signed overflow */
-  job_fn = fn;
-  job_ctx = ctx;
-  atomic_store_explicit(&done, 0, memory_order_relaxed);
   atomic_store_explicit(&active, workers, memory_order_relaxed);
-  atomic_store_explicit(&claim, (uint64_t)(uint32_t)n << 32, memory_order_release);
+  dj_job_publish(&job, n, fn, ctx);
   atomic_store_explicit(&gen, g, memory_order_release);
   __builtin_wasm_memory_atomic_notify((int*)&gen, -1);
-  run_tasks();
-  while (atomic_load_explicit(&done, memory_order_acquire) < n) {
+  dj_job_run(&job);
+  while (!dj_job_finished(&job, n)) {
   }
 }
 #endif
