@@ -190,7 +190,8 @@ class WasmKernels implements KernelSet {
   }
 
   private alloc(bytes: number): number {
-    const p = this.ex.dj_malloc(Math.max(4, bytes));
+    // wasm32's size_t would wrap a request of 4 GiB or more into a small block
+    const p = Number.isSafeInteger(bytes) && bytes < 2 ** 32 - 2 ** 16 ? this.ex.dj_malloc(Math.max(4, bytes)) : 0;
     if (!p) {
       // tensors live here too (shared memory), so this is where a too-large batch or sequence ends up
       const mib = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;

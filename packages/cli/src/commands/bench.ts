@@ -192,6 +192,7 @@ export async function benchCommand(opts: BenchOptions) {
   const threads = int("threads", opts.threads, 2);
   const dtype = parseModelDtype(opts.dtype) ?? "fp32";
   if (opts.side !== undefined && opts.side !== "ours" && opts.side !== "peer") throw new InputError(`--side must be ours or peer, got "${opts.side}"`);
+  if (opts.interleave && opts.side !== undefined) throw new InputError("--interleave times both sides; it cannot be combined with --side");
   if (opts.isolate && opts.interleave) throw new InputError("--interleave times both sides in one process; --isolate runs each in its own: choose one");
   if (opts.isolate) return benchIsolated(opts);
   if (opts.interleave && opts.peer === undefined && opts.onnx === undefined) throw new InputError("--interleave needs --peer (or --onnx)");
@@ -261,7 +262,10 @@ export async function benchCommand(opts: BenchOptions) {
     };
     if (profile) result.profile = profile;
     model.dispose();
-    result.rss_mb_max = Math.round(peakRss / 2 ** 20); // sampled after each pass
+    // sampled after each pass; with --interleave the peer's session is loaded too, so it is both sides' (use --isolate
+    // for one side's memory)
+    if (opts.interleave) result.rss_mb_max_both = Math.round(peakRss / 2 ** 20);
+    else result.rss_mb_max = Math.round(peakRss / 2 ** 20);
   }
   const peerName = opts.peer ?? (opts.onnx ? "ort-node" : undefined);
   if (peerName !== undefined && !(PEERS as readonly string[]).includes(peerName)) throw new InputError(`--peer "${peerName}" is not one of ${PEERS.join(", ")}`);

@@ -19,7 +19,8 @@ import type { Tensor } from "../tensor.js";
 import { loadModelWeights } from "./device-weights.js";
 import type { StateDict } from "../weights/state-dict.js";
 import { extractBnbModules } from "../weights/bnb.js";
-import { int8ActivationsFor } from "../weights/activations-marker.js";
+import { activationsMarker, int8ActivationsFor } from "../weights/activations-marker.js";
+import { embeddingsMarker } from "../weights/int8-embeddings.js";
 import { type ModelDType, parseModelDType } from "../quant/dtype.js";
 import type { QuantMethod, QuantizedHostWeight } from "../quant/quantized-weight.js";
 import { WeightStore } from "../weights/store.js";
@@ -317,6 +318,9 @@ export async function loadPretrainedParts(
   load: ResolvedLoadOptions,
 ): Promise<{ config: DebertaV2Config; backend: Backend } & Awaited<ReturnType<typeof loadModelWeights>>> {
   const config = await loadConfig(files);
+  // deberta-js's own markers are checked before any weight is read, so a bad one leaves nothing on the backend
+  activationsMarker(config, `${files.location}/config.json`);
+  embeddingsMarker(config, `${files.location}/config.json`);
   const backend = await backendFor(load);
   const weights = await loadModelWeights(files, {
     variant: load.variant,

@@ -1,6 +1,8 @@
 // Writes a model folder (`savePretrained`): every file goes to a temporary name first, and only when all of them
-// are written are they renamed into place, so a failure (disk full, permissions) never leaves a partly written file
-// or a new config.json next to an old model.safetensors. A folder this call created is removed again on failure.
+// are written are they renamed into place, config.json last, so a failure (disk full, permissions) never leaves a
+// partly written file or a new config.json next to an old model.safetensors (a failing rename itself can still leave
+// earlier weight files replaced). A folder this call created is removed again on failure.
+import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { WeightsError } from "../errors.js";
@@ -18,10 +20,12 @@ export async function writeModelFolder(dir: string, files: Record<string, Uint8A
   try {
     for (const [name, bytes] of Object.entries(files)) {
       path = join(dir, name);
-      const tmp = `${path}.tmp-${process.pid}`;
+      const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
       staged.push({ tmp, path });
       await fs.writeFile(tmp, bytes);
     }
+    // config.json last: it says how to read the weights (quantization markers), so it never lands beside old ones
+    staged.sort((a, b) => Number(a.path.endsWith("config.json")) - Number(b.path.endsWith("config.json")));
     for (const s of staged) {
       path = s.path;
       await fs.rename(s.tmp, s.path);

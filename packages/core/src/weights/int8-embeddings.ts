@@ -69,6 +69,8 @@ export function assembleInt8Table(m: string, parts: Int8TableParts, where: strin
   if (parts.scales.shape.length !== 1 || parts.scales.shape[0] !== V) {
     throw new WeightsError(`${where}: tensor "${sName}" has shape ${shapeToString(parts.scales.shape)}, expected [${V}] (one scale per row of "${wName}")`);
   }
+  checkNumel([V, D], parts.codes.bytes.byteLength, wName, where);
+  if (parts.scales.data.length !== V) throw new WeightsError(`${where}: tensor "${sName}" holds ${parts.scales.data.length} values, expected ${V}`);
   const s = parts.scales.data;
   for (let i = 0; i < V; i++) {
     if (!(Number.isFinite(s[i]) && s[i] >= 0)) throw new WeightsError(`${where}: tensor "${sName}" element ${i} is ${s[i]}; scales are finite and ≥ 0`);

@@ -102,4 +102,23 @@ describe("the int8-activations marker", () => {
       }
     });
   }
+  it("a bad marker is refused before any weight is read (nothing is left on the backend)", async () => {
+    const dir = withQc(await savedQ8(), "bad-before-weights", (qc) => {
+      (qc.deberta_js as Record<string, unknown>).activations = "int8";
+    });
+    const files = directoryFiles(dir);
+    const read: string[] = [];
+    const spy: typeof files = {
+      location: files.location,
+      list: () => files.list(),
+      has: (name) => files.has(name),
+      size: files.size && ((name) => files.size!(name)),
+      read: (name) => (read.push(name), files.read(name)),
+      readRange: files.readRange && ((name, a, b) => (read.push(name), files.readRange!(name, a, b))),
+      readInto: files.readInto && ((name, a, d) => (read.push(name), files.readInto!(name, a, d))),
+    };
+    const e = await DebertaV2Model.fromPretrained(spy, { backend, ...quiet }).catch((x: unknown) => x);
+    expect((e as DebertaError).code).toBe("UNSUPPORTED");
+    expect(read).toEqual(["config.json"]);
+  });
 });

@@ -185,14 +185,14 @@ describe("savePretrained with int8 word embeddings (deberta-js format)", () => {
     const blocked = join(tmp, "blocked");
     writeFileSync(blocked, "x");
     await expect(model.savePretrained(join(blocked, "out"))).rejects.toThrow(WeightsError);
-    // writing model.safetensors fails (a folder sits at its temporary name; this process is the writer): config.json,
-    // written first, must not have been renamed into place
+    // moving model.safetensors into place fails (a non-empty folder sits at its name): config.json, renamed last, must
+    // not be in place, and no temporary file may be left
     const out = join(tmp, "half");
-    mkdirSync(join(out, `model.safetensors.tmp-${process.pid}`), { recursive: true });
+    mkdirSync(join(out, "model.safetensors", "x"), { recursive: true });
     const err = await model.savePretrained(out).catch((e) => e);
     expect(err).toBeInstanceOf(WeightsError);
     expect(err.message).toMatch(/model\.safetensors/);
-    expect(readdirSync(out)).toEqual([`model.safetensors.tmp-${process.pid}`]);
+    expect(readdirSync(out)).toEqual(["model.safetensors"]);
     model.dispose();
   });
 });
