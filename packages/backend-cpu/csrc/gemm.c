@@ -63,6 +63,24 @@ void KFN(dj_pack_bt_strided)(const float* b, long ldb, int n, int k, float* out)
   }
 }
 
+/* The epilogue of an R × NR tile (both micro-kernels): scale, add the old C (K blocks after the first), bias and
+   exact GELU on the registers, then the only store. */
+static inline __attribute__((always_inline)) void tile_store(const int R, const vf* c0, const vf* c1, float* t, long ldt,
+                                                             float alpha, int first, const float* bias, int act) {
+  vf bias0 = splat(0), bias1 = splat(0);
+  if (bias) bias0 = ldv(bias), bias1 = ldv(bias + VL);
+#pragma GCC unroll 16
+  for (int r = 0; r < R; r++) {
+    float* row = t + r * ldt;
+    vf x0 = c0[r] * alpha, x1 = c1[r] * alpha;
+    if (!first) x0 += ldv(row), x1 += ldv(row + VL);
+    if (bias) x0 += bias0, x1 += bias1;
+    if (act == DJ_ACT_GELU) x0 = v_gelu(x0), x1 = v_gelu(x1);
+    stv(row, x0);
+    stv(row + VL, x1);
+  }
+}
+
 /*
  * The micro-kernel: an R × NR tile of C (R ≤ MR rows, a compile-time constant after inlining) accumulates in
  * R·2 vectors over kc steps. A is read in place (row stride lda; one broadcast per row and step, as MLAS does) —
@@ -90,18 +108,7 @@ static inline __attribute__((always_inline)) void ukernel(const int R, int kc, c
       c1[r] = VFMA(av, b1, c1[r]);
     }
   }
-  vf bias0 = splat(0), bias1 = splat(0);
-  if (bias) bias0 = ldv(bias), bias1 = ldv(bias + VL);
-#pragma GCC unroll 16
-  for (int r = 0; r < R; r++) {
-    float* row = t + r * ldt;
-    vf x0 = c0[r] * alpha, x1 = c1[r] * alpha;
-    if (!first) x0 += ldv(row), x1 += ldv(row + VL);
-    if (bias) x0 += bias0, x1 += bias1;
-    if (act == DJ_ACT_GELU) x0 = v_gelu(x0), x1 = v_gelu(x1);
-    stv(row, x0);
-    stv(row + VL, x1);
-  }
+  tile_store(R, c0, c1, t, ldt, alpha, first, bias, act);
 }
 
 /* One R × NR tile by row count (so each R gets its own fully unrolled copy). */
@@ -164,18 +171,7 @@ static inline __attribute__((always_inline)) void ukernel_packed(int kc, const f
       c1[r] = VFMA(av, b1, c1[r]);
     }
   }
-  vf bias0 = splat(0), bias1 = splat(0);
-  if (bias) bias0 = ldv(bias), bias1 = ldv(bias + VL);
-#pragma GCC unroll 16
-  for (int r = 0; r < MR; r++) {
-    float* row = t + r * ldt;
-    vf x0 = c0[r] * alpha, x1 = c1[r] * alpha;
-    if (!first) x0 += ldv(row), x1 += ldv(row + VL);
-    if (bias) x0 += bias0, x1 += bias1;
-    if (act == DJ_ACT_GELU) x0 = v_gelu(x0), x1 = v_gelu(x1);
-    stv(row, x0);
-    stv(row + VL, x1);
-  }
+  tile_store(MR, c0, c1, t, ldt, alpha, first, bias, act);
 }
 static void tile_packed(int kc, const float* ap, const float* bp, float* t, long ldt, float alpha, int first,
                         const float* bias, int act) {

@@ -5,7 +5,7 @@
 // renderer process's peak RSS (VmHWM from /proc) minus its RSS before the load, the GPU process's growth (WebGPU
 // buffers live there), and performance.measureUserAgentSpecificMemory() when it answers. Needs `pnpm build`.
 //
-//   node packages/cli/scripts/browser-load-bench.mjs --config /work/shared/configs/deberta-v3-large.json \
+//   node packages/cli/scripts/browser-load-bench.mjs --config ../shared/configs/deberta-v3-large.json \
 //     --dir /tmp/deberta-ckpt [--format safetensors] [--backends cpu,webgpu] [--dtype f32] [--keep]
 //
 // Reuses <dir>/<shape>-<format> when an earlier load-bench (--keep) or browser-load-bench (--keep) run wrote it.

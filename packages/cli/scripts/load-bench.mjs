@@ -5,7 +5,7 @@
 // the same files measured in the same run (the peer). With --peer, the previous in-memory loader (whole state dict,
 // then upload) is measured in the same way for comparison. Needs `pnpm build` first.
 //
-//   node packages/cli/scripts/load-bench.mjs --config /work/shared/configs/deberta-v3-large.json \
+//   node packages/cli/scripts/load-bench.mjs --config ../shared/configs/deberta-v3-large.json \
 //     --formats safetensors,sharded,bin --dtypes f32,f16 --dir /tmp/deberta-load-bench [--peer] [--forward 128] [--keep]
 //     [--reuse] [--precompute]
 //

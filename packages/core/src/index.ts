@@ -26,7 +26,8 @@ export { bnbTensors, quantStateJson, quantizationConfig } from "./weights/bnb-wr
 export { ACTIVATIONS_MARKER, activationsMarker, int8ActivationsFor } from "./weights/activations-marker.js";
 export { relativeIndexTable, relativePosition, logBucketPosition, type RelativeSpec } from "./model/relative-position.js";
 export * from "./weights/index.js";
-export { DebertaV2Model, loadConfig, loadPretrainedParts, mergeModules, stateDictInt8Activations, resolveBackend, modelDType, warnUnusedModules } from "./model/deberta.js";
+export { DebertaV2Model, loadConfig, loadPretrainedParts, mergeModules, pretrainedStateDictOptions, stateDictParams, resolveBackend, modelDType, warnUnusedModules } from "./model/deberta.js";
+export type { PretrainedParts } from "./model/deberta.js";
 export type { StateDictOptions, ForwardOptions, DebertaV2ModelOutput, EncodedBatch } from "./model/deberta.js";
 export { readInputs } from "./model/inputs.js";
 export type { ModelInputs, HostInputs, IdsInput } from "./model/inputs.js";

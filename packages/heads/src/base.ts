@@ -19,19 +19,17 @@ import {
   type ForwardOptions,
   type HostInputs,
   type LinearWeight,
-  type QuantMethod,
-  type QuantizedHostWeight,
-  mergeModules,
-  extractBnbModules,
   warnUnusedModules,
   type ModelFiles,
   Params,
   type SequenceLayout,
   type StateDict,
   type Tensor,
-  WeightStore,
   layoutBatch,
   loadPretrainedParts,
+  pretrainedStateDictOptions,
+  stateDictParams,
+  type StateDictOptions,
   padRows,
   precomputeAtLoad,
   pretrainedFiles,
@@ -41,8 +39,6 @@ import {
   sequenceSpan,
   warnSink,
   type ResolvedLoadOptions,
-  int8ActivationsFor,
-  stateDictInt8Activations,
 } from "@deberta-js/core";
 import { type InitKind, SeededNormal, initTensor } from "./init.js";
 import { HEAD_OPTIONS, type PretrainedOptions, resolveFilesWith } from "./load.js";
@@ -52,28 +48,10 @@ export interface HeadLoadOptions extends PretrainedOptions {
   strict?: boolean;
 }
 
-export interface HeadStateDictOptions {
-  backend: Backend;
-  dtype?: FloatDType;
-  /** Tensors already streamed onto `backend` by checkpoint key (`loadModelWeights`); the model takes them over. */
-  device?: Map<string, Tensor>;
-  /** Quantize the backbone's (and pooler's) float Linear weights at load with this method. */
-  quantize?: QuantMethod;
-  /** `quantize_embeddings`: int8 row-wise word embeddings (a tied MLM decoder reads the same int8 data). */
-  quantizeEmbeddings?: boolean;
-  /** Linear weights already quantized while streaming (`loadModelWeights`), by module name. */
-  quantizedModules?: Map<string, QuantizedHostWeight>;
-  /** int8 embedding tables quantized while streaming (`loadModelWeights`), by module name. */
-  quantizedTables?: Map<string, QuantizedHostWeight>;
-  /**
-   * int8 weights run with dynamic int8 activations. Default: `quantize === "int8"` when `dtype` or `quantize` is
-   * given, else config.json's `quantization_config.deberta_js.activations` marker (see core's README).
-   */
-  int8Activations?: boolean;
-  warn?: (message: string) => void;
+/** `DebertaV2Model.fromStateDict`'s options (`quantize` covers the pooler's Linear too), plus `strict`. */
+export interface HeadStateDictOptions extends StateDictOptions {
+  /** Throw WEIGHTS_MISSING when the checkpoint lacks head parameters instead of initializing them. */
   strict?: boolean;
-  /** Where the weights came from, for messages. */
-  location?: string;
 }
 
 /** Outputs every head passes through from the backbone when asked (`output_hidden_states`, `output_attentions`). */
@@ -304,40 +282,15 @@ export async function loadHead<T>(cls: HeadClass<T>, files: ModelFiles, options:
 
 /** `loadHead` with options already resolved. */
 export async function loadHeadWith<T>(cls: HeadClass<T>, files: ModelFiles, load: ResolvedLoadOptions, strict = false): Promise<T> {
-  const { config, backend, stateDict, device, modules, tables } = await loadPretrainedParts(files, load);
-  const model = buildHead(cls, config, stateDict, {
-    backend,
-    quantizedModules: modules,
-    quantizedTables: tables,
-    dtype: load.dtype,
-    quantize: load.quantize,
-    quantizeEmbeddings: load.quantizeEmbeddings,
-    int8Activations: int8ActivationsFor(config, { quantize: load.quantize, dtypeGiven: load.dtypeGiven }),
-    device,
-    warn: load.warn,
-    strict,
-    location: files.location,
-  });
+  const parts = await loadPretrainedParts(files, load);
+  const model = buildHead(cls, parts.config, parts.stateDict, { ...pretrainedStateDictOptions(parts, load, files.location), strict });
   await precomputeAtLoad((model as unknown as DebertaV2PreTrainedModel).deberta, load, files.location);
   return model;
 }
 
 export function buildHead<T>(cls: HeadClass<T>, config: DebertaV2Config, stateDict: StateDict, options: HeadStateDictOptions): T {
   const warn = warnSink(options.warn);
-  const bnb = extractBnbModules(stateDict, options.location);
-  const store = new WeightStore(bnb.stateDict, {
-    basePrefix: "deberta",
-    location: options.location,
-    ignoreUnused: [...DEFAULT_IGNORE, ...(cls.ignoreUnused ?? [])],
-    device: options.device,
-  });
-  const params = new Params(options.backend, store, options.dtype ?? "f32", {
-    modules: mergeModules(bnb.modules, options.quantizedModules),
-    tables: mergeModules(bnb.tables, options.quantizedTables),
-    method: options.quantize,
-    embeddings: options.quantizeEmbeddings,
-    int8Activations: stateDictInt8Activations(config, options),
-  });
+  const { store, params } = stateDictParams(config, stateDict, options, [...DEFAULT_IGNORE, ...(cls.ignoreUnused ?? [])]);
   try {
     const deberta = DebertaV2Model.load(params, config);
     const weights = new HeadWeights(params, config, options.strict ?? false);

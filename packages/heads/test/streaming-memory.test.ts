@@ -6,28 +6,11 @@
 import { rmSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { memoryChild, type LoadMeasurement, type MemoryChild } from "./memory/child.js";
+import { memoryChild, memoryTestConfig, type LoadMeasurement, type MemoryChild } from "./memory/child.js";
 import { DebertaV2Config } from "@deberta-js/core";
 import { serveFolder, writeRandomCheckpoint, type RandomCheckpointFormat } from "@deberta-js/core/node";
 
-const CONFIG = {
-  model_type: "deberta-v2",
-  hidden_size: 384,
-  num_hidden_layers: 4,
-  num_attention_heads: 6,
-  intermediate_size: 1536,
-  vocab_size: 50000,
-  max_position_embeddings: 512,
-  relative_attention: true,
-  position_buckets: 256,
-  norm_rel_ebd: "layer_norm",
-  share_att_key: true,
-  pos_att_type: ["p2c", "c2p"],
-  position_biased_input: false,
-  type_vocab_size: 0,
-  layer_norm_eps: 1e-7,
-  hidden_act: "gelu",
-};
+const CONFIG = memoryTestConfig({ num_hidden_layers: 4, vocab_size: 50000 });
 
 let mem: MemoryChild;
 let work: string;

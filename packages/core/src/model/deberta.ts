@@ -113,34 +113,15 @@ export class DebertaV2Model {
 
   /** `fromPretrained` with options already resolved by `resolveLoadOptions` (the heads' loaders call this). */
   static async fromFiles(files: ModelFiles, load: ResolvedLoadOptions): Promise<DebertaV2Model> {
-    const { config, backend, stateDict, device, modules, tables } = await loadPretrainedParts(files, load);
-    const model = DebertaV2Model.fromStateDict(config, stateDict, {
-      backend,
-      quantizedModules: modules,
-      quantizedTables: tables,
-      dtype: load.dtype,
-      quantize: load.quantize,
-      quantizeEmbeddings: load.quantizeEmbeddings,
-      int8Activations: int8ActivationsFor(config, { quantize: load.quantize, dtypeGiven: load.dtypeGiven }),
-      device,
-      warn: load.warn,
-      location: files.location,
-    });
+    const parts = await loadPretrainedParts(files, load);
+    const model = DebertaV2Model.fromStateDict(parts.config, parts.stateDict, pretrainedStateDictOptions(parts, load, files.location));
     await precomputeAtLoad(model, load, files.location);
     return model;
   }
 
   /** Builds the model from tensors already in memory. */
   static fromStateDict(config: DebertaV2Config, stateDict: StateDict, options: StateDictOptions): DebertaV2Model {
-    const bnb = extractBnbModules(stateDict, options.location);
-    const store = new WeightStore(bnb.stateDict, { basePrefix: "deberta", location: options.location, device: options.device });
-    const params = new Params(options.backend, store, options.dtype ?? "f32", {
-      modules: mergeModules(bnb.modules, options.quantizedModules),
-      tables: mergeModules(bnb.tables, options.quantizedTables),
-      method: options.quantize,
-      embeddings: options.quantizeEmbeddings,
-      int8Activations: stateDictInt8Activations(config, options),
-    });
+    const { store, params } = stateDictParams(config, stateDict, options);
     try {
       const model = DebertaV2Model.load(params, config);
       const warn = warnSink(options.warn);
@@ -283,13 +264,51 @@ export function modelDType(dtype: FloatDType | string | undefined): ModelDType {
   return d;
 }
 
-/** The checkpoint's bitsandbytes modules plus those quantized while streaming. */
-/** `StateDictOptions.int8Activations`, defaulted as documented there (shared with the heads' `fromStateDict`). */
-export function stateDictInt8Activations(config: DebertaV2Config, options: Pick<StateDictOptions, "int8Activations" | "dtype" | "quantize">): boolean {
-  const fromConfig = int8ActivationsFor(config, { quantize: options.quantize, dtypeGiven: options.dtype !== undefined });
-  return options.int8Activations ?? fromConfig;
+/**
+ * A state dict → the weight store and `Params` every model class builds from (the base model's and the heads'
+ * `fromStateDict`): bitsandbytes modules found in the checkpoint plus those quantized while streaming, and
+ * `int8Activations` defaulted as `StateDictOptions` documents. `ignoreUnused`: keys the store may leave unread.
+ */
+export function stateDictParams(
+  config: DebertaV2Config,
+  stateDict: StateDict,
+  options: StateDictOptions,
+  ignoreUnused?: RegExp[],
+): { store: WeightStore; params: Params } {
+  const bnb = extractBnbModules(stateDict, options.location);
+  const store = new WeightStore(bnb.stateDict, {
+    basePrefix: "deberta",
+    location: options.location,
+    device: options.device,
+    ...(ignoreUnused ? { ignoreUnused } : {}),
+  });
+  const params = new Params(options.backend, store, options.dtype ?? "f32", {
+    modules: mergeModules(bnb.modules, options.quantizedModules),
+    tables: mergeModules(bnb.tables, options.quantizedTables),
+    method: options.quantize,
+    embeddings: options.quantizeEmbeddings,
+    int8Activations: options.int8Activations ?? int8ActivationsFor(config, { quantize: options.quantize, dtypeGiven: options.dtype !== undefined }),
+  });
+  return { store, params };
 }
 
+/** The `fromStateDict` options of a `loadPretrainedParts` result (the base model's and the heads' `fromPretrained`). */
+export function pretrainedStateDictOptions(parts: PretrainedParts, load: ResolvedLoadOptions, location: string): StateDictOptions {
+  return {
+    backend: parts.backend,
+    quantizedModules: parts.modules,
+    quantizedTables: parts.tables,
+    dtype: load.dtype,
+    quantize: load.quantize,
+    quantizeEmbeddings: load.quantizeEmbeddings,
+    int8Activations: int8ActivationsFor(parts.config, { quantize: load.quantize, dtypeGiven: load.dtypeGiven }),
+    device: parts.device,
+    warn: load.warn,
+    location,
+  };
+}
+
+/** The checkpoint's bitsandbytes modules plus those quantized while streaming. */
 export function mergeModules(a: Map<string, QuantizedHostWeight> | undefined, b: Map<string, QuantizedHostWeight> | undefined): Map<string, QuantizedHostWeight> | undefined {
   if (!b?.size) return a;
   if (!a?.size) return b;
@@ -313,10 +332,9 @@ export async function loadConfig(files: ModelFiles): Promise<DebertaV2Config> {
  * What every `fromPretrained` reads before building its module: the config, the backend chosen by the resolved
  * options, and the weights streamed onto it (the base model and each head class build from these).
  */
-export async function loadPretrainedParts(
-  files: ModelFiles,
-  load: ResolvedLoadOptions,
-): Promise<{ config: DebertaV2Config; backend: Backend } & Awaited<ReturnType<typeof loadModelWeights>>> {
+export type PretrainedParts = { config: DebertaV2Config; backend: Backend } & Awaited<ReturnType<typeof loadModelWeights>>;
+
+export async function loadPretrainedParts(files: ModelFiles, load: ResolvedLoadOptions): Promise<PretrainedParts> {
   const config = await loadConfig(files);
   // deberta-js's own markers are checked before any weight is read, so a bad one leaves nothing on the backend
   activationsMarker(config, `${files.location}/config.json`);

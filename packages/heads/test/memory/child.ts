@@ -22,6 +22,27 @@ export interface MemoryChild {
   dispose(): void;
 }
 
+/** The memory tests' model shape (deberta-v3-xsmall's widths); layers and vocabulary set each test's size. */
+export function memoryTestConfig(size: { num_hidden_layers: number; vocab_size: number }): Record<string, unknown> {
+  return {
+    model_type: "deberta-v2",
+    hidden_size: 384,
+    num_attention_heads: 6,
+    intermediate_size: 1536,
+    max_position_embeddings: 512,
+    relative_attention: true,
+    position_buckets: 256,
+    norm_rel_ebd: "layer_norm",
+    share_att_key: true,
+    pos_att_type: ["p2c", "c2p"],
+    position_biased_input: false,
+    type_vocab_size: 0,
+    layer_norm_eps: 1e-7,
+    hidden_act: "gelu",
+    ...size,
+  };
+}
+
 /** Bundles `entry` (a file URL) into a scratch folder and returns a runner for it. */
 export async function memoryChild(entry: URL, prefix: string): Promise<MemoryChild> {
   const work = mkdtempSync(path.join(tmpdir(), prefix));
