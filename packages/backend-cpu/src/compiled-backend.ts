@@ -133,7 +133,8 @@ export class CompiledCpuBackend extends CpuBackend {
    */
   linearMany(x: Tensor, weights: readonly Tensor[], biases: readonly (Tensor | undefined)[]): Tensor[] {
     const gs = opContract.linearMany(this, x, weights, biases);
-    if (x.dtype !== "f32" || weights.length > 16) return weights.map((w, i) => this.linear(x, w, biases[i]));
+    const allF32 = x.dtype === "f32" && weights.every((w, i) => w.dtype === "f32" && (!biases[i] || biases[i]!.dtype === "f32"));
+    if (!allF32 || weights.length > 16) return weights.map((w, i) => this.linear(x, w, biases[i]));
     const { rows: T, inF } = gs[0];
     const outs = gs.map((g) => this.pool.f32(T * g.outF));
     this.kernels.gemmMulti(

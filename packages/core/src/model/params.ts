@@ -42,7 +42,6 @@ export class Params {
   readonly quantized: QuantizedWeight[] = [];
   /** Parameter name (HF, as requested) → what was uploaded for it; Linear modules under `<m>.weight`. */
   readonly named = new Map<string, Tensor | QuantizedWeight>();
-  private readonly usedModules = new Set<string>();
   /** Tensors computed from weights alone and cached across forwards (freed with the weights). */
   private readonly derived: Tensor[] = [];
   private freed = false;
@@ -121,7 +120,6 @@ export class Params {
           `${this.where()}quantized module "${found.key}" has shape [${w.outFeatures}, ${w.inFeatures}], expected [${N}, ${K}]`,
         );
       }
-      this.usedModules.add(found.key);
       this.quant.modules!.delete(found.key); // the backend holds it now: drop the host form (unless kept for fallbacks)
       return this.named1(`${module}.weight`, this.uploadQuantized(w));
     }
@@ -149,7 +147,6 @@ export class Params {
       if (w.outFeatures !== V || w.inFeatures !== D) {
         throw new WeightsError(`int8 embedding table "${found.key}.int8_weight" has shape [${w.outFeatures}, ${w.inFeatures}], expected [${V}, ${D}]`);
       }
-      this.usedTables.add(found.key);
       this.quant.tables!.delete(found.key);
       q = w;
     } else if (expectQuantized) {
@@ -168,7 +165,6 @@ export class Params {
 
   /** Parameter names (HF, `<m>.weight`) whose value is an int8 embedding table (saved in our own format). */
   readonly tableNames = new Set<string>();
-  private readonly usedTables = new Set<string>();
 
   /** Set when an embedding table is int8 (`quantize_embeddings`, or read from a checkpoint in that format). */
   get hasQuantizedEmbeddings(): boolean {
